@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace conduit::app {
+
+struct ServeOptions {
+  std::optional<std::string> config_path;  // --config; otherwise the default search
+  std::optional<uint16_t> port;            // -p; wins over the config and the environment
+};
+
+// The config file used when --config is not given: ./config/app.env if it exists, else
+// app.env in the installed configuration folder (/etc/conduit for a package).
+std::string defaultConfigPath();
+
+// `conduit serve`: builds the server from the config, serves until SIGTERM or SIGINT, then
+// drains and returns the exit status.
+int serve(const ServeOptions& options);
+
+}  // namespace conduit::app

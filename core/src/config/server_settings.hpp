@@ -1,0 +1,38 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "config/app_config.hpp"
+#include "config/redis_url.hpp"
+
+namespace conduit::config {
+
+// The keys of the app config that the server reads, with their defaults. docs/configuration.md
+// describes each one; keep the two in step.
+struct ServerSettings {
+  static constexpr uint16_t kDefaultPort = 9091;
+  static constexpr size_t kDefaultMaxBodyBytes = 26214400;  // GitHub's 25 MB cap on deliveries
+
+  uint16_t port = kDefaultPort;
+  std::string bind = "0.0.0.0";
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+  RedisEndpoint redis;             // redis_url; default 127.0.0.1:6379
+  int redis_timeout_ms = 2000;     // connect and command timeout for each Redis call
+  std::optional<std::string> admin_token;  // absent: admin routes answer loopback clients only
+  std::optional<std::array<uint8_t, 32>> secret_key;  // absent: hook secrets stored in plain text
+  size_t max_body_bytes = kDefaultMaxBodyBytes;
+  int http_threads = 0;  // 0: two per processor core
+
+  // Reads and checks every key, reporting all problems at once in one ConfigError.
+  static ServerSettings load(const AppConfig& config);
+
+  // Every key this struct reads, for "unknown key" warnings.
+  static const std::set<std::string, std::less<>>& knownKeys();
+};
+
+}  // namespace conduit::config

@@ -1,0 +1,137 @@
+#include "http/payload_route.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "http/api_response.hpp"
+#include "providers/payload.hpp"
+#include "providers/provider.hpp"
+
+namespace conduit::http {
+namespace {
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Response deliveryResponse(int status, std::string_view delivery_id, bool duplicate,
+                          std::string_view entry_id) {
+  Response response = successResponse(status, [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("delivery");
+    writeString(w, delivery_id);
+    w.Key("duplicate");
+    w.Bool(duplicate);
+    if (!entry_id.empty()) {
+      w.Key("entry");
+      writeString(w, entry_id);
+    }
+    w.EndObject();
+  });
+  response.delivery_id = std::string(delivery_id);
+  return response;
+}
+
+}  // namespace
+
+PayloadRoute::PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue,
+                           size_t max_body_bytes)
+    : registry_(registry), queue_(queue), max_body_bytes_(max_body_bytes) {}
+
+void PayloadRoute::addTo(Router& router) {
+  auto receive = [this](const Request& request) { return this->receive(request); };
+  router.add("POST", "/conduit/webhooks/:provider/:repo_id/payload", receive);
+  router.add("POST", "/webhooks/:provider/:repo_id/payload", receive);
+}
+
+Response PayloadRoute::receive(const Request& request) {
+  // 1. Too large. A declared Content-Length over the limit was refused by the server before the
+  //    body was read; this catches chunked bodies, which declare none.
+  if (request.body.size() > max_body_bytes_) {
+    return errorResponse(ApiError::kPayloadTooLarge,
+                         fmt::format("the body is over max_body_bytes ({})", max_body_bytes_));
+  }
+
+  // 2. No such hook.
+  const providers::Provider* provider = providers::findProvider(request.param("provider"));
+  std::string_view repo_id = request.param("repo_id");
+  if (provider == nullptr || !store::isValidRepoId(repo_id)) {
+    return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
+  }
+  auto hook = registry_.lookup(provider->name(), repo_id);
+  if (!hook) return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
+
+  // 3. The signature, over the raw body, whatever its encoding.
+  switch (provider->verifySignature(request.header, request.body, hook->secret)) {
+    case providers::SignatureStatus::kValid:
+      break;
+    case providers::SignatureStatus::kMissing:
+      return errorResponse(ApiError::kSignatureMissing, "X-Hub-Signature-256 is required");
+    case providers::SignatureStatus::kMalformed:
+      return errorResponse(ApiError::kSignatureMalformed,
+                           "X-Hub-Signature-256 must be sha256= and 64 hex characters");
+    case providers::SignatureStatus::kMismatch:
+      return errorResponse(ApiError::kSignatureMismatch,
+                           "the signature does not match the body and the hook's secret");
+  }
+
+  // 4. The event and its delivery id.
+  auto event = provider->eventType(request.header);
+  if (!event) return errorResponse(ApiError::kMissingEventHeader, "X-GitHub-Event is required");
+  auto delivery_id = provider->deliveryId(request.header);
+  if (!delivery_id) {
+    return errorResponse(ApiError::kMissingDeliveryHeader, "X-GitHub-Delivery is required");
+  }
+  if (!queue::isValidDeliveryId(*delivery_id)) {
+    return errorResponse(ApiError::kInvalidDeliveryId,
+                         "the delivery id must be 1 to 128 of A-Z a-z 0-9 . _ : -");
+  }
+
+  // 5. The body's encoding.
+  auto encoding = providers::bodyEncoding(request.header("Content-Type").value_or(""));
+  if (!encoding) {
+    return errorResponse(ApiError::kUnsupportedContentType,
+                         "send application/json or application/x-www-form-urlencoded");
+  }
+
+  // 6. The hook-creation handshake: answered, never queued.
+  if (provider->isPing(*event)) {
+    Response pong = successResponse(200, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("delivery");
+      writeString(w, *delivery_id);
+      w.Key("queued");
+      w.Bool(false);
+      w.EndObject();
+    });
+    pong.delivery_id = std::string(*delivery_id);
+    return pong;
+  }
+
+  // 7. The payload must be a JSON object.
+  std::optional<std::string> decoded;
+  std::string_view payload = request.body;
+  if (*encoding == providers::BodyEncoding::kForm) {
+    decoded = providers::formPayloadField(request.body);
+    if (!decoded) {
+      return errorResponse(ApiError::kInvalidPayload,
+                           "a form-encoded body needs a percent-encoded `payload` field");
+    }
+    payload = *decoded;
+  }
+  if (!providers::isJsonObject(payload)) {
+    return errorResponse(ApiError::kInvalidPayload, "the payload is not a JSON object");
+  }
+
+  // 8 and 9. Queue it, unless this delivery id was accepted in the last 72 hours.
+  queue::Delivery delivery{provider->name(), repo_id, hook->hook.repo_path, *event,
+                           *delivery_id,     nowMs(), payload};
+  auto result = queue_.enqueue(delivery);
+  return deliveryResponse(result.duplicate ? 200 : 202, *delivery_id, result.duplicate,
+                          result.entry_id);
+}
+
+}  // namespace conduit::http

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "providers/provider.hpp"
+
+namespace conduit::http {
+
+// An HTTP request as the routes see it: plain views, valid while the request is being handled,
+// so that routes are tested without a server and never copy a body.
+struct Request {
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view path;    // without the query string
+  providers::HeaderLookup header;
+  std::function<std::optional<std::string>(std::string_view name)> query;
+  std::string_view body;
+  bool from_loopback = false;  // the client's address is 127.0.0.0/8 or ::1
+
+  // Filled in by the router from the route's `:name` segments.
+  std::vector<std::pair<std::string_view, std::string_view>> params;
+
+  std::string_view param(std::string_view name) const {
+    for (const auto& [key, value] : params) {
+      if (key == name) return value;
+    }
+    return {};
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string_view content_type = "application/json";
+  std::string delivery_id;        // for the access log; never a secret
+  bool close_connection = false;  // answer with `Connection: close` and close after writing
+};
+
+}  // namespace conduit::http

@@ -1,0 +1,23 @@
+#include "http/service_routes.hpp"
+
+#include <string>
+
+namespace conduit::http {
+namespace {
+
+Response plainText(std::string body) {
+  Response response;
+  response.body = std::move(body);
+  response.content_type = "text/plain";
+  return response;
+}
+
+}  // namespace
+
+void addServiceRoutes(Router& router, std::string_view version) {
+  router.add("GET", "/conduit/ping", [](const Request&) { return plainText("pong"); });
+  router.add("GET", "/conduit/version",
+             [v = std::string(version)](const Request&) { return plainText(v); });
+}
+
+}  // namespace conduit::http

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "queue/delivery.hpp"
+#include "store/redis_pool.hpp"
+#include "store/redis_script.hpp"
+
+namespace conduit::queue {
+
+// The Redis names of the delivery queue; docs/queue.md describes them for the workers.
+struct QueueNames {
+  static constexpr std::string_view kStream = "conduit::deliveries";  // a Redis stream
+  static constexpr std::string_view kGroup = "conduit-workers";       // its consumer group
+  // Marks a delivery id as accepted for 72 hours: conduit::seen::<provider>::<repo_id>::<id>,
+  // holding the id of the stream entry it became.
+  static std::string seenKey(std::string_view provider, std::string_view repo_id,
+                             std::string_view delivery_id);
+};
+
+// How long a delivery id is remembered: GitHub lets people redeliver for three days.
+inline constexpr std::chrono::hours kDeliveryIdMemory{72};
+
+struct EnqueueResult {
+  bool duplicate = false;  // the id was accepted before; nothing was queued now
+  std::string entry_id;    // the stream entry holding the delivery (the earlier one if duplicate)
+};
+
+// The producing side of the queue. Entries are never trimmed here: an entry leaves the stream
+// only when a worker has acknowledged it.
+class DeliveryQueue {
+ public:
+  explicit DeliveryQueue(store::RedisPool& redis);
+
+  // Creates the consumer group (and the stream) if missing, so that entries queued before any
+  // worker starts are kept for it. Throws store::RedisUnavailable.
+  void ensureConsumerGroup();
+
+  // Records the delivery id and appends the delivery in one atomic step, or finds the id was
+  // accepted within the last 72 hours and appends nothing. Throws store::RedisUnavailable.
+  EnqueueResult enqueue(const Delivery& delivery);
+
+ private:
+  store::RedisPool& redis_;
+};
+
+}  // namespace conduit::queue

@@ -1,0 +1,128 @@
+#include "store/redis_connection.hpp"
+
+#include <sys/time.h>
+
+#include <fmt/format.h>
+#include <hiredis.h>
+
+namespace conduit::store {
+namespace {
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+RedisValue convert(const redisReply* reply) {
+  RedisValue value;
+  switch (reply->type) {
+    case REDIS_REPLY_STRING:
+      value.type = RedisValue::Type::kString;
+      value.text.assign(reply->str, reply->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      value.type = RedisValue::Type::kStatus;
+      value.text.assign(reply->str, reply->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      value.type = RedisValue::Type::kError;
+      value.text.assign(reply->str, reply->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      value.type = RedisValue::Type::kInteger;
+      value.integer = reply->integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      value.type = RedisValue::Type::kArray;
+      value.elements.reserve(reply->elements);
+      for (size_t i = 0; i < reply->elements; ++i) value.elements.push_back(convert(reply->element[i]));
+      break;
+    default:
+      value.type = RedisValue::Type::kNil;
+  }
+  return value;
+}
+
+void appendCommand(redisContext* context, const RedisArgs& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (auto arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  redisAppendCommandArgv(context, static_cast<int>(args.size()), argv.data(), lengths.data());
+}
+
+}  // namespace
+
+RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
+                                 std::chrono::milliseconds timeout) {
+  const timeval tv = toTimeval(timeout);
+  context_ = endpoint.kind == config::RedisEndpoint::Kind::kUnix
+                 ? redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv)
+                 : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv);
+  if (context_ == nullptr) throw RedisUnavailable("cannot allocate a Redis connection");
+  if (context_->err != 0) fail("cannot connect");
+  if (redisSetTimeout(context_, tv) != REDIS_OK) fail("cannot set the timeout");
+
+  try {
+    if (!endpoint.password.empty()) {
+      if (endpoint.username.empty()) {
+        command({"AUTH", endpoint.password});
+      } else {
+        command({"AUTH", endpoint.username, endpoint.password});
+      }
+    }
+    if (endpoint.db != 0) {
+      std::string db = std::to_string(endpoint.db);
+      command({"SELECT", db});
+    }
+  } catch (const RedisError& e) {
+    // A wrong password or database is not a passing outage, but the caller can do nothing
+    // else about it either: report it the same way, with Redis's own words.
+    broken_ = true;
+    throw RedisUnavailable(fmt::format("Redis refused the login: {}", e.what()));
+  }
+}
+
+RedisConnection::~RedisConnection() {
+  if (context_ != nullptr) redisFree(context_);
+}
+
+void RedisConnection::fail(const char* what) {
+  broken_ = true;
+  std::string reason = context_ != nullptr && context_->errstr[0] != '\0' ? context_->errstr
+                                                                         : "connection lost";
+  throw RedisUnavailable(fmt::format("Redis: {}: {}", what, reason));
+}
+
+RedisValue RedisConnection::readReply() {
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) fail("no reply");
+  std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
+                                                                &freeReplyObject);
+  return convert(reply.get());
+}
+
+RedisValue RedisConnection::command(const RedisArgs& args) {
+  if (broken_) throw RedisUnavailable("Redis: connection already broken");
+  appendCommand(context_, args);
+  RedisValue value = readReply();
+  if (value.type == RedisValue::Type::kError) throw RedisError(value.text);
+  return value;
+}
+
+std::vector<RedisValue> RedisConnection::pipeline(const std::vector<RedisArgs>& commands) {
+  if (broken_) throw RedisUnavailable("Redis: connection already broken");
+  for (const auto& args : commands) appendCommand(context_, args);
+  std::vector<RedisValue> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) replies.push_back(readReply());
+  return replies;
+}
+
+}  // namespace conduit::store

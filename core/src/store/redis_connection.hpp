@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/redis_url.hpp"
+
+struct redisContext;
+
+namespace conduit::store {
+
+// Redis could not be reached, or the connection broke mid-call. The HTTP layer answers 503.
+class RedisUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Redis answered a command with an error reply (`-ERR ...`).
+class RedisError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One Redis reply, copied out of hiredis's tree. Replies here are small (ids, hash fields).
+struct RedisValue {
+  enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
+  Type type = Type::kNil;
+  std::string text;  // kString, kStatus, kError
+  long long integer = 0;
+  std::vector<RedisValue> elements;
+
+  bool isNil() const { return type == Type::kNil; }
+};
+
+using RedisArgs = std::vector<std::string_view>;
+
+// One blocking connection (hiredis), with connect and command timeouts. Not thread-safe: each
+// thread leases its own from a RedisPool. After a RedisUnavailable it is broken for good.
+class RedisConnection {
+ public:
+  RedisConnection(const config::RedisEndpoint& endpoint, std::chrono::milliseconds timeout);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Sends one command; an error reply throws RedisError.
+  RedisValue command(const RedisArgs& args);
+
+  // Sends several commands in one round trip; error replies come back as kError values.
+  std::vector<RedisValue> pipeline(const std::vector<RedisArgs>& commands);
+
+  bool broken() const { return broken_; }
+
+ private:
+  RedisValue readReply();
+  [[noreturn]] void fail(const char* what);
+
+  redisContext* context_ = nullptr;
+  bool broken_ = false;
+};
+
+}  // namespace conduit::store
