@@ -5,7 +5,7 @@ namespace conduit::app {
 // Exit statuses of the `conduit` command; docs/cli.md lists them.
 enum ExitStatus : int {
   kExitOk = 0,
-  kExitFailure = 1,      // could not run: the port is taken, for instance
+  kExitFailure = 1,       // could not run: the port is taken, for instance
   kExitUsageOrConfig = 2  // a bad command line or configuration; the message says what to fix
 };
 

@@ -2,41 +2,25 @@
 
 #include <signal.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <memory>
-#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "app/cli.hpp"
 #include "app/logging.hpp"
+#include "app/server_app.hpp"
 #include "app/version.hpp"
 #include "config/app_config.hpp"
 #include "config/config_error.hpp"
 #include "config/server_settings.hpp"
-#include "http/admin_guard.hpp"
-#include "http/hook_admin_routes.hpp"
-#include "http/http_server.hpp"
-#include "http/payload_route.hpp"
-#include "http/service_routes.hpp"
-#include "queue/delivery_queue.hpp"
-#include "store/hook_registry.hpp"
-#include "store/redis_pool.hpp"
 
 namespace conduit::app {
 namespace {
 
 // How long a stopping server lets the requests in flight finish.
 constexpr std::chrono::seconds kDrainGrace{10};
-
-int httpThreads(const config::ServerSettings& settings) {
-  if (settings.http_threads > 0) return settings.http_threads;
-  // Handlers block on Redis round trips, so twice the cores keeps the cores busy.
-  return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
-}
 
 // Blocks SIGTERM and SIGINT in this thread and every thread started after it, so that they
 // are taken by sigwait() below instead of killing the process mid-request.
@@ -55,7 +39,8 @@ sigset_t blockStopSignals() {
 
 std::string defaultConfigPath() {
   const std::filesystem::path local = "config/app.env";
-  if (std::filesystem::exists(local)) return local.string();
+  if (std::filesystem::exists(local))
+    return local.string();
   return std::string(CONDUIT_SYSCONFDIR) + "/app.env";
 }
 
@@ -71,12 +56,14 @@ int serve(const ServeOptions& options) {
     fmt::print(stderr, "conduit: {}\n", e.what());
     return kExitUsageOrConfig;
   }
-  if (options.port) settings.port = *options.port;
+  if (options.port)
+    settings.port = *options.port;
 
   const sigset_t stop_signals = blockStopSignals();
   setUpLogging(settings.log_level);
   spdlog::info("conduit {} starting with {}", version(), config_path);
-  for (const auto& warning : unknown_keys) spdlog::warn("{}", warning);
+  for (const auto& warning : unknown_keys)
+    spdlog::warn("{}", warning);
   if (!settings.secret_key) {
     spdlog::warn("secret_key is not set: hook secrets are stored in Redis in plain text");
   }
@@ -84,44 +71,20 @@ int serve(const ServeOptions& options) {
     spdlog::info("admin_token is not set: the hook admin routes answer loopback clients only");
   }
 
-  store::RedisPool redis(settings.redis, std::chrono::milliseconds(settings.redis_timeout_ms));
-  std::optional<crypto::SecretBox> secret_box;
-  if (settings.secret_key) secret_box.emplace(*settings.secret_key);
-  store::HookRegistry registry(redis, std::move(secret_box));
-  queue::DeliveryQueue queue(redis);
+  ServerApp app(settings);
   try {
-    queue.ensureConsumerGroup();
-    spdlog::info("Redis at {}: queue {} with consumer group {} ready", redis.endpoint().describe(),
-                 queue::QueueNames::kStream, queue::QueueNames::kGroup);
-  } catch (const std::exception& e) {
-    // Not fatal: deliveries get 503 until Redis answers, and the first one creates the group.
-    spdlog::warn("Redis at {} is not answering yet: {}", redis.endpoint().describe(), e.what());
-  }
-
-  auto router = std::make_shared<http::Router>();
-  http::addServiceRoutes(*router, version());
-  http::HookAdminRoutes admin(registry, http::AdminGuard(settings.admin_token));
-  admin.addTo(*router);
-  http::PayloadRoute payload(registry, queue, settings.max_body_bytes);
-  payload.addTo(*router);
-
-  http::HttpServer server(
-      {settings.bind, settings.port, httpThreads(settings), settings.max_body_bytes}, router);
-  try {
-    server.start();
+    app.start();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitFailure;
   }
-  spdlog::info("listening on http://{}:{} with {} threads", settings.bind, server.port(),
-               httpThreads(settings));
+  spdlog::info("listening on http://{}:{}", settings.bind, app.port());
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   spdlog::info("{} received: finishing the requests in flight (at most {} s)",
                strsignal(signal_number), kDrainGrace.count());
-  const int unfinished = server.drainAndStop(kDrainGrace);
-  if (unfinished > 0) {
+  if (int unfinished = app.stop(kDrainGrace); unfinished > 0) {
     spdlog::warn("stopped with {} requests still running", unfinished);
   }
   spdlog::info("stopped");

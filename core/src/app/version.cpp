@@ -2,6 +2,8 @@
 
 namespace conduit::app {
 
-std::string_view version() { return CONDUIT_VERSION; }
+std::string_view version() {
+  return CONDUIT_VERSION;
+}
 
 }  // namespace conduit::app

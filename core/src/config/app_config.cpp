@@ -24,9 +24,10 @@ bool startsWith(std::string_view s, std::string_view prefix) {
 std::string readSecretFile(const std::string& path, const std::string& where,
                            std::string_view key) {
   if (path.empty() || path.front() != '/') {
-    throw ConfigError(fmt::format("{}: {}: `file://` needs an absolute path, as in "
-                                  "file:///etc/conduit/secret, got `{}`",
-                                  where, key, path));
+    throw ConfigError(
+        fmt::format("{}: {}: `file://` needs an absolute path, as in "
+                    "file:///etc/conduit/secret, got `{}`",
+                    where, key, path));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -36,7 +37,8 @@ std::string readSecretFile(const std::string& path, const std::string& where,
   std::ostringstream contents;
   contents << in.rdbuf();
   std::string value = contents.str();
-  if (!value.empty() && value.back() == '\n') value.pop_back();
+  if (!value.empty() && value.back() == '\n')
+    value.pop_back();
   return value;
 }
 
@@ -45,7 +47,8 @@ std::string readSecretFile(const std::string& path, const std::string& where,
 Environment processEnvironment() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
+    if (value == nullptr)
+      return std::nullopt;
     return std::string(value);
   };
 }
@@ -56,8 +59,8 @@ AppConfig::AppConfig(std::vector<EnvEntry> entries, std::string file_name, Envir
 AppConfig AppConfig::fromFile(const std::string& path, Environment env) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw ConfigError(fmt::format("{}: cannot read the config file: {}", path,
-                                  std::strerror(errno)));
+    throw ConfigError(
+        fmt::format("{}: cannot read the config file: {}", path, std::strerror(errno)));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -72,7 +75,8 @@ AppConfig AppConfig::fromText(std::string_view text, std::string file_name, Envi
 std::string AppConfig::overrideVariable(std::string_view key) {
   std::string name = "CONDUIT_";
   for (char c : key) {
-    name += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    name += (c == '.' || c == '-') ? '_'
+                                   : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return name;
 }
@@ -80,14 +84,16 @@ std::string AppConfig::overrideVariable(std::string_view key) {
 const EnvEntry* AppConfig::entry(std::string_view key) const {
   // The last line for a key wins, as when a shell sources the file.
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    if (it->key == key) return &*it;
+    if (it->key == key)
+      return &*it;
   }
   return nullptr;
 }
 
 std::string AppConfig::where(std::string_view key) const {
   std::string variable = overrideVariable(key);
-  if (env_(variable)) return fmt::format("environment variable {}", variable);
+  if (env_(variable))
+    return fmt::format("environment variable {}", variable);
   if (const EnvEntry* e = entry(key)) {
     return fmt::format("{}:{}:{}", file_name_, e->line, e->value_column);
   }
@@ -111,8 +117,8 @@ std::optional<std::string> AppConfig::get(std::string_view key) const {
     }
     auto value = env_(variable);
     if (!value) {
-      throw ConfigError(fmt::format("{}: {}: environment variable {} is not set", where(key),
-                                    key, variable));
+      throw ConfigError(
+          fmt::format("{}: {}: environment variable {} is not set", where(key), key, variable));
     }
     return value;
   }
@@ -127,7 +133,8 @@ std::vector<std::string> AppConfig::unknownKeys(
   std::vector<std::string> unknown;
   for (const auto& e : entries_) {
     if (known.count(e.key) == 0) {
-      unknown.push_back(fmt::format("{}:{}: unknown key `{}` is ignored", file_name_, e.line, e.key));
+      unknown.push_back(
+          fmt::format("{}:{}: unknown key `{}` is ignored", file_name_, e.line, e.key));
     }
   }
   return unknown;

@@ -9,7 +9,9 @@
 namespace conduit::config {
 namespace {
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
 
 bool isKeyChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
@@ -23,14 +25,17 @@ std::vector<EnvEntry> parseEnvFile(std::string_view text, const std::string& fil
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
+    if (end == std::string_view::npos)
+      end = text.size();
     std::string_view line = text.substr(pos, end - pos);
     ++line_number;
     pos = end + 1;
 
     size_t first = 0;
-    while (first < line.size() && isSpace(line[first])) ++first;
-    if (first == line.size() || line[first] == '#') continue;
+    while (first < line.size() && isSpace(line[first]))
+      ++first;
+    if (first == line.size() || line[first] == '#')
+      continue;
 
     size_t eq = line.find('=', first);
     if (eq == std::string_view::npos) {
@@ -38,7 +43,8 @@ std::vector<EnvEntry> parseEnvFile(std::string_view text, const std::string& fil
                                     line_number, first + 1, line.substr(first)));
     }
     std::string_view key = line.substr(first, eq - first);
-    while (!key.empty() && isSpace(key.back())) key.remove_suffix(1);
+    while (!key.empty() && isSpace(key.back()))
+      key.remove_suffix(1);
     if (key.empty()) {
       throw ConfigError(
           fmt::format("{}:{}:{}: missing key before `=`", file_name, line_number, first + 1));
@@ -51,9 +57,11 @@ std::vector<EnvEntry> parseEnvFile(std::string_view text, const std::string& fil
     }
 
     size_t value_start = eq + 1;
-    while (value_start < line.size() && isSpace(line[value_start])) ++value_start;
+    while (value_start < line.size() && isSpace(line[value_start]))
+      ++value_start;
     std::string_view value = line.substr(value_start);
-    while (!value.empty() && isSpace(value.back())) value.remove_suffix(1);
+    while (!value.empty() && isSpace(value.back()))
+      value.remove_suffix(1);
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);

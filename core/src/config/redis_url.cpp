@@ -66,7 +66,8 @@ bool parseHostPort(std::string_view text, RedisEndpoint& out, std::string& error
 }  // namespace
 
 std::string RedisEndpoint::describe() const {
-  if (kind == Kind::kUnix) return fmt::format("unix://{} (db {})", socket_path, db);
+  if (kind == Kind::kUnix)
+    return fmt::format("unix://{} (db {})", socket_path, db);
   return fmt::format("{}:{} (db {})", host, port, db);
 }
 
@@ -108,8 +109,9 @@ std::optional<RedisEndpoint> parseRedisUrl(std::string_view url, std::string& er
   if (is_url) {
     rest.remove_prefix(kRedis.size());
   } else if (rest.find("://") != std::string_view::npos) {
-    error = "only redis://, unix:// and host:port are supported (TLS, rediss://, is not: "
-            "hiredis 0.14 cannot speak it)";
+    error =
+        "only redis://, unix:// and host:port are supported (TLS, rediss://, is not: "
+        "hiredis 0.14 cannot speak it)";
     return std::nullopt;
   }
 
@@ -142,7 +144,8 @@ std::optional<RedisEndpoint> parseRedisUrl(std::string_view url, std::string& er
     return std::nullopt;
   }
 
-  if (!parseHostPort(rest, out, error)) return std::nullopt;
+  if (!parseHostPort(rest, out, error))
+    return std::nullopt;
   return out;
 }
 

@@ -21,7 +21,7 @@ std::optional<Int> parseInteger(const std::string& text, Int min, Int max) {
   return value;
 }
 
-const std::set<std::string, std::less<>> kLogLevels = {"trace", "debug", "info", "warn",
+const std::set<std::string, std::less<>> kLogLevels = {"trace", "debug",    "info", "warn",
                                                        "error", "critical", "off"};
 
 // Collects problems so that one run reports all of them.
@@ -44,7 +44,8 @@ class Problems {
   }
 
   void throwIfAny() const {
-    if (!messages_.empty()) throw ConfigError(messages_);
+    if (!messages_.empty())
+      throw ConfigError(messages_);
   }
 
  private:
@@ -56,7 +57,7 @@ class Problems {
 
 const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
   static const std::set<std::string, std::less<>> keys = {
-      "port",        "bind",       "log_level",      "redis_url",    "redis_timeout_ms",
+      "port",        "bind",       "log_level",      "redis_url",   "redis_timeout_ms",
       "admin_token", "secret_key", "max_body_bytes", "http_threads"};
   return keys;
 }
@@ -83,9 +84,9 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
     if (kLogLevels.count(*v) != 0) {
       s.log_level = *v;
     } else {
-      problems.add("log_level",
-                   fmt::format("`{}` is not one of trace, debug, info, warn, error, critical, off",
-                               *v));
+      problems.add(
+          "log_level",
+          fmt::format("`{}` is not one of trace, debug, info, warn, error, critical, off", *v));
     }
   }
   if (auto v = problems.get("redis_url")) {

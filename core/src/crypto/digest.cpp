@@ -33,7 +33,9 @@ bool digestsEqual(const Sha256Digest& a, const Sha256Digest& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool secretsEqual(std::string_view a, std::string_view b) { return digestsEqual(sha256(a), sha256(b)); }
+bool secretsEqual(std::string_view a, std::string_view b) {
+  return digestsEqual(sha256(a), sha256(b));
+}
 
 std::string randomBytes(size_t n) {
   std::string out(n, '\0');

@@ -25,7 +25,7 @@ class SecretBox {
 
   // nullopt when the key id is not this box's, or the ciphertext or its binding was altered.
   std::optional<std::string> open(const SealedSecret& sealed,
-                                   std::string_view associated_data) const;
+                                  std::string_view associated_data) const;
 
   // A short public name for the key: the first 8 bytes of HMAC-SHA256(key, "conduit key id"),
   // in hex. It says which key sealed a secret without saying anything about the key.

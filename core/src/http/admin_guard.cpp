@@ -11,13 +11,17 @@ namespace {
 // The credentials of an `Authorization: Bearer <token>` header; the scheme is case-insensitive.
 std::optional<std::string_view> bearerToken(std::optional<std::string_view> header) {
   constexpr std::string_view kScheme = "bearer ";
-  if (!header || header->size() <= kScheme.size()) return std::nullopt;
+  if (!header || header->size() <= kScheme.size())
+    return std::nullopt;
   for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>((*header)[i])) != kScheme[i]) return std::nullopt;
+    if (std::tolower(static_cast<unsigned char>((*header)[i])) != kScheme[i])
+      return std::nullopt;
   }
   std::string_view token = header->substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ')
+    token.remove_suffix(1);
   return token;
 }
 
@@ -28,13 +32,15 @@ AdminGuard::AdminGuard(std::optional<std::string> admin_token)
 
 std::optional<Response> AdminGuard::refuse(const Request& request) const {
   if (!admin_token_) {
-    if (request.from_loopback) return std::nullopt;
+    if (request.from_loopback)
+      return std::nullopt;
     return errorResponse(ApiError::kAdminLoopbackOnly,
                          "no admin_token is configured, so this route answers loopback clients "
                          "only");
   }
   auto token = bearerToken(request.header("Authorization"));
-  if (token && crypto::secretsEqual(*token, *admin_token_)) return std::nullopt;
+  if (token && crypto::secretsEqual(*token, *admin_token_))
+    return std::nullopt;
   return errorResponse(ApiError::kUnauthorized, "send Authorization: Bearer <admin_token>");
 }
 

@@ -27,7 +27,8 @@ enum Need : unsigned { kProvider = 1, kRepoId = 2, kRepoPath = 4, kSecret = 8 };
 
 bool hasControlOrSpace(std::string_view s) {
   for (char c : s) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return true;
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return true;
   }
   return false;
 }
@@ -35,7 +36,8 @@ bool hasControlOrSpace(std::string_view s) {
 // Checks the fields in `needed`; the first problem comes back as the 400 to answer.
 std::optional<Response> validate(const HookFields& f, unsigned needed) {
   if ((needed & kProvider) != 0) {
-    if (f.provider.empty()) return errorResponse(ApiError::kMissingField, "provider is required", "provider");
+    if (f.provider.empty())
+      return errorResponse(ApiError::kMissingField, "provider is required", "provider");
     if (providers::findProvider(f.provider) == nullptr) {
       return errorResponse(ApiError::kUnknownProvider,
                            fmt::format("unknown provider `{}`; known: {}", f.provider,
@@ -44,7 +46,8 @@ std::optional<Response> validate(const HookFields& f, unsigned needed) {
     }
   }
   if ((needed & kRepoId) != 0) {
-    if (f.repo_id.empty()) return errorResponse(ApiError::kMissingField, "repo_id is required", "repo_id");
+    if (f.repo_id.empty())
+      return errorResponse(ApiError::kMissingField, "repo_id is required", "repo_id");
     if (!store::isValidRepoId(f.repo_id)) {
       return errorResponse(ApiError::kInvalidField,
                            "repo_id must be 1 to 100 of the characters A-Z a-z 0-9 . _ -",
@@ -64,7 +67,8 @@ std::optional<Response> validate(const HookFields& f, unsigned needed) {
     }
   }
   if ((needed & kSecret) != 0) {
-    if (f.secret.empty()) return errorResponse(ApiError::kMissingField, "secret is required", "secret");
+    if (f.secret.empty())
+      return errorResponse(ApiError::kMissingField, "secret is required", "secret");
     if (f.secret.size() > kMaxImportedSecretBytes) {
       return errorResponse(ApiError::kInvalidField, "secret must be at most 1024 bytes", "secret");
     }
@@ -85,7 +89,8 @@ std::optional<Response> parseBody(std::string_view body, HookFields& out) {
                                                           {"secret", &out.secret}};
   for (const auto& [name, target] : members) {
     auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd() || it->value.IsNull()) continue;
+    if (it == doc.MemberEnd() || it->value.IsNull())
+      continue;
     if (!it->value.IsString()) {
       return errorResponse(ApiError::kInvalidField, fmt::format("{} must be a string", name), name);
     }
@@ -116,7 +121,9 @@ Response secretResponse(int status, const store::Hook& hook, std::string_view se
   });
 }
 
-std::string newSecret() { return crypto::toHex(crypto::randomBytes(kSecretBytes)); }
+std::string newSecret() {
+  return crypto::toHex(crypto::randomBytes(kSecretBytes));
+}
 
 }  // namespace
 
@@ -126,7 +133,8 @@ HookAdminRoutes::HookAdminRoutes(store::HookRegistry& registry, AdminGuard guard
 void HookAdminRoutes::addTo(Router& router) {
   auto guarded = [this](Response (HookAdminRoutes::*route)(const Request&)) {
     return [this, route](const Request& request) {
-      if (auto refusal = guard_.refuse(request)) return std::move(*refusal);
+      if (auto refusal = guard_.refuse(request))
+        return std::move(*refusal);
       return (this->*route)(request);
     };
   };
@@ -143,8 +151,10 @@ void HookAdminRoutes::addTo(Router& router) {
 
 Response HookAdminRoutes::registerHook(const Request& request) {
   HookFields f;
-  if (auto bad = parseBody(request.body, f)) return std::move(*bad);
-  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath)) return std::move(*bad);
+  if (auto bad = parseBody(request.body, f))
+    return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath))
+    return std::move(*bad);
 
   store::Hook hook{f.provider, f.repo_id, f.repo_path};
   std::string secret = newSecret();
@@ -158,8 +168,10 @@ Response HookAdminRoutes::registerHook(const Request& request) {
 
 Response HookAdminRoutes::updateHook(const Request& request) {
   HookFields f;
-  if (auto bad = parseBody(request.body, f)) return std::move(*bad);
-  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath)) return std::move(*bad);
+  if (auto bad = parseBody(request.body, f))
+    return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath))
+    return std::move(*bad);
 
   store::Hook hook{f.provider, f.repo_id, f.repo_path};
   std::string secret = newSecret();
@@ -171,8 +183,10 @@ Response HookAdminRoutes::updateHook(const Request& request) {
 
 Response HookAdminRoutes::importHook(const Request& request) {
   HookFields f;
-  if (auto bad = parseBody(request.body, f)) return std::move(*bad);
-  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath | kSecret)) return std::move(*bad);
+  if (auto bad = parseBody(request.body, f))
+    return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath | kSecret))
+    return std::move(*bad);
 
   store::Hook hook{f.provider, f.repo_id, f.repo_path};
   if (registry_.create(hook, f.secret) == store::HookRegistry::Outcome::kAlreadyExists) {
@@ -193,22 +207,26 @@ Response HookAdminRoutes::findHook(const Request& request) {
   HookFields f;
   f.provider = request.query("provider").value_or("");
   f.repo_id = request.query("repo_id").value_or("");
-  if (auto bad = validate(f, kProvider | kRepoId)) return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId))
+    return std::move(*bad);
 
   auto hook = registry_.find(f.provider, f.repo_id);
-  if (!hook) return errorResponse(ApiError::kHookNotFound, "no hook has this provider and repo_id");
+  if (!hook)
+    return errorResponse(ApiError::kHookNotFound, "no hook has this provider and repo_id");
   return successResponse(200, [&](JsonWriter& w) { writeHook(w, *hook); });
 }
 
 Response HookAdminRoutes::listHooks(const Request& request) {
   HookFields f;
   f.provider = request.query("provider").value_or("");
-  if (auto bad = validate(f, kProvider)) return std::move(*bad);
+  if (auto bad = validate(f, kProvider))
+    return std::move(*bad);
 
   auto hooks = registry_.list(f.provider);
   return successResponse(200, [&](JsonWriter& w) {
     w.StartArray();
-    for (const auto& hook : hooks) writeHook(w, hook);
+    for (const auto& hook : hooks)
+      writeHook(w, hook);
     w.EndArray();
   });
 }

@@ -81,7 +81,8 @@ class HeaderCopies {
   std::optional<std::string_view> get(std::string_view name) {
     const auto& raw = headers_.rawList();
     auto it = raw.find(std::string(name));
-    if (it == raw.end()) return std::nullopt;
+    if (it == raw.end())
+      return std::nullopt;
     return std::string_view(values_.emplace_back(it->second.value()));
   }
 
@@ -172,8 +173,7 @@ class ConduitHandler : public Http::Handler {
       // answer is written, so that the client sees the end of the stream and whatever it is
       // still sending (the rest of a refused body) goes nowhere.
       const int fd = peer->fd();
-      sent.then([fd, peer](ssize_t) { ::shutdown(fd, SHUT_WR); },
-                [](std::exception_ptr) {});
+      sent.then([fd, peer](ssize_t) { ::shutdown(fd, SHUT_WR); }, [](std::exception_ptr) {});
     }
   }
 
@@ -193,7 +193,8 @@ HttpServer::HttpServer(HttpServerOptions options, std::shared_ptr<const Router> 
 }
 
 HttpServer::~HttpServer() {
-  if (endpoint_) endpoint_->endpoint->shutdown();
+  if (endpoint_)
+    endpoint_->endpoint->shutdown();
 }
 
 void HttpServer::start() {

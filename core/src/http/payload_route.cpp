@@ -62,7 +62,8 @@ Response PayloadRoute::receive(const Request& request) {
     return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
   }
   auto hook = registry_.lookup(provider->name(), repo_id);
-  if (!hook) return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
+  if (!hook)
+    return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
 
   // 3. The signature, over the raw body, whatever its encoding.
   switch (provider->verifySignature(request.header, request.body, hook->secret)) {
@@ -80,7 +81,8 @@ Response PayloadRoute::receive(const Request& request) {
 
   // 4. The event and its delivery id.
   auto event = provider->eventType(request.header);
-  if (!event) return errorResponse(ApiError::kMissingEventHeader, "X-GitHub-Event is required");
+  if (!event)
+    return errorResponse(ApiError::kMissingEventHeader, "X-GitHub-Event is required");
   auto delivery_id = provider->deliveryId(request.header);
   if (!delivery_id) {
     return errorResponse(ApiError::kMissingDeliveryHeader, "X-GitHub-Delivery is required");
@@ -127,8 +129,8 @@ Response PayloadRoute::receive(const Request& request) {
   }
 
   // 8 and 9. Queue it, unless this delivery id was accepted in the last 72 hours.
-  queue::Delivery delivery{provider->name(), repo_id, hook->hook.repo_path, *event,
-                           *delivery_id,     nowMs(), payload};
+  queue::Delivery delivery{provider->name(), repo_id, hook->hook.repo_path, *event, *delivery_id,
+                           nowMs(),          payload};
   auto result = queue_.enqueue(delivery);
   return deliveryResponse(result.duplicate ? 200 : 202, *delivery_id, result.duplicate,
                           result.entry_id);

@@ -26,7 +26,8 @@ struct Request {
 
   std::string_view param(std::string_view name) const {
     for (const auto& [key, value] : params) {
-      if (key == name) return value;
+      if (key == name)
+        return value;
     }
     return {};
   }

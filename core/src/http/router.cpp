@@ -14,7 +14,8 @@ std::vector<std::string_view> splitPath(std::string_view path) {
   size_t start = 1;  // paths begin with '/'
   while (start <= path.size()) {
     size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
+    if (end == std::string_view::npos)
+      end = path.size();
     segments.push_back(path.substr(start, end - start));
     start = end + 1;
   }
@@ -25,18 +26,21 @@ std::vector<std::string_view> splitPath(std::string_view path) {
 
 void Router::add(std::string_view method, std::string_view pattern, RouteHandler handler) {
   Route route{std::string(method), {}, std::move(handler)};
-  for (auto segment : splitPath(pattern)) route.segments.emplace_back(segment);
+  for (auto segment : splitPath(pattern))
+    route.segments.emplace_back(segment);
   routes_.push_back(std::move(route));
 }
 
 bool Router::match(const Route& route, std::string_view path, Request& request) {
   auto segments = splitPath(path);
-  if (segments.size() != route.segments.size()) return false;
+  if (segments.size() != route.segments.size())
+    return false;
   std::vector<std::pair<std::string_view, std::string_view>> params;
   for (size_t i = 0; i < segments.size(); ++i) {
     const std::string& expected = route.segments[i];
     if (!expected.empty() && expected.front() == ':') {
-      if (segments[i].empty()) return false;
+      if (segments[i].empty())
+        return false;
       params.emplace_back(std::string_view(expected).substr(1), segments[i]);
     } else if (expected != segments[i]) {
       return false;
@@ -53,7 +57,8 @@ Response Router::dispatch(Request& request) const {
   const Route* found = nullptr;
   bool path_known = false;
   for (const auto& route : routes_) {
-    if (!match(route, request.path, request)) continue;
+    if (!match(route, request.path, request))
+      continue;
     path_known = true;
     if (route.method == request.method) {
       found = &route;
@@ -72,7 +77,8 @@ Response Router::dispatch(Request& request) const {
     return found->handler(request);
   } catch (const store::RedisUnavailable& e) {
     spdlog::warn("{} {}: {}", request.method, request.path, e.what());
-    return errorResponse(ApiError::kRedisUnavailable, "the queue store is unreachable; retry later");
+    return errorResponse(ApiError::kRedisUnavailable,
+                         "the queue store is unreachable; retry later");
   } catch (const store::SecretUnreadable& e) {
     spdlog::error("{} {}: {}", request.method, request.path, e.what());
     return errorResponse(ApiError::kHookSecretUnreadable,

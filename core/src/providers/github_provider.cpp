@@ -11,17 +11,18 @@ namespace {
 constexpr std::string_view kSignaturePrefix = "sha256=";
 
 std::optional<std::string_view> nonEmpty(std::optional<std::string_view> value) {
-  if (value && value->empty()) return std::nullopt;
+  if (value && value->empty())
+    return std::nullopt;
   return value;
 }
 
 }  // namespace
 
-SignatureStatus GitHubProvider::verifySignature(const HeaderLookup& headers,
-                                                std::string_view body,
+SignatureStatus GitHubProvider::verifySignature(const HeaderLookup& headers, std::string_view body,
                                                 std::string_view secret) const {
   auto header = headers("X-Hub-Signature-256");
-  if (!header || header->empty()) return SignatureStatus::kMissing;
+  if (!header || header->empty())
+    return SignatureStatus::kMissing;
 
   std::string_view value = *header;
   if (value.substr(0, kSignaturePrefix.size()) != kSignaturePrefix) {
@@ -49,10 +50,13 @@ std::optional<std::string_view> GitHubProvider::deliveryId(const HeaderLookup& h
 
 const Provider* findProvider(std::string_view name) {
   static const GitHubProvider github;
-  if (name == github.name()) return &github;
+  if (name == github.name())
+    return &github;
   return nullptr;
 }
 
-std::vector<std::string_view> providerNames() { return {"github"}; }
+std::vector<std::string_view> providerNames() {
+  return {"github"};
+}
 
 }  // namespace conduit::providers

@@ -27,7 +27,8 @@ constexpr std::string_view kSchemaVersion = "1";
 }  // namespace
 
 bool isValidDeliveryId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
+  if (id.empty() || id.size() > 128)
+    return false;
   for (char c : id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' &&
         c != '-') {
@@ -50,15 +51,16 @@ void DeliveryQueue::ensureConsumerGroup() {
       // From id 0, so that entries appended before the group existed are delivered too.
       c.command({"XGROUP", "CREATE", QueueNames::kStream, QueueNames::kGroup, "0", "MKSTREAM"});
     } catch (const store::RedisError& e) {
-      if (std::string_view(e.what()).substr(0, 9) != "BUSYGROUP") throw;
+      if (std::string_view(e.what()).substr(0, 9) != "BUSYGROUP")
+        throw;
     }
     return true;
   });
 }
 
 EnqueueResult DeliveryQueue::enqueue(const Delivery& delivery) {
-  const std::string seen = QueueNames::seenKey(delivery.provider, delivery.repo_id,
-                                               delivery.delivery_id);
+  const std::string seen =
+      QueueNames::seenKey(delivery.provider, delivery.repo_id, delivery.delivery_id);
   const std::string ttl = std::to_string(std::chrono::seconds(kDeliveryIdMemory).count());
   const std::string received_at = std::to_string(delivery.received_at_ms);
   const store::RedisArgs args = {seen,

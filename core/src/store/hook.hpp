@@ -18,7 +18,7 @@ bool isValidRepoId(std::string_view repo_id);
 
 // The Redis keys of the hook registry. They are the original service's, so hooks it
 // registered in the same Redis keep working.
-std::string providerSetKey(std::string_view provider);                         // providers::<p>
-std::string hookKey(std::string_view provider, std::string_view repo_id);      // secrets::<p>::<id>
+std::string providerSetKey(std::string_view provider);                     // providers::<p>
+std::string hookKey(std::string_view provider, std::string_view repo_id);  // secrets::<p>::<id>
 
 }  // namespace conduit::store

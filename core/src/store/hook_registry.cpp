@@ -60,7 +60,8 @@ HookRegistry::HookRegistry(RedisPool& redis, std::optional<crypto::SecretBox> se
 
 std::vector<std::string> HookRegistry::secretFields(const Hook& hook,
                                                     std::string_view secret) const {
-  if (!secret_box_) return {std::string(kFieldSecret), std::string(secret)};
+  if (!secret_box_)
+    return {std::string(kFieldSecret), std::string(secret)};
   auto sealed = secret_box_->seal(secret, associatedData(hook.provider, hook.repo_id));
   return {std::string(kFieldSecretEncrypted), std::move(sealed.ciphertext),
           std::string(kFieldSecretKeyId), std::move(sealed.key_id)};
@@ -71,8 +72,8 @@ HookRegistry::Outcome HookRegistry::write(const RedisScript& script, const Hook&
   const std::string hash = hookKey(hook.provider, hook.repo_id);
   const std::string set = providerSetKey(hook.provider);
   const std::vector<std::string> sealed = secretFields(hook, secret);
-  RedisArgs args = {hash,          set,          hook.repo_id,  kFieldProvider, hook.provider,
-                    kFieldRepoId,  hook.repo_id, kFieldRepoPath, hook.repo_path};
+  RedisArgs args = {hash,         set,          hook.repo_id,   kFieldProvider, hook.provider,
+                    kFieldRepoId, hook.repo_id, kFieldRepoPath, hook.repo_path};
   args.insert(args.end(), sealed.begin(), sealed.end());
   // A write is not retried: had the first attempt reached Redis, a second would report
   // "already exists" and the secret shown to nobody would be lost.
@@ -86,7 +87,7 @@ HookRegistry::Outcome HookRegistry::create(const Hook& hook, std::string_view se
 
 HookRegistry::Outcome HookRegistry::replaceSecret(const Hook& hook, std::string_view secret) {
   return write(kReplaceScript, hook, secret) == Outcome::kDone ? Outcome::kDone
-                                                                : Outcome::kNotFound;
+                                                               : Outcome::kNotFound;
 }
 
 std::optional<Hook> HookRegistry::find(std::string_view provider, std::string_view repo_id) {
@@ -94,7 +95,8 @@ std::optional<Hook> HookRegistry::find(std::string_view provider, std::string_vi
   auto reply = redis_.run(Retry::kIdempotent, [&](RedisConnection& c) {
     return c.command({"HMGET", hash, kFieldProvider, kFieldRepoId, kFieldRepoPath});
   });
-  if (reply.elements.size() != 3 || reply.elements[1].isNil()) return std::nullopt;
+  if (reply.elements.size() != 3 || reply.elements[1].isNil())
+    return std::nullopt;
   return Hook{std::string(provider), reply.elements[1].text, reply.elements[2].text};
 }
 
@@ -105,14 +107,17 @@ std::vector<Hook> HookRegistry::list(std::string_view provider) {
     std::vector<std::string> keys;
     std::vector<RedisArgs> lookups;
     keys.reserve(members.elements.size());
-    for (const auto& member : members.elements) keys.push_back(hookKey(provider, member.text));
-    for (const auto& key : keys) lookups.push_back({"HMGET", key, kFieldRepoId, kFieldRepoPath});
+    for (const auto& member : members.elements)
+      keys.push_back(hookKey(provider, member.text));
+    for (const auto& key : keys)
+      lookups.push_back({"HMGET", key, kFieldRepoId, kFieldRepoPath});
 
     std::vector<Hook> hooks;
     auto replies = c.pipeline(lookups);
     for (const auto& reply : replies) {
       // A set member whose hash is gone is no hook; skip it rather than invent one.
-      if (reply.elements.size() != 2 || reply.elements[0].isNil()) continue;
+      if (reply.elements.size() != 2 || reply.elements[0].isNil())
+        continue;
       hooks.push_back(Hook{std::string(provider), reply.elements[0].text, reply.elements[1].text});
     }
     std::sort(hooks.begin(), hooks.end(),
@@ -133,10 +138,12 @@ bool HookRegistry::remove(std::string_view provider, std::string_view repo_id) {
 std::optional<HookWithSecret> HookRegistry::lookup(std::string_view provider,
                                                    std::string_view repo_id) {
   const std::string hash = hookKey(provider, repo_id);
-  auto reply = redis_.run(Retry::kIdempotent,
-                          [&](RedisConnection& c) { return c.command({"HGETALL", hash}); });
+  auto reply = redis_.run(Retry::kIdempotent, [&](RedisConnection& c) {
+    return c.command({"HGETALL", hash});
+  });
   auto fields = toMap(reply);
-  if (fields.empty()) return std::nullopt;
+  if (fields.empty())
+    return std::nullopt;
   Hook hook{std::string(provider), std::string(repo_id), fields[std::string(kFieldRepoPath)]};
 
   auto sealed = fields.find(kFieldSecretEncrypted);
@@ -148,7 +155,8 @@ std::optional<HookWithSecret> HookRegistry::lookup(std::string_view provider,
           "the secret of hook {}/{} is encrypted (key id {}) but no secret_key is configured",
           provider, repo_id, stored_key_id));
     }
-    auto plain = secret_box_->open({stored_key_id, sealed->second}, associatedData(provider, repo_id));
+    auto plain =
+        secret_box_->open({stored_key_id, sealed->second}, associatedData(provider, repo_id));
     if (!plain) {
       throw SecretUnreadable(fmt::format(
           "the secret of hook {}/{} does not decrypt: it was sealed with key id {}, the "

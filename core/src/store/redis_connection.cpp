@@ -37,7 +37,8 @@ RedisValue convert(const redisReply* reply) {
     case REDIS_REPLY_ARRAY:
       value.type = RedisValue::Type::kArray;
       value.elements.reserve(reply->elements);
-      for (size_t i = 0; i < reply->elements; ++i) value.elements.push_back(convert(reply->element[i]));
+      for (size_t i = 0; i < reply->elements; ++i)
+        value.elements.push_back(convert(reply->element[i]));
       break;
     default:
       value.type = RedisValue::Type::kNil;
@@ -65,9 +66,12 @@ RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
   context_ = endpoint.kind == config::RedisEndpoint::Kind::kUnix
                  ? redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv)
                  : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv);
-  if (context_ == nullptr) throw RedisUnavailable("cannot allocate a Redis connection");
-  if (context_->err != 0) fail("cannot connect");
-  if (redisSetTimeout(context_, tv) != REDIS_OK) fail("cannot set the timeout");
+  if (context_ == nullptr)
+    throw RedisUnavailable("cannot allocate a Redis connection");
+  if (context_->err != 0)
+    fail("cannot connect");
+  if (redisSetTimeout(context_, tv) != REDIS_OK)
+    fail("cannot set the timeout");
 
   try {
     if (!endpoint.password.empty()) {
@@ -90,38 +94,45 @@ RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
 }
 
 RedisConnection::~RedisConnection() {
-  if (context_ != nullptr) redisFree(context_);
+  if (context_ != nullptr)
+    redisFree(context_);
 }
 
 void RedisConnection::fail(const char* what) {
   broken_ = true;
-  std::string reason = context_ != nullptr && context_->errstr[0] != '\0' ? context_->errstr
-                                                                         : "connection lost";
+  std::string reason =
+      context_ != nullptr && context_->errstr[0] != '\0' ? context_->errstr : "connection lost";
   throw RedisUnavailable(fmt::format("Redis: {}: {}", what, reason));
 }
 
 RedisValue RedisConnection::readReply() {
   void* raw = nullptr;
-  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) fail("no reply");
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr)
+    fail("no reply");
   std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
                                                                 &freeReplyObject);
   return convert(reply.get());
 }
 
 RedisValue RedisConnection::command(const RedisArgs& args) {
-  if (broken_) throw RedisUnavailable("Redis: connection already broken");
+  if (broken_)
+    throw RedisUnavailable("Redis: connection already broken");
   appendCommand(context_, args);
   RedisValue value = readReply();
-  if (value.type == RedisValue::Type::kError) throw RedisError(value.text);
+  if (value.type == RedisValue::Type::kError)
+    throw RedisError(value.text);
   return value;
 }
 
 std::vector<RedisValue> RedisConnection::pipeline(const std::vector<RedisArgs>& commands) {
-  if (broken_) throw RedisUnavailable("Redis: connection already broken");
-  for (const auto& args : commands) appendCommand(context_, args);
+  if (broken_)
+    throw RedisUnavailable("Redis: connection already broken");
+  for (const auto& args : commands)
+    appendCommand(context_, args);
   std::vector<RedisValue> replies;
   replies.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i) replies.push_back(readReply());
+  for (size_t i = 0; i < commands.size(); ++i)
+    replies.push_back(readReply());
   return replies;
 }
 

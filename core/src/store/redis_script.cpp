@@ -17,12 +17,15 @@ RedisValue RedisScript::run(RedisConnection& connection, size_t key_count,
   const std::string keys = std::to_string(key_count);
   RedisArgs command;
   command.reserve(args.size() + 3);
-  command.insert(command.end(), {"EVALSHA", sha1_, keys});
+  command.push_back("EVALSHA");
+  command.push_back(sha1_);
+  command.push_back(keys);
   command.insert(command.end(), args.begin(), args.end());
   try {
     return connection.command(command);
   } catch (const RedisError& e) {
-    if (std::string_view(e.what()).substr(0, 8) != "NOSCRIPT") throw;
+    if (std::string_view(e.what()).substr(0, 8) != "NOSCRIPT")
+      throw;
   }
   command[0] = "EVAL";
   command[1] = source_;

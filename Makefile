@@ -1,0 +1,52 @@
+# The README's two commands, `make run` and `make test`, and a few more for development.
+# Each installs the Debian packages it needs first (scripts/install-deps.sh).
+
+BUILD_DIR    ?= build
+SANITIZE_DIR ?= build-sanitize
+JOBS         ?= $(shell nproc)
+PREFIX       ?= /usr/local
+
+SOURCES = $(shell git ls-files '*.cpp' '*.hpp' '*.h' 2>/dev/null)
+
+.PHONY: all deps build run test test-dev test-sanitize format format-check bench install clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+# Development build: warnings are errors.
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONDUIT_DEVELOPER_MODE=ON >/dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	@scripts/run-dev.sh $(BUILD_DIR)/core/conduit
+
+# The whole suite, in the development build and again under AddressSanitizer and UBSan.
+test: format-check test-dev test-sanitize
+
+test-dev: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Debug -DCONDUIT_DEVELOPER_MODE=ON \
+	  -DCONDUIT_SANITIZE=ON >/dev/null
+	@cmake --build $(SANITIZE_DIR) -j$(JOBS)
+	@ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j$(JOBS)
+
+format:
+	@clang-format -i $(SOURCES)
+
+format-check: deps
+	@clang-format --dry-run --Werror $(SOURCES)
+
+bench: build
+	@scripts/install-deps.sh --bench
+	@bench/ingress.sh $(BUILD_DIR)
+
+install: build
+	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+clean:
+	@rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

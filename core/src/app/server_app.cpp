@@ -1,0 +1,88 @@
+#include "app/server_app.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "app/version.hpp"
+#include "crypto/secret_box.hpp"
+#include "http/admin_guard.hpp"
+#include "http/hook_admin_routes.hpp"
+#include "http/http_server.hpp"
+#include "http/payload_route.hpp"
+#include "http/service_routes.hpp"
+#include "queue/delivery_queue.hpp"
+#include "store/hook_registry.hpp"
+#include "store/redis_pool.hpp"
+
+namespace conduit::app {
+namespace {
+
+int httpThreads(const config::ServerSettings& settings) {
+  if (settings.http_threads > 0)
+    return settings.http_threads;
+  // Handlers block on Redis round trips, so twice the cores keeps the cores busy.
+  return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
+  if (!settings.secret_key)
+    return std::nullopt;
+  return crypto::SecretBox(*settings.secret_key);
+}
+
+}  // namespace
+
+// Declared in the order they are built; destroyed in reverse, server first.
+struct ServerApp::Parts {
+  explicit Parts(const config::ServerSettings& s)
+      : redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
+        registry(redis, secretBox(s)),
+        queue(redis),
+        admin_routes(registry, http::AdminGuard(s.admin_token)),
+        payload_route(registry, queue, s.max_body_bytes),
+        router(std::make_shared<http::Router>()),
+        server({s.bind, s.port, httpThreads(s), s.max_body_bytes}, router) {
+    http::addServiceRoutes(*router, version());
+    admin_routes.addTo(*router);
+    payload_route.addTo(*router);
+  }
+
+  store::RedisPool redis;
+  store::HookRegistry registry;
+  queue::DeliveryQueue queue;
+  http::HookAdminRoutes admin_routes;
+  http::PayloadRoute payload_route;
+  std::shared_ptr<http::Router> router;
+  http::HttpServer server;
+};
+
+ServerApp::ServerApp(const config::ServerSettings& settings)
+    : parts_(std::make_unique<Parts>(settings)) {}
+
+ServerApp::~ServerApp() = default;
+
+void ServerApp::start() {
+  const auto& redis = parts_->redis.endpoint();
+  try {
+    parts_->queue.ensureConsumerGroup();
+    spdlog::info("Redis at {}: queue {} with consumer group {} ready", redis.describe(),
+                 queue::QueueNames::kStream, queue::QueueNames::kGroup);
+  } catch (const std::exception& e) {
+    // Not fatal: deliveries get 503 until Redis answers, and the first one creates the group.
+    spdlog::warn("Redis at {} is not answering yet: {}", redis.describe(), e.what());
+  }
+  parts_->server.start();
+}
+
+uint16_t ServerApp::port() const {
+  return parts_->server.port();
+}
+
+int ServerApp::stop(std::chrono::milliseconds grace) {
+  return parts_->server.drainAndStop(grace);
+}
+
+}  // namespace conduit::app

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "config/server_settings.hpp"
+
+namespace conduit::app {
+
+// The composition root of `conduit serve`: Redis pool, hook registry, delivery queue, routes and
+// the HTTP server, built from the settings and started and stopped in order. The integration
+// tests run it in-process exactly as the command does.
+class ServerApp {
+ public:
+  explicit ServerApp(const config::ServerSettings& settings);
+  ~ServerApp();
+  ServerApp(const ServerApp&) = delete;
+  ServerApp& operator=(const ServerApp&) = delete;
+
+  // Prepares the queue (not fatal if Redis is down yet) and starts serving. Throws
+  // std::runtime_error when the address cannot be bound.
+  void start();
+
+  uint16_t port() const;
+
+  // Answers new requests 503, lets those in flight finish for at most `grace`, and stops.
+  // Returns how many were still running when the grace ran out.
+  int stop(std::chrono::milliseconds grace);
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace conduit::app

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, running and testing Conduit need, when any is
+# missing. `make run` and `make test` call it first, so a fresh machine needs nothing else.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config clang-format
+  libpistache-dev libhiredis-dev rapidjson-dev libssl-dev
+  libboost-dev libboost-filesystem-dev libcpp-httplib-dev
+  libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev
+  redis-server redis-tools openssl
+)
+[ "${1:-}" = "--bench" ] && packages+=(wrk)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || {
+    echo "These packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,81 @@
+#include "http/http_server.hpp"
+
+#include <future>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+using conduit::http::HttpServer;
+using conduit::http::Request;
+using conduit::http::Response;
+using conduit::http::Router;
+
+namespace {
+
+std::shared_ptr<Router> slowRouter(std::chrono::milliseconds delay) {
+  auto router = std::make_shared<Router>();
+  router->add("GET", "/slow", [delay](const Request&) {
+    std::this_thread::sleep_for(delay);
+    Response r;
+    r.body = "done";
+    return r;
+  });
+  router->add("GET", "/fast", [](const Request&) { return Response{}; });
+  return router;
+}
+
+}  // namespace
+
+TEST_CASE("server: stopping lets requests in flight finish and answers new ones 503") {
+  HttpServer server({"127.0.0.1", 0, 2, 1024 * 1024}, slowRouter(std::chrono::milliseconds(800)));
+  server.start();
+  const int port = server.port();
+
+  auto in_flight = std::async(std::launch::async, [port] {
+    httplib::Client client("127.0.0.1", port);
+    return client.Get("/slow");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the slow request is running
+
+  auto stopping = std::async(std::launch::async,
+                             [&server] { return server.drainAndStop(std::chrono::seconds(10)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  httplib::Client late("127.0.0.1", port);
+  auto refused = late.Get("/fast");
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  CHECK(refused->get_header_value("Connection") == "Close");
+  CHECK(refused->body.find("shutting_down") != std::string::npos);
+
+  auto finished = in_flight.get();
+  REQUIRE(finished);
+  CHECK(finished->status == 200);
+  CHECK(finished->body == "done");
+  CHECK(stopping.get() == 0);
+
+  httplib::Client after("127.0.0.1", port);
+  CHECK_FALSE(after.Get("/fast"));  // nothing listens any more
+}
+
+TEST_CASE("server: the grace is bounded - requests still running are counted - not waited for") {
+  HttpServer server({"127.0.0.1", 0, 2, 1024 * 1024}, slowRouter(std::chrono::milliseconds(1500)));
+  server.start();
+  const int port = server.port();
+  auto in_flight = std::async(std::launch::async, [port] {
+    httplib::Client client("127.0.0.1", port);
+    return client.Get("/slow");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(server.drainAndStop(std::chrono::milliseconds(100)) == 1);
+  in_flight.wait();
+}
+
+TEST_CASE("server: a port already taken is a clear error") {
+  HttpServer first({"127.0.0.1", 0, 1, 1024}, slowRouter(std::chrono::milliseconds(0)));
+  first.start();
+  HttpServer second({"127.0.0.1", first.port(), 1, 1024}, slowRouter(std::chrono::milliseconds(0)));
+  CHECK_THROWS_WITH_AS(second.start(), doctest::Contains("cannot listen on 127.0.0.1:"),
+                       std::runtime_error);
+}

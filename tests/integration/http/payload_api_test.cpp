@@ -1,0 +1,187 @@
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <map>
+
+#include <doctest/doctest.h>
+
+#include "queue/delivery_queue.hpp"
+#include "server_fixture.hpp"
+
+using conduit::queue::QueueNames;
+using conduit::testing::githubSignature;
+using conduit::testing::jsonString;
+using conduit::testing::ServerFixture;
+
+namespace {
+
+const std::string kBody = R"({"action":"closed","pull_request":{"merged":true,"title":"SOC-12"}})";
+
+long long queueLength(const ServerFixture& server) {
+  return server.redisClient()->command({"XLEN", QueueNames::kStream}).integer;
+}
+
+// Sends raw bytes and returns the start of the answer (or "" when none came in time).
+std::string rawExchange(uint16_t port, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string answer;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0)
+    answer.append(buffer, static_cast<size_t>(n));
+  ::close(fd);
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("payload: a signed delivery is queued durably and answered 202") {
+  ServerFixture server;
+  const std::string secret = server.registerHook("repo", "org/repo");
+  auto response = server.deliver("repo", kBody, secret, "pull_request", "72d3162e-1");
+  REQUIRE(response);
+  CHECK(response->status == 202);
+  CHECK(jsonString(response->body, "/data/delivery") == "72d3162e-1");
+  CHECK(response->body.find(R"("duplicate":false)") != std::string::npos);
+
+  auto entries = server.redisClient()->command({"XRANGE", QueueNames::kStream, "-", "+"});
+  REQUIRE(entries.elements.size() == 1);
+  std::map<std::string, std::string> fields;
+  const auto& pairs = entries.elements[0].elements[1].elements;
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2)
+    fields[pairs[i].text] = pairs[i + 1].text;
+  CHECK(fields["provider"] == "github");
+  CHECK(fields["repo_id"] == "repo");
+  CHECK(fields["repo_path"] == "org/repo");
+  CHECK(fields["event"] == "pull_request");
+  CHECK(fields["delivery"] == "72d3162e-1");
+  CHECK(fields["payload"] == kBody);
+  CHECK(std::stoll(fields["received_at_ms"]) > 1700000000000);
+}
+
+TEST_CASE("payload: a redelivery of the same id is 200 duplicate and not queued again") {
+  ServerFixture server;
+  const std::string secret = server.registerHook("repo");
+  CHECK(server.deliver("repo", kBody, secret, "pull_request", "d-1")->status == 202);
+  auto again = server.deliver("repo", kBody, secret, "pull_request", "d-1");
+  CHECK(again->status == 200);
+  CHECK(again->body.find(R"("duplicate":true)") != std::string::npos);
+  CHECK(queueLength(server) == 1);
+}
+
+TEST_CASE("payload: also served at the original's /webhooks/{provider}/{repo_id}/payload") {
+  ServerFixture server;
+  const std::string secret = server.registerHook("repo");
+  httplib::Headers headers = {{"X-Hub-Signature-256", githubSignature(secret, kBody)},
+                              {"X-GitHub-Event", "release"},
+                              {"X-GitHub-Delivery", "d-2"}};
+  auto response =
+      server.client().Post("/webhooks/github/repo/payload", headers, kBody, "application/json");
+  CHECK(response->status == 202);
+}
+
+TEST_CASE("payload: form-encoded bodies are checked raw and queued as their JSON") {
+  ServerFixture server;
+  const std::string secret = server.registerHook("repo");
+  const std::string form = "payload=%7B%22action%22%3A%22published%22%7D";
+  auto response =
+      server.deliver("repo", form, secret, "release", "d-3", "application/x-www-form-urlencoded");
+  CHECK(response->status == 202);
+  auto entries = server.redisClient()->command({"XRANGE", QueueNames::kStream, "-", "+"});
+  const auto& pairs = entries.elements[0].elements[1].elements;
+  CHECK(pairs.back().text == R"({"action":"published"})");
+
+  auto no_field = server.deliver("repo", "data=1", secret, "release", "d-4",
+                                 "application/x-www-form-urlencoded");
+  CHECK(no_field->status == 400);
+  CHECK(no_field->body.find("invalid_payload") != std::string::npos);
+}
+
+TEST_CASE("payload: checks run in order and the first that fails answers") {
+  ServerFixture server([](auto& settings) { settings.max_body_bytes = 4096; });
+  const std::string secret = server.registerHook("repo");
+  const std::string big(5000, 'x');
+
+  // 1. Over max_body_bytes: 413, even for a hook that does not exist.
+  CHECK(server.deliver("nope", big, secret)->status == 413);
+  // 2. No such hook: 404, even with a bad signature.
+  auto no_hook = server.deliver("nope", kBody, secret, "push", "d", "application/json", "bad");
+  CHECK(no_hook->status == 404);
+  CHECK(no_hook->body.find("hook_not_found") != std::string::npos);
+  CHECK(server.deliver("bad%20id", kBody, secret)->status == 404);
+  // 3. Signature missing, malformed or wrong: 401, even without the event headers.
+  auto missing = server.deliver("repo", kBody, secret, "", "", "application/json", "");
+  CHECK(missing->status == 401);
+  CHECK(missing->body.find("signature_missing") != std::string::npos);
+  auto malformed = server.deliver("repo", kBody, secret, "", "", "application/json", "sha256=zz");
+  CHECK(malformed->status == 401);
+  CHECK(malformed->body.find("signature_malformed") != std::string::npos);
+  auto wrong = server.deliver("repo", kBody, "another-secret");
+  CHECK(wrong->status == 401);
+  CHECK(wrong->body.find("signature_mismatch") != std::string::npos);
+  // 4. No event or no delivery id: 400, even with an unsupported content type.
+  auto no_event = server.deliver("repo", kBody, secret, "", "d", "text/plain");
+  CHECK(no_event->status == 400);
+  CHECK(no_event->body.find("missing_event_header") != std::string::npos);
+  auto no_delivery = server.deliver("repo", kBody, secret, "push", "", "text/plain");
+  CHECK(no_delivery->status == 400);
+  CHECK(no_delivery->body.find("missing_delivery_header") != std::string::npos);
+  CHECK(server.deliver("repo", kBody, secret, "push", "bad id!")->status == 400);
+  // 5. Content type: 415, even for a ping.
+  CHECK(server.deliver("repo", kBody, secret, "ping", "d", "text/plain")->status == 415);
+  // 6. Ping: 200, nothing queued, even when the body is no JSON.
+  auto ping = server.deliver("repo", "zen", secret, "ping", "d-ping");
+  CHECK(ping->status == 200);
+  CHECK(ping->body.find(R"("queued":false)") != std::string::npos);
+  // 7. Not JSON: 400.
+  auto not_json = server.deliver("repo", "{not json", secret, "push", "d-7");
+  CHECK(not_json->status == 400);
+  CHECK(not_json->body.find("invalid_payload") != std::string::npos);
+
+  CHECK(queueLength(server) == 0);
+  // 9. And a good one is accepted.
+  CHECK(server.deliver("repo", kBody, secret, "push", "d-9")->status == 202);
+  CHECK(queueLength(server) == 1);
+}
+
+TEST_CASE("payload: a declared Content-Length of 10 TB is refused at once - the server stays up") {
+  ServerFixture server;
+  const std::string answer =
+      rawExchange(server.port(),
+                  "POST /conduit/webhooks/github/repo/payload HTTP/1.1\r\nHost: x\r\n"
+                  "Connection: keep-alive\r\nContent-Length: 10000000000000\r\n\r\n" +
+                      std::string(1000, 'x'));
+  CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(answer.find("payload_too_large") != std::string::npos);
+  // The connection was closed after the answer (rawExchange read to the end of the stream).
+  CHECK(server.client().Get("/conduit/ping")->status == 200);
+}
+
+TEST_CASE("payload: Redis going away is 503 with nothing half-written - coming back - 202") {
+  ServerFixture server;
+  const std::string secret = server.registerHook("repo");
+  CHECK(server.deliver("repo", kBody, secret, "push", "before")->status == 202);
+
+  server.redis().stop();
+  auto down = server.deliver("repo", kBody, secret, "push", "during");
+  REQUIRE(down);
+  CHECK(down->status == 503);
+  CHECK(down->body.find("redis_unavailable") != std::string::npos);
+  auto admin_down = server.client().Get("/conduit/webhooks/list?provider=github");
+  CHECK(admin_down->status == 503);
+
+  server.redis().start();
+  CHECK(server.deliver("repo", kBody, secret, "push", "during")->status == 202);
+  CHECK(queueLength(server) == 2);
+  CHECK(server.deliver("repo", kBody, secret, "push", "before")->status == 200);
+}

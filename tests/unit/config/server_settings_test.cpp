@@ -1,0 +1,76 @@
+#include "config/server_settings.hpp"
+
+#include <doctest/doctest.h>
+
+#include "config/config_error.hpp"
+
+using conduit::config::AppConfig;
+using conduit::config::ConfigError;
+using conduit::config::ServerSettings;
+
+namespace {
+
+ServerSettings load(const std::string& text) {
+  auto config =
+      AppConfig::fromText(text, "app.env", [](const std::string&) { return std::nullopt; });
+  return ServerSettings::load(config);
+}
+
+}  // namespace
+
+TEST_CASE("server settings: defaults when the file sets nothing") {
+  auto s = load("");
+  CHECK(s.port == 9091);
+  CHECK(s.bind == "0.0.0.0");
+  CHECK(s.log_level == "info");
+  CHECK(s.redis.host == "127.0.0.1");
+  CHECK(s.redis.port == 6379);
+  CHECK(s.max_body_bytes == 26214400);
+  CHECK_FALSE(s.admin_token.has_value());
+  CHECK_FALSE(s.secret_key.has_value());
+}
+
+TEST_CASE("server settings: every key is read") {
+  auto s = load(
+      "port=8000\nbind=127.0.0.1\nlog_level=debug\nredis_url=unix:///tmp/r.sock\n"
+      "admin_token=0123456789abcdef0123\n"
+      "secret_key=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+      "max_body_bytes=1048576\nhttp_threads=3\nredis_timeout_ms=500\n");
+  CHECK(s.port == 8000);
+  CHECK(s.bind == "127.0.0.1");
+  CHECK(s.log_level == "debug");
+  CHECK(s.redis.socket_path == "/tmp/r.sock");
+  CHECK(s.admin_token == "0123456789abcdef0123");
+  REQUIRE(s.secret_key.has_value());
+  CHECK((*s.secret_key)[31] == 0x1f);
+  CHECK(s.max_body_bytes == 1048576);
+  CHECK(s.http_threads == 3);
+  CHECK(s.redis_timeout_ms == 500);
+}
+
+TEST_CASE("server settings: each malformed value names its key and line - all at once") {
+  try {
+    load("port=http\nlog_level=loud\nredis_url=host:0\nmax_body_bytes=-1\n");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.messages().size() == 4);
+    CHECK(e.messages()[0] == "app.env:1:6: port: `http` is not a port number from 0 to 65535");
+    CHECK(e.messages()[1].find("app.env:2:11: log_level:") == 0);
+    CHECK(e.messages()[2].find("app.env:3:11: redis_url: port `0`") == 0);
+    CHECK(e.messages()[3].find("app.env:4:16: max_body_bytes:") == 0);
+  }
+}
+
+TEST_CASE("server settings: a bad secret_key or admin_token is refused without echoing it") {
+  try {
+    load("secret_key=deadbeef-not-hex\nadmin_token=short\n");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    std::string what = e.what();
+    CHECK(what.find("secret_key: must be 32 bytes written as 64 hex characters") !=
+          std::string::npos);
+    CHECK(what.find("admin_token: must be at least 16 characters") != std::string::npos);
+    CHECK(what.find("deadbeef") == std::string::npos);
+    CHECK(what.find("short\n") == std::string::npos);
+  }
+}
