@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "http/api_response.hpp"
+#include "providers/json_check.hpp"
 #include "providers/payload.hpp"
 #include "providers/provider.hpp"
 

@@ -2,9 +2,6 @@
 
 #include <cctype>
 
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-
 namespace conduit::providers {
 namespace {
 
@@ -76,18 +73,6 @@ std::optional<std::string> formPayloadField(std::string_view body) {
     start = end + 1;
   }
   return std::nullopt;
-}
-
-bool isJsonObject(std::string_view text) {
-  // A SAX pass checks the syntax and the UTF-8 without building a DOM of a 25 MB body; the
-  // default flags also reject anything but whitespace after the value.
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos || text[first] != '{')
-    return false;
-  rapidjson::MemoryStream stream(text.data(), text.size());
-  rapidjson::BaseReaderHandler<> ignore;
-  rapidjson::Reader reader;
-  return !reader.Parse<rapidjson::kParseValidateEncodingFlag>(stream, ignore).IsError();
 }
 
 }  // namespace conduit::providers

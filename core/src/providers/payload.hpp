@@ -18,7 +18,4 @@ std::optional<BodyEncoding> bodyEncoding(std::string_view content_type);
 // or it is not validly percent-encoded.
 std::optional<std::string> formPayloadField(std::string_view body);
 
-// True when `text` is one well-formed JSON object, as every code host's payload is.
-bool isJsonObject(std::string_view text);
-
 }  // namespace conduit::providers

@@ -61,16 +61,17 @@ void appendCommand(redisContext* context, const RedisArgs& args) {
 }  // namespace
 
 RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
-                                 std::chrono::milliseconds timeout) {
+                                 std::chrono::milliseconds timeout)
+    : context_(nullptr, &redisFree) {
   const timeval tv = toTimeval(timeout);
-  context_ = endpoint.kind == config::RedisEndpoint::Kind::kUnix
-                 ? redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv)
-                 : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv);
-  if (context_ == nullptr)
+  context_.reset(endpoint.kind == config::RedisEndpoint::Kind::kUnix
+                     ? redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv)
+                     : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
+  if (!context_)
     throw RedisUnavailable("cannot allocate a Redis connection");
   if (context_->err != 0)
     fail("cannot connect");
-  if (redisSetTimeout(context_, tv) != REDIS_OK)
+  if (redisSetTimeout(context_.get(), tv) != REDIS_OK)
     fail("cannot set the timeout");
 
   try {
@@ -93,21 +94,18 @@ RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
   }
 }
 
-RedisConnection::~RedisConnection() {
-  if (context_ != nullptr)
-    redisFree(context_);
-}
+RedisConnection::~RedisConnection() = default;
 
 void RedisConnection::fail(const char* what) {
   broken_ = true;
   std::string reason =
-      context_ != nullptr && context_->errstr[0] != '\0' ? context_->errstr : "connection lost";
+      context_ && context_->errstr[0] != '\0' ? context_->errstr : "connection lost";
   throw RedisUnavailable(fmt::format("Redis: {}: {}", what, reason));
 }
 
 RedisValue RedisConnection::readReply() {
   void* raw = nullptr;
-  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr)
+  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr)
     fail("no reply");
   std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
                                                                 &freeReplyObject);
@@ -117,7 +115,7 @@ RedisValue RedisConnection::readReply() {
 RedisValue RedisConnection::command(const RedisArgs& args) {
   if (broken_)
     throw RedisUnavailable("Redis: connection already broken");
-  appendCommand(context_, args);
+  appendCommand(context_.get(), args);
   RedisValue value = readReply();
   if (value.type == RedisValue::Type::kError)
     throw RedisError(value.text);
@@ -128,7 +126,7 @@ std::vector<RedisValue> RedisConnection::pipeline(const std::vector<RedisArgs>& 
   if (broken_)
     throw RedisUnavailable("Redis: connection already broken");
   for (const auto& args : commands)
-    appendCommand(context_, args);
+    appendCommand(context_.get(), args);
   std::vector<RedisValue> replies;
   replies.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i)

@@ -59,7 +59,8 @@ class RedisConnection {
   RedisValue readReply();
   [[noreturn]] void fail(const char* what);
 
-  redisContext* context_ = nullptr;
+  // Freed by the destructor, and also when the constructor throws.
+  std::unique_ptr<redisContext, void (*)(redisContext*)> context_;
   bool broken_ = false;
 };
 

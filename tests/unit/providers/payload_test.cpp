@@ -19,13 +19,3 @@ TEST_CASE("payload: the form body's payload field is percent-decoded") {
   CHECK_FALSE(formPayloadField("payload=%7").has_value());
   CHECK_FALSE(formPayloadField("payload=%zz").has_value());
 }
-
-TEST_CASE("payload: only one well-formed JSON object is a payload") {
-  CHECK(isJsonObject("{\"action\":\"closed\"}"));
-  CHECK(isJsonObject("  {}  \n"));
-  CHECK_FALSE(isJsonObject("[1,2]"));
-  CHECK_FALSE(isJsonObject("{\"a\":1} trailing"));
-  CHECK_FALSE(isJsonObject("{\"a\":"));
-  CHECK_FALSE(isJsonObject(""));
-  CHECK_FALSE(isJsonObject("{\"a\":\"\xff\"}"));  // not UTF-8
-}

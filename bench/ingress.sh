@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Ingress benchmark: signed ~32 KB pull_request deliveries driven by wrk at 32 connections
+# against `conduit serve` (with its own redis-server), and in the same run against a bare
+# Pistache endpoint that only computes the body's HMAC: the framework's ceiling.
+# Prints requests/s, p50 and p99 latency, error answers and the server's peak RSS for each.
+#
+# usage: bench/ingress.sh [BUILD_DIR]     (make bench builds first and runs this)
+# env:   DURATION (default 20s), CONNECTIONS (32), THREADS (wrk threads, 2),
+#        SERVER_THREADS (HTTP threads of both servers, default 4)
+set -euo pipefail
+
+build=${1:-build}
+duration=${DURATION:-20s}
+connections=${CONNECTIONS:-32}
+wrk_threads=${THREADS:-2}
+server_threads=${SERVER_THREADS:-4}
+root=$(cd "$(dirname "$0")/.." && pwd)
+conduit="$root/$build/core/conduit"
+bare="$root/$build/bench/conduit_bare_pistache"
+body="$root/examples/payloads/pull_request.closed.json"
+for tool in wrk redis-server redis-cli openssl curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (make bench installs it)" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# CPU time a process has used so far, in microseconds (user + system).
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000000 / hz}' "/proc/$1/stat"; }
+
+# Runs wrk against the server `pid` and prints: requests/s, p50, p99, non-2xx answers, socket
+# errors, and the CPU microseconds per request of `pid` and of every other pid given.
+drive() {
+  local url=$1 path=$2 signature=$3 run=$4
+  shift 4
+  local before=() pid
+  for pid in "$@"; do before+=("$(cpu_us "$pid")"); done
+  BENCH_BODY_FILE="$body" BENCH_SIGNATURE="$signature" BENCH_PATH="$path" \
+    wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency \
+    -s "$root/bench/deliveries.lua" "$url" -- "$run" >"$work/wrk-$run.txt"
+  local cpu=() i=0
+  for pid in "$@"; do cpu+=($(($(cpu_us "$pid") - before[i]))); i=$((i + 1)); done
+  awk -v cpu="${cpu[*]}" '
+    /Requests\/sec/ { rps = $2 }
+    /requests in/ { requests = $1 }
+    $1 == "50.000%" || $1 == "50%" { p50 = $2 }
+    $1 == "99.000%" || $1 == "99%" { p99 = $2 }
+    /Non-2xx or 3xx responses/ { non2xx = $NF }
+    /Socket errors/ { errors = $0 }
+    END {
+      printf "%s %s %s %s %s", rps, p50, p99, (non2xx == "" ? 0 : non2xx), (errors == "" ? "none" : "yes")
+      n = split(cpu, used, " ")
+      for (i = 1; i <= n; i++) printf " %.0f", used[i] / requests
+      printf "\n"
+    }
+  ' "$work/wrk-$run.txt"
+}
+
+# Conduit with its own Redis, appendonly everysec as recommended in docs/operations.md.
+redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --save "" \
+  --appendonly yes --appendfsync everysec --logfile "$work/redis.log" &
+redis_pid=$!
+pids+=($redis_pid)
+for _ in $(seq 100); do redis-cli -s "$work/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
+
+conduit_port=$(free_port)
+cat >"$work/app.env" <<CONFIG
+port=$conduit_port
+bind=127.0.0.1
+log_level=info
+redis_url=unix://$work/redis.sock
+secret_key=$(openssl rand -hex 32)
+http_threads=$server_threads
+CONFIG
+"$conduit" serve --config "$work/app.env" 2>"$work/conduit.log" &
+conduit_pid=$!
+pids+=($conduit_pid)
+wait_for "http://127.0.0.1:$conduit_port/conduit/ping"
+
+secret=$(curl -fs -X POST "http://127.0.0.1:$conduit_port/conduit/webhooks/register" \
+  -d '{"provider":"github","repo_path":"acme-corp/payments-service","repo_id":"payments-service"}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret"])')
+signature="sha256=$(openssl dgst -sha256 -hmac "$secret" -r "$body" | cut -d' ' -f1)"
+
+bare_port=$(free_port)
+"$bare" "$bare_port" "$server_threads" 26214400 &
+bare_pid=$!
+pids+=($bare_pid)
+wait_for "http://127.0.0.1:$bare_port/" || true
+
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "Load: wrk -t$wrk_threads -c$connections -d$duration, $(wc -c <"$body") byte bodies, Connection: keep-alive; $server_threads server threads"
+echo
+ceiling=$(drive "http://127.0.0.1:$bare_port" "/" "$signature" 1 "$bare_pid")
+result=$(drive "http://127.0.0.1:$conduit_port" "/conduit/webhooks/github/payments-service/payload" \
+  "$signature" 2 "$conduit_pid" "$redis_pid")
+queued=$(redis-cli -s "$work/redis.sock" xlen conduit::deliveries)
+
+read -r c_rps c_p50 c_p99 c_non2xx c_err c_cpu <<<"$ceiling"
+read -r r_rps r_p50 r_p99 r_non2xx r_err r_cpu redis_cpu <<<"$result"
+printf '| server | requests/s | p50 | p99 | non-2xx | socket errors | peak RSS | CPU per request |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
+printf '| bare Pistache + HMAC (ceiling) | %s | %s | %s | %s | %s | %s MB | %s µs |\n' \
+  "$c_rps" "$c_p50" "$c_p99" "$c_non2xx" "$c_err" "$(peak_rss_mb "$bare_pid")" "$c_cpu"
+printf '| conduit serve | %s | %s | %s | %s | %s | %s MB | %s µs (+ redis-server %s µs) |\n' \
+  "$r_rps" "$r_p50" "$r_p99" "$r_non2xx" "$r_err" "$(peak_rss_mb "$conduit_pid")" "$r_cpu" "$redis_cpu"
+echo
+awk -v r="$r_rps" -v c="$c_rps" 'BEGIN { printf "conduit / ceiling: %.0f%% of the requests per second\n", 100 * r / c }'
+echo "deliveries in the queue: $queued (every 2xx answer is one entry)"
