@@ -15,8 +15,7 @@ ServerFixture::ServerFixture(const std::function<void(config::ServerSettings&)>&
   settings_.http_threads = 2;
   settings_.redis = redis_.endpoint();
   settings_.redis_timeout_ms = 1000;
-  if (adjust)
-    adjust(settings_);
+  if (adjust) adjust(settings_);
   app_ = std::make_unique<app::ServerApp>(settings_);
   app_->start();
 }
@@ -38,8 +37,7 @@ std::unique_ptr<store::RedisConnection> ServerFixture::redisClient() const {
 
 std::string ServerFixture::registerHook(const std::string& repo_id, const std::string& repo_path) {
   httplib::Headers headers;
-  if (settings_.admin_token)
-    headers.emplace("Authorization", "Bearer " + *settings_.admin_token);
+  if (settings_.admin_token) headers.emplace("Authorization", "Bearer " + *settings_.admin_token);
   auto response = client().Post(
       "/conduit/webhooks/register", headers,
       R"({"provider":"github","repo_path":")" + repo_path + R"(","repo_id":")" + repo_id + "\"}",
@@ -56,10 +54,8 @@ httplib::Result ServerFixture::deliver(const std::string& repo_id, const std::st
                                        const std::optional<std::string>& signature) const {
   httplib::Headers headers;
   headers.emplace("X-Hub-Signature-256", signature.value_or(githubSignature(secret, body)));
-  if (!event.empty())
-    headers.emplace("X-GitHub-Event", event);
-  if (!delivery_id.empty())
-    headers.emplace("X-GitHub-Delivery", delivery_id);
+  if (!event.empty()) headers.emplace("X-GitHub-Event", event);
+  if (!delivery_id.empty()) headers.emplace("X-GitHub-Delivery", delivery_id);
   return client().Post("/conduit/webhooks/github/" + repo_id + "/payload", headers, body,
                        content_type.c_str());
 }

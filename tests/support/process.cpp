@@ -34,16 +34,14 @@ Process::Process(const std::vector<std::string>& argv,
   std::string pattern = (std::filesystem::temp_directory_path() / "conduit-proc-XXXXXX").string();
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
-  if (::mkdtemp(buffer.data()) == nullptr)
-    throw std::runtime_error("mkdtemp failed");
+  if (::mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   directory_ = buffer.data();
 
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry = *e;
     auto eq = entry.find('=');
-    if (eq != std::string::npos)
-      env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   for (const auto& [name, value] : extra_env) {
     if (value) {
@@ -68,8 +66,7 @@ Process::Process(const std::vector<std::string>& argv,
   const std::string err = directory_ + "/stderr";
 
   pid_ = ::fork();
-  if (pid_ < 0)
-    throw std::runtime_error("fork failed");
+  if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -77,8 +74,7 @@ Process::Process(const std::vector<std::string>& argv,
     ::dup2(err_fd, 2);
     int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, 0);
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0)
-      std::_Exit(126);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) std::_Exit(126);
     // The test runner may block signals; the child must start with a clean mask.
     sigset_t none;
     sigemptyset(&none);
@@ -98,8 +94,7 @@ Process::~Process() {
 }
 
 bool Process::running() {
-  if (status_)
-    return false;
+  if (status_) return false;
   int status = 0;
   pid_t done = ::waitpid(pid_, &status, WNOHANG);
   if (done == pid_) {
@@ -139,10 +134,8 @@ int runToEnd(const std::vector<std::string>& argv, std::string* out, std::string
              const std::map<std::string, std::optional<std::string>>& extra_env) {
   Process process(argv, extra_env);
   int status = process.wait();
-  if (out != nullptr)
-    *out = process.standardOutput();
-  if (err != nullptr)
-    *err = process.standardError();
+  if (out != nullptr) *out = process.standardOutput();
+  if (err != nullptr) *err = process.standardError();
   return status;
 }
 

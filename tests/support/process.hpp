@@ -56,8 +56,7 @@ template <typename Predicate>
 bool conduit::testing::eventually(Predicate ready, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (ready())
-      return true;
+    if (ready()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return ready();

@@ -22,11 +22,9 @@ RedisServer::RedisServer(Listen listen) : listen_(listen) {
   std::string pattern = (std::filesystem::temp_directory_path() / "conduit-redis-XXXXXX").string();
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
-  if (::mkdtemp(buffer.data()) == nullptr)
-    throw std::runtime_error("mkdtemp failed");
+  if (::mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   directory_ = buffer.data();
-  if (listen_ == Listen::kTcp)
-    port_ = freeLoopbackPort();
+  if (listen_ == Listen::kTcp) port_ = freeLoopbackPort();
   start();
 }
 
@@ -49,14 +47,12 @@ config::RedisEndpoint RedisServer::endpoint() const {
 }
 
 std::string RedisServer::url() const {
-  if (listen_ == Listen::kUnixSocket)
-    return "unix://" + directory_ + "/redis.sock";
+  if (listen_ == Listen::kUnixSocket) return "unix://" + directory_ + "/redis.sock";
   return fmt::format("127.0.0.1:{}", port_);
 }
 
 void RedisServer::start() {
-  if (pid_ > 0)
-    return;
+  if (pid_ > 0) return;
   // Append-only with an fsync per write, so that what was acknowledged survives a restart.
   std::vector<std::string> args = {
       "redis-server",           "--save", "",      "--appendonly", "yes",
@@ -73,8 +69,7 @@ void RedisServer::start() {
   argv.push_back(nullptr);
 
   pid_ = ::fork();
-  if (pid_ < 0)
-    throw std::runtime_error("fork failed");
+  if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     ::execvp("redis-server", argv.data());
     std::_Exit(127);
@@ -96,8 +91,7 @@ void RedisServer::start() {
 }
 
 void RedisServer::stop() {
-  if (pid_ <= 0)
-    return;
+  if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;

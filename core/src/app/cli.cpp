@@ -35,15 +35,13 @@ int parseServe(int argc, char** argv, ServeOptions& options) {
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     if (arg == "--config" || arg == "-c") {
       const char* path = value();
-      if (path == nullptr)
-        return usageError(fmt::format("{} needs a file", arg));
+      if (path == nullptr) return usageError(fmt::format("{} needs a file", arg));
       options.config_path = path;
     } else if (arg.substr(0, 9) == "--config=") {
       options.config_path = std::string(arg.substr(9));
     } else if (arg == "-p" || arg == "--port") {
       const char* text = value();
-      if (text == nullptr)
-        return usageError(fmt::format("{} needs a port number", arg));
+      if (text == nullptr) return usageError(fmt::format("{} needs a port number", arg));
       std::string_view port_text = text;
       unsigned port = 0;
       auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -68,13 +66,11 @@ int runCli(int argc, char** argv) {
   std::string_view command = argv[1];
   if (command == "serve") {
     ServeOptions options;
-    if (int status = parseServe(argc, argv, options); status != kExitOk)
-      return status;
+    if (int status = parseServe(argc, argv, options); status != kExitOk) return status;
     return serve(options);
   }
   if (command == "version" || command == "--version") {
-    if (argc > 2)
-      return usageError("version takes no arguments");
+    if (argc > 2) return usageError("version takes no arguments");
     fmt::print("{}\n", version());
     return kExitOk;
   }

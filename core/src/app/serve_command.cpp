@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -39,8 +41,7 @@ sigset_t blockStopSignals() {
 
 std::string defaultConfigPath() {
   const std::filesystem::path local = "config/app.env";
-  if (std::filesystem::exists(local))
-    return local.string();
+  if (std::filesystem::exists(local)) return local.string();
   return std::string(CONDUIT_SYSCONFDIR) + "/app.env";
 }
 
@@ -56,8 +57,7 @@ int serve(const ServeOptions& options) {
     fmt::print(stderr, "conduit: {}\n", e.what());
     return kExitUsageOrConfig;
   }
-  if (options.port)
-    settings.port = *options.port;
+  if (options.port) settings.port = *options.port;
 
   const sigset_t stop_signals = blockStopSignals();
   setUpLogging(settings.log_level);
@@ -85,7 +85,12 @@ int serve(const ServeOptions& options) {
   spdlog::info("{} received: finishing the requests in flight (at most {} s)",
                strsignal(signal_number), kDrainGrace.count());
   if (int unfinished = app.stop(kDrainGrace); unfinished > 0) {
+    // The grace is a promise to whoever stops us (systemd, Kubernetes): leave now, without
+    // waiting for handlers stuck on a slow Redis. Their clients see the connection drop and
+    // the code host retries or shows the delivery as failed.
     spdlog::warn("stopped with {} requests still running", unfinished);
+    std::fflush(stderr);
+    std::_Exit(kExitOk);
   }
   spdlog::info("stopped");
   return kExitOk;

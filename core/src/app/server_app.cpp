@@ -21,15 +21,13 @@ namespace conduit::app {
 namespace {
 
 int httpThreads(const config::ServerSettings& settings) {
-  if (settings.http_threads > 0)
-    return settings.http_threads;
+  if (settings.http_threads > 0) return settings.http_threads;
   // Handlers block on Redis round trips, so twice the cores keeps the cores busy.
   return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
-  if (!settings.secret_key)
-    return std::nullopt;
+  if (!settings.secret_key) return std::nullopt;
   return crypto::SecretBox(*settings.secret_key);
 }
 
@@ -42,7 +40,7 @@ struct ServerApp::Parts {
         registry(redis, secretBox(s)),
         queue(redis),
         admin_routes(registry, http::AdminGuard(s.admin_token)),
-        payload_route(registry, queue, s.max_body_bytes),
+        payload_route(registry, queue),
         router(std::make_shared<http::Router>()),
         server({s.bind, s.port, httpThreads(s), s.max_body_bytes}, router) {
     http::addServiceRoutes(*router, version());

@@ -37,8 +37,7 @@ std::string readSecretFile(const std::string& path, const std::string& where,
   std::ostringstream contents;
   contents << in.rdbuf();
   std::string value = contents.str();
-  if (!value.empty() && value.back() == '\n')
-    value.pop_back();
+  if (!value.empty() && value.back() == '\n') value.pop_back();
   return value;
 }
 
@@ -47,8 +46,7 @@ std::string readSecretFile(const std::string& path, const std::string& where,
 Environment processEnvironment() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
-    if (value == nullptr)
-      return std::nullopt;
+    if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
 }
@@ -84,16 +82,14 @@ std::string AppConfig::overrideVariable(std::string_view key) {
 const EnvEntry* AppConfig::entry(std::string_view key) const {
   // The last line for a key wins, as when a shell sources the file.
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    if (it->key == key)
-      return &*it;
+    if (it->key == key) return &*it;
   }
   return nullptr;
 }
 
 std::string AppConfig::where(std::string_view key) const {
   std::string variable = overrideVariable(key);
-  if (env_(variable))
-    return fmt::format("environment variable {}", variable);
+  if (env_(variable)) return fmt::format("environment variable {}", variable);
   if (const EnvEntry* e = entry(key)) {
     return fmt::format("{}:{}:{}", file_name_, e->line, e->value_column);
   }

@@ -21,8 +21,7 @@ class ConfigError : public std::runtime_error {
   static std::string join(const std::vector<std::string>& messages) {
     std::string all;
     for (const auto& m : messages) {
-      if (!all.empty())
-        all += '\n';
+      if (!all.empty()) all += '\n';
       all += m;
     }
     return all;

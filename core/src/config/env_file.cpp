@@ -25,8 +25,7 @@ std::vector<EnvEntry> parseEnvFile(std::string_view text, const std::string& fil
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos)
-      end = text.size();
+    if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
     ++line_number;
     pos = end + 1;
@@ -34,8 +33,7 @@ std::vector<EnvEntry> parseEnvFile(std::string_view text, const std::string& fil
     size_t first = 0;
     while (first < line.size() && isSpace(line[first]))
       ++first;
-    if (first == line.size() || line[first] == '#')
-      continue;
+    if (first == line.size() || line[first] == '#') continue;
 
     size_t eq = line.find('=', first);
     if (eq == std::string_view::npos) {

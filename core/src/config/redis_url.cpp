@@ -66,8 +66,7 @@ bool parseHostPort(std::string_view text, RedisEndpoint& out, std::string& error
 }  // namespace
 
 std::string RedisEndpoint::describe() const {
-  if (kind == Kind::kUnix)
-    return fmt::format("unix://{} (db {})", socket_path, db);
+  if (kind == Kind::kUnix) return fmt::format("unix://{} (db {})", socket_path, db);
   return fmt::format("{}:{} (db {})", host, port, db);
 }
 
@@ -144,8 +143,7 @@ std::optional<RedisEndpoint> parseRedisUrl(std::string_view url, std::string& er
     return std::nullopt;
   }
 
-  if (!parseHostPort(rest, out, error))
-    return std::nullopt;
+  if (!parseHostPort(rest, out, error)) return std::nullopt;
   return out;
 }
 

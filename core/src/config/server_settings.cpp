@@ -44,8 +44,7 @@ class Problems {
   }
 
   void throwIfAny() const {
-    if (!messages_.empty())
-      throw ConfigError(messages_);
+    if (!messages_.empty()) throw ConfigError(messages_);
   }
 
  private:

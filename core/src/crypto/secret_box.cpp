@@ -19,8 +19,7 @@ using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_f
 
 CipherContext newContext() {
   CipherContext ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-  if (!ctx)
-    throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+  if (!ctx) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
   return ctx;
 }
 
@@ -52,18 +51,15 @@ SealedSecret SecretBox::seal(std::string_view plaintext, std::string_view associ
       EVP_EncryptFinal_ex(ctx.get(), out.data() + kNonceBytes + len, &len) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
                           out.data() + kNonceBytes + plaintext.size()) == 1;
-  if (!ok)
-    throw std::runtime_error("AES-256-GCM encryption failed");
+  if (!ok) throw std::runtime_error("AES-256-GCM encryption failed");
   return SealedSecret{key_id_, toBase64(out.data(), out.size())};
 }
 
 std::optional<std::string> SecretBox::open(const SealedSecret& sealed,
                                            std::string_view associated_data) const {
-  if (sealed.key_id != key_id_)
-    return std::nullopt;
+  if (sealed.key_id != key_id_) return std::nullopt;
   auto raw = fromBase64(sealed.ciphertext);
-  if (!raw || raw->size() < kNonceBytes + kTagBytes)
-    return std::nullopt;
+  if (!raw || raw->size() < kNonceBytes + kTagBytes) return std::nullopt;
 
   const size_t text_size = raw->size() - kNonceBytes - kTagBytes;
   std::string plaintext(text_size, '\0');
@@ -79,8 +75,7 @@ std::optional<std::string> SecretBox::open(const SealedSecret& sealed,
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plaintext.data()) + len,
                           &len) == 1;
-  if (!ok)
-    return std::nullopt;
+  if (!ok) return std::nullopt;
   return plaintext;
 }
 

@@ -9,7 +9,8 @@ namespace conduit::http {
 
 // Guards the hook administration routes. With an `admin_token`, a request must carry
 // `Authorization: Bearer <admin_token>` (compared in constant time). Without one, only clients
-// on loopback are let in, so that a fresh install is not open to the network.
+// on loopback are let in, and only when no proxy forwarded the request (Forwarded,
+// X-Forwarded-For, X-Real-IP), so that a fresh install is not open to the network.
 class AdminGuard {
  public:
   explicit AdminGuard(std::optional<std::string> admin_token);

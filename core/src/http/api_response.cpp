@@ -28,6 +28,8 @@ const ApiErrorInfo& describe(ApiError error) {
       {500, 1502, "hook_secret_unreadable"},
       {503, 1503, "redis_unavailable"},
       {503, 1504, "shutting_down"},
+      {411, 1403, "length_required"},
+      {400, 1009, "malformed_request"},
   };
   return kTable[static_cast<size_t>(error)];
 }

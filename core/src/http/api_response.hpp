@@ -38,6 +38,8 @@ enum class ApiError {
   kHookSecretUnreadable,
   kRedisUnavailable,
   kShuttingDown,
+  kLengthRequired,
+  kMalformedRequest,
 };
 
 struct ApiErrorInfo {

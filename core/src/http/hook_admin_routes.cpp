@@ -6,6 +6,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/hex.hpp"
 #include "http/api_response.hpp"
+#include "providers/json_check.hpp"
 #include "providers/provider.hpp"
 
 namespace conduit::http {
@@ -14,6 +15,8 @@ namespace {
 constexpr size_t kSecretBytes = 32;
 constexpr size_t kMaxRepoPathBytes = 256;
 constexpr size_t kMaxImportedSecretBytes = 1024;
+// Admin bodies are a few short strings; anything much larger is a mistake or an attack.
+constexpr size_t kMaxAdminBodyBytes = 64 * 1024;
 
 // The fields the hook routes take, read from a JSON body or a query string.
 struct HookFields {
@@ -27,8 +30,7 @@ enum Need : unsigned { kProvider = 1, kRepoId = 2, kRepoPath = 4, kSecret = 8 };
 
 bool hasControlOrSpace(std::string_view s) {
   for (char c : s) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
-      return true;
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return true;
   }
   return false;
 }
@@ -78,6 +80,13 @@ std::optional<Response> validate(const HookFields& f, unsigned needed) {
 
 // Reads `{"provider", "repo_id", "repo_path", "secret"}`; unknown members are ignored.
 std::optional<Response> parseBody(std::string_view body, HookFields& out) {
+  if (body.size() > kMaxAdminBodyBytes) {
+    return errorResponse(ApiError::kPayloadTooLarge, "admin bodies are at most 64 KiB");
+  }
+  // Checked first so that RapidJSON's recursive parser never sees deep nesting.
+  if (!providers::isJsonObject(body)) {
+    return errorResponse(ApiError::kInvalidJson, "the body must be a JSON object");
+  }
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
@@ -89,8 +98,7 @@ std::optional<Response> parseBody(std::string_view body, HookFields& out) {
                                                           {"secret", &out.secret}};
   for (const auto& [name, target] : members) {
     auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd() || it->value.IsNull())
-      continue;
+    if (it == doc.MemberEnd() || it->value.IsNull()) continue;
     if (!it->value.IsString()) {
       return errorResponse(ApiError::kInvalidField, fmt::format("{} must be a string", name), name);
     }
@@ -133,8 +141,7 @@ HookAdminRoutes::HookAdminRoutes(store::HookRegistry& registry, AdminGuard guard
 void HookAdminRoutes::addTo(Router& router) {
   auto guarded = [this](Response (HookAdminRoutes::*route)(const Request&)) {
     return [this, route](const Request& request) {
-      if (auto refusal = guard_.refuse(request))
-        return std::move(*refusal);
+      if (auto refusal = guard_.refuse(request)) return std::move(*refusal);
       return (this->*route)(request);
     };
   };
@@ -151,10 +158,8 @@ void HookAdminRoutes::addTo(Router& router) {
 
 Response HookAdminRoutes::registerHook(const Request& request) {
   HookFields f;
-  if (auto bad = parseBody(request.body, f))
-    return std::move(*bad);
-  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath))
-    return std::move(*bad);
+  if (auto bad = parseBody(request.body, f)) return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath)) return std::move(*bad);
 
   store::Hook hook{f.provider, f.repo_id, f.repo_path};
   std::string secret = newSecret();
@@ -168,10 +173,8 @@ Response HookAdminRoutes::registerHook(const Request& request) {
 
 Response HookAdminRoutes::updateHook(const Request& request) {
   HookFields f;
-  if (auto bad = parseBody(request.body, f))
-    return std::move(*bad);
-  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath))
-    return std::move(*bad);
+  if (auto bad = parseBody(request.body, f)) return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath)) return std::move(*bad);
 
   store::Hook hook{f.provider, f.repo_id, f.repo_path};
   std::string secret = newSecret();
@@ -183,10 +186,8 @@ Response HookAdminRoutes::updateHook(const Request& request) {
 
 Response HookAdminRoutes::importHook(const Request& request) {
   HookFields f;
-  if (auto bad = parseBody(request.body, f))
-    return std::move(*bad);
-  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath | kSecret))
-    return std::move(*bad);
+  if (auto bad = parseBody(request.body, f)) return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId | kRepoPath | kSecret)) return std::move(*bad);
 
   store::Hook hook{f.provider, f.repo_id, f.repo_path};
   if (registry_.create(hook, f.secret) == store::HookRegistry::Outcome::kAlreadyExists) {
@@ -207,20 +208,17 @@ Response HookAdminRoutes::findHook(const Request& request) {
   HookFields f;
   f.provider = request.query("provider").value_or("");
   f.repo_id = request.query("repo_id").value_or("");
-  if (auto bad = validate(f, kProvider | kRepoId))
-    return std::move(*bad);
+  if (auto bad = validate(f, kProvider | kRepoId)) return std::move(*bad);
 
   auto hook = registry_.find(f.provider, f.repo_id);
-  if (!hook)
-    return errorResponse(ApiError::kHookNotFound, "no hook has this provider and repo_id");
+  if (!hook) return errorResponse(ApiError::kHookNotFound, "no hook has this provider and repo_id");
   return successResponse(200, [&](JsonWriter& w) { writeHook(w, *hook); });
 }
 
 Response HookAdminRoutes::listHooks(const Request& request) {
   HookFields f;
   f.provider = request.query("provider").value_or("");
-  if (auto bad = validate(f, kProvider))
-    return std::move(*bad);
+  if (auto bad = validate(f, kProvider)) return std::move(*bad);
 
   auto hooks = registry_.list(f.provider);
   return successResponse(200, [&](JsonWriter& w) {

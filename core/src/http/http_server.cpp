@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/api_response.hpp"
+#include "http/peer_address.hpp"
 
 namespace conduit::http {
 
@@ -23,54 +24,91 @@ namespace Http = Pistache::Http;
 // Room for the request line and headers on top of the largest body.
 constexpr size_t kHeaderAllowanceBytes = 64 * 1024;
 
-// Pistache 0.0.5 reserves a body's declared Content-Length before any size check of its own,
-// so a request declaring terabytes would exhaust memory before being refused. This step takes
-// the place of Pistache's body step: when the declared length is over the limit it marks the
-// request refused and ends the parse without reading or reserving anything; the handler then
-// answers 413 and closes the connection.
-class BodyLimitStep : public Http::Private::Step {
- public:
-  BodyLimitStep(Http::Request* request, size_t max_body_bytes, bool* refused)
-      : Step(request), body_(request), max_body_bytes_(max_body_bytes), refused_(refused) {}
+// Why a request was refused before its body was read.
+enum class Refusal { kNone, kBodyTooLarge, kLengthRequired, kMalformedHeaders };
 
-  Http::Private::StepId id() const override { return body_.id(); }
+// Pistache throws from its header step on a header it cannot parse (a Content-Length too large
+// for 64 bits, for instance) and answers 500 in plain text. This step marks such a request
+// malformed instead, so that the handler answers 400 and closes the connection.
+class GuardedHeadersStep : public Http::Private::HeadersStep {
+ public:
+  GuardedHeadersStep(Http::Request* request, Refusal* refusal)
+      : HeadersStep(request), refusal_(refusal) {}
 
   Http::Private::State apply(Pistache::StreamCursor& cursor) override {
-    auto length = message->headers().tryGet<Http::Header::ContentLength>();
-    if (length && length->value() > max_body_bytes_) {
-      *refused_ = true;
+    try {
+      return HeadersStep::apply(cursor);
+    } catch (const Http::HttpError&) {
+      throw;
+    } catch (const std::exception&) {
+      *refusal_ = Refusal::kMalformedHeaders;
       return Http::Private::State::Done;
     }
-    return body_.apply(cursor);
   }
 
  private:
-  Http::Private::BodyStep body_;
+  Refusal* refusal_;
+};
+
+// Pistache 0.0.5 reserves a body's declared Content-Length, and each chunk's declared size,
+// before any size check of its own, so a request declaring terabytes would exhaust memory before
+// being refused. This step takes the place of Pistache's body step and decides from the headers
+// alone: a Content-Length over the limit, malformed, or a Transfer-Encoding (code hosts always
+// send a length) ends the parse without reading or reserving anything.
+class BodyLimitStep : public Http::Private::BodyStep {
+ public:
+  BodyLimitStep(Http::Request* request, size_t max_body_bytes, Refusal* refusal)
+      : BodyStep(request), max_body_bytes_(max_body_bytes), refusal_(refusal) {}
+
+  Http::Private::State apply(Pistache::StreamCursor& cursor) override {
+    *refusal_ = check();
+    if (*refusal_ != Refusal::kNone) return Http::Private::State::Done;
+    return BodyStep::apply(cursor);
+  }
+
+ private:
+  Refusal check() const {
+    const auto& headers = message->headers();
+    if (headers.has("Transfer-Encoding")) return Refusal::kLengthRequired;
+    auto length = headers.tryGetRaw("Content-Length");
+    if (!length) return Refusal::kNone;
+    const std::string value = length->value();
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
+      return Refusal::kMalformedHeaders;
+    }
+    // More digits than the limit has is over it, however large (and beyond 64 bits).
+    if (value.size() > std::to_string(max_body_bytes_).size()) return Refusal::kBodyTooLarge;
+    return std::stoull(value) > max_body_bytes_ ? Refusal::kBodyTooLarge : Refusal::kNone;
+  }
+
   size_t max_body_bytes_;
-  bool* refused_;
+  Refusal* refusal_;
 };
 
 class LimitedRequestParser : public Http::RequestParser {
  public:
   LimitedRequestParser(size_t max_request_bytes, size_t max_body_bytes)
       : Http::RequestParser(max_request_bytes) {
-    allSteps[2] = std::make_unique<BodyLimitStep>(&request, max_body_bytes, &body_refused_);
+    allSteps[1] = std::make_unique<GuardedHeadersStep>(&request, &refusal_);
+    allSteps[2] = std::make_unique<BodyLimitStep>(&request, max_body_bytes, &refusal_);
   }
 
   void reset() override {
     Http::RequestParser::reset();
-    body_refused_ = false;
+    refusal_ = Refusal::kNone;
   }
 
-  bool bodyRefused() const { return body_refused_; }
+  Refusal refusal() const { return refusal_; }
+
+  // Once a response has closed the connection, whatever else arrives on it (the rest of a
+  // refused body, say) is never handled as a request. Survives reset(), unlike the rest.
+  void stopHandling() { closing_ = true; }
+  bool closing() const { return closing_; }
 
  private:
-  bool body_refused_ = false;
+  Refusal refusal_ = Refusal::kNone;
+  bool closing_ = false;
 };
-
-bool isLoopback(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1" || host.rfind("::ffff:127.", 0) == 0;
-}
 
 // Request header lookups for the routes. Pistache hands header values out by copy, so the
 // copies are kept here, alive as long as the request.
@@ -81,8 +119,7 @@ class HeaderCopies {
   std::optional<std::string_view> get(std::string_view name) {
     const auto& raw = headers_.rawList();
     auto it = raw.find(std::string(name));
-    if (it == raw.end())
-      return std::nullopt;
+    if (it == raw.end()) return std::nullopt;
     return std::string_view(values_.emplace_back(it->second.value()));
   }
 
@@ -114,6 +151,10 @@ class ConduitHandler : public Http::Handler {
   }
 
   void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
+    auto peer = writer.peer();
+    auto parser = std::static_pointer_cast<LimitedRequestParser>(getParser(peer));
+    if (parser->closing()) return;  // bytes after a closing answer: never a request
+
     const auto started = std::chrono::steady_clock::now();
     // Counted before the draining check, so that a drain never misses a request it let in.
     state_->in_flight.fetch_add(1);
@@ -122,42 +163,61 @@ class ConduitHandler : public Http::Handler {
       ~Done() { counter.fetch_sub(1); }
     } done{state_->in_flight};
 
-    auto peer = writer.peer();
-    auto parser = std::static_pointer_cast<LimitedRequestParser>(getParser(peer));
     const std::string method = Http::methodString(request.method());
+    HeaderCopies headers(request.headers());
+    Request routed;
+    routed.method = method;
+    routed.path = request.resource();
+    routed.header = [&headers](std::string_view name) { return headers.get(name); };
+    routed.query = [&request](std::string_view name) {
+      return request.query().get(std::string(name));
+    };
+    routed.body = request.body();
+    routed.from_loopback = isLoopbackAddress(peer->address().host());
 
     Response response;
-    if (parser->bodyRefused()) {
-      response = errorResponse(
-          ApiError::kPayloadTooLarge,
-          fmt::format("Content-Length is over max_body_bytes ({})", state_->max_body_bytes));
-      response.close_connection = true;
+    if (parser->refusal() != Refusal::kNone) {
+      response = refusalResponse(parser->refusal());
     } else if (state_->draining.load()) {
       response = errorResponse(ApiError::kShuttingDown, "the server is shutting down; retry");
       response.close_connection = true;
     } else {
-      HeaderCopies headers(request.headers());
-      Request routed;
-      routed.method = method;
-      routed.path = request.resource();
-      routed.header = [&headers](std::string_view name) { return headers.get(name); };
-      routed.query = [&request](std::string_view name) {
-        return request.query().get(std::string(name));
-      };
-      routed.body = request.body();
-      routed.from_loopback = isLoopback(peer->address().host());
       response = state_->router->dispatch(routed);
     }
+    if (response.close_connection) parser->stopHandling();
     send(std::move(writer), response, peer);
 
     const double elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
     spdlog::info("{} {} {} {:.2f}ms delivery={}", method, request.resource(), response.status,
-                 elapsed_ms, response.delivery_id.empty() ? "-" : response.delivery_id);
+                 elapsed_ms, routed.log_delivery_id.empty() ? "-" : routed.log_delivery_id);
   }
 
  private:
+  Response refusalResponse(Refusal refusal) const {
+    Response response;
+    switch (refusal) {
+      case Refusal::kBodyTooLarge:
+        response = errorResponse(
+            ApiError::kPayloadTooLarge,
+            fmt::format("Content-Length is over max_body_bytes ({})", state_->max_body_bytes));
+        break;
+      case Refusal::kLengthRequired:
+        response = errorResponse(ApiError::kLengthRequired,
+                                 "send the body with a Content-Length, not Transfer-Encoding");
+        break;
+      case Refusal::kMalformedHeaders:
+      case Refusal::kNone:
+        response = errorResponse(ApiError::kMalformedRequest,
+                                 "a header, such as Content-Length, cannot be parsed");
+        break;
+    }
+    // The body was never read: what follows on the connection is not a request.
+    response.close_connection = true;
+    return response;
+  }
+
   static void send(Http::ResponseWriter writer, const Response& response,
                    const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     if (response.close_connection) {
@@ -170,8 +230,9 @@ class ConduitHandler : public Http::Handler {
     auto sent = writer.send(static_cast<Http::Code>(response.status), response.body, mime);
     if (response.close_connection) {
       // Pistache keeps the connection open whatever the response says. Half-close it once the
-      // answer is written, so that the client sees the end of the stream and whatever it is
-      // still sending (the rest of a refused body) goes nowhere.
+      // answer is written, so that the client sees the end of the stream; what it still sends
+      // is read and dropped (the parser stops handling), and Pistache closes the connection
+      // when the client does.
       const int fd = peer->fd();
       sent.then([fd, peer](ssize_t) { ::shutdown(fd, SHUT_WR); }, [](std::exception_ptr) {});
     }
@@ -193,8 +254,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::shared_ptr<const Router> 
 }
 
 HttpServer::~HttpServer() {
-  if (endpoint_)
-    endpoint_->endpoint->shutdown();
+  if (endpoint_) endpoint_->endpoint->shutdown();
 }
 
 void HttpServer::start() {
@@ -228,7 +288,10 @@ int HttpServer::drainAndStop(std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const int unfinished = state_->in_flight.load();
-  if (endpoint_) {
+  // Pistache's shutdown() joins its threads, so it would wait for the handlers still running
+  // however long they take: with some left, the endpoint stays up (answering 503) and the
+  // caller decides, typically by exiting.
+  if (unfinished == 0 && endpoint_) {
     endpoint_->endpoint->shutdown();
     endpoint_.reset();
   }

@@ -18,8 +18,9 @@ struct HttpServerOptions {
 };
 
 // The Pistache endpoint in front of a Router. It refuses a declared Content-Length over
-// max_body_bytes before reading or reserving anything, logs one line per request, and stops
-// gracefully: new requests are answered 503 while the ones in flight finish.
+// max_body_bytes (and bodies without one) before reading or reserving anything, logs one line
+// per request, and stops gracefully: new requests are answered 503 while the ones in flight
+// finish.
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, std::shared_ptr<const Router> router);
@@ -33,9 +34,10 @@ class HttpServer {
   // The bound port (the chosen one when the options said 0).
   uint16_t port() const;
 
-  // From now on answers every new request 503 with `Connection: close`; waits up to `grace`
-  // for the requests being handled to finish; then closes the endpoint. Returns how many
-  // requests were still running when the grace ran out (0 when all finished).
+  // From now on answers every new request 503 with `Connection: close`, and waits up to
+  // `grace` for the requests being handled to finish. Returns how many were still running
+  // then. When all finished, the endpoint is closed; otherwise it is left answering 503, since
+  // closing it would wait for them: the caller should exit the process.
   int drainAndStop(std::chrono::milliseconds grace);
 
   struct State;

@@ -20,27 +20,22 @@ int64_t nowMs() {
 
 Response deliveryResponse(int status, std::string_view delivery_id, bool duplicate,
                           std::string_view entry_id) {
-  Response response = successResponse(status, [&](JsonWriter& w) {
+  return successResponse(status, [&](JsonWriter& w) {
     w.StartObject();
     w.Key("delivery");
     writeString(w, delivery_id);
     w.Key("duplicate");
     w.Bool(duplicate);
-    if (!entry_id.empty()) {
-      w.Key("entry");
-      writeString(w, entry_id);
-    }
+    w.Key("entry");
+    writeString(w, entry_id);
     w.EndObject();
   });
-  response.delivery_id = std::string(delivery_id);
-  return response;
 }
 
 }  // namespace
 
-PayloadRoute::PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue,
-                           size_t max_body_bytes)
-    : registry_(registry), queue_(queue), max_body_bytes_(max_body_bytes) {}
+PayloadRoute::PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue)
+    : registry_(registry), queue_(queue) {}
 
 void PayloadRoute::addTo(Router& router) {
   auto receive = [this](const Request& request) { return this->receive(request); };
@@ -49,12 +44,8 @@ void PayloadRoute::addTo(Router& router) {
 }
 
 Response PayloadRoute::receive(const Request& request) {
-  // 1. Too large. A declared Content-Length over the limit was refused by the server before the
-  //    body was read; this catches chunked bodies, which declare none.
-  if (request.body.size() > max_body_bytes_) {
-    return errorResponse(ApiError::kPayloadTooLarge,
-                         fmt::format("the body is over max_body_bytes ({})", max_body_bytes_));
-  }
+  // 1. Too large: the server refused a declared Content-Length over max_body_bytes (and any
+  //    body without a length) from the headers alone, before this route ran.
 
   // 2. No such hook.
   const providers::Provider* provider = providers::findProvider(request.param("provider"));
@@ -63,8 +54,7 @@ Response PayloadRoute::receive(const Request& request) {
     return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
   }
   auto hook = registry_.lookup(provider->name(), repo_id);
-  if (!hook)
-    return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
+  if (!hook) return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
 
   // 3. The signature, over the raw body, whatever its encoding.
   switch (provider->verifySignature(request.header, request.body, hook->secret)) {
@@ -82,8 +72,7 @@ Response PayloadRoute::receive(const Request& request) {
 
   // 4. The event and its delivery id.
   auto event = provider->eventType(request.header);
-  if (!event)
-    return errorResponse(ApiError::kMissingEventHeader, "X-GitHub-Event is required");
+  if (!event) return errorResponse(ApiError::kMissingEventHeader, "X-GitHub-Event is required");
   auto delivery_id = provider->deliveryId(request.header);
   if (!delivery_id) {
     return errorResponse(ApiError::kMissingDeliveryHeader, "X-GitHub-Delivery is required");
@@ -92,6 +81,7 @@ Response PayloadRoute::receive(const Request& request) {
     return errorResponse(ApiError::kInvalidDeliveryId,
                          "the delivery id must be 1 to 128 of A-Z a-z 0-9 . _ : -");
   }
+  request.log_delivery_id = std::string(*delivery_id);
 
   // 5. The body's encoding.
   auto encoding = providers::bodyEncoding(request.header("Content-Type").value_or(""));
@@ -102,7 +92,7 @@ Response PayloadRoute::receive(const Request& request) {
 
   // 6. The hook-creation handshake: answered, never queued.
   if (provider->isPing(*event)) {
-    Response pong = successResponse(200, [&](JsonWriter& w) {
+    return successResponse(200, [&](JsonWriter& w) {
       w.StartObject();
       w.Key("delivery");
       writeString(w, *delivery_id);
@@ -110,8 +100,6 @@ Response PayloadRoute::receive(const Request& request) {
       w.Bool(false);
       w.EndObject();
     });
-    pong.delivery_id = std::string(*delivery_id);
-    return pong;
   }
 
   // 7. The payload must be a JSON object.

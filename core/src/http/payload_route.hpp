@@ -1,7 +1,5 @@
 #pragma once
 
-#include <cstddef>
-
 #include "http/router.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
@@ -13,7 +11,7 @@ namespace conduit::http {
 // order and the first that fails answers; docs/http-api.md lists them.
 class PayloadRoute {
  public:
-  PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue, size_t max_body_bytes);
+  PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue);
 
   void addTo(Router& router);
 
@@ -22,7 +20,6 @@ class PayloadRoute {
  private:
   store::HookRegistry& registry_;
   queue::DeliveryQueue& queue_;
-  size_t max_body_bytes_;
 };
 
 }  // namespace conduit::http

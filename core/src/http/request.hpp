@@ -21,13 +21,16 @@ struct Request {
   std::string_view body;
   bool from_loopback = false;  // the client's address is 127.0.0.0/8 or ::1
 
+  // The code host's delivery id, set by the payload route as soon as it knows it, for the
+  // access log (which is written whatever the answer). Never a secret.
+  mutable std::string log_delivery_id;
+
   // Filled in by the router from the route's `:name` segments.
   std::vector<std::pair<std::string_view, std::string_view>> params;
 
   std::string_view param(std::string_view name) const {
     for (const auto& [key, value] : params) {
-      if (key == name)
-        return value;
+      if (key == name) return value;
     }
     return {};
   }
@@ -37,7 +40,6 @@ struct Response {
   int status = 200;
   std::string body;
   std::string_view content_type = "application/json";
-  std::string delivery_id;        // for the access log; never a secret
   bool close_connection = false;  // answer with `Connection: close` and close after writing
 };
 

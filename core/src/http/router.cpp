@@ -14,8 +14,7 @@ std::vector<std::string_view> splitPath(std::string_view path) {
   size_t start = 1;  // paths begin with '/'
   while (start <= path.size()) {
     size_t end = path.find('/', start);
-    if (end == std::string_view::npos)
-      end = path.size();
+    if (end == std::string_view::npos) end = path.size();
     segments.push_back(path.substr(start, end - start));
     start = end + 1;
   }
@@ -33,14 +32,12 @@ void Router::add(std::string_view method, std::string_view pattern, RouteHandler
 
 bool Router::match(const Route& route, std::string_view path, Request& request) {
   auto segments = splitPath(path);
-  if (segments.size() != route.segments.size())
-    return false;
+  if (segments.size() != route.segments.size()) return false;
   std::vector<std::pair<std::string_view, std::string_view>> params;
   for (size_t i = 0; i < segments.size(); ++i) {
     const std::string& expected = route.segments[i];
     if (!expected.empty() && expected.front() == ':') {
-      if (segments[i].empty())
-        return false;
+      if (segments[i].empty()) return false;
       params.emplace_back(std::string_view(expected).substr(1), segments[i]);
     } else if (expected != segments[i]) {
       return false;
@@ -57,8 +54,7 @@ Response Router::dispatch(Request& request) const {
   const Route* found = nullptr;
   bool path_known = false;
   for (const auto& route : routes_) {
-    if (!match(route, request.path, request))
-      continue;
+    if (!match(route, request.path, request)) continue;
     path_known = true;
     if (route.method == request.method) {
       found = &route;

@@ -11,8 +11,7 @@ namespace {
 constexpr std::string_view kSignaturePrefix = "sha256=";
 
 std::optional<std::string_view> nonEmpty(std::optional<std::string_view> value) {
-  if (value && value->empty())
-    return std::nullopt;
+  if (value && value->empty()) return std::nullopt;
   return value;
 }
 
@@ -21,8 +20,7 @@ std::optional<std::string_view> nonEmpty(std::optional<std::string_view> value) 
 SignatureStatus GitHubProvider::verifySignature(const HeaderLookup& headers, std::string_view body,
                                                 std::string_view secret) const {
   auto header = headers("X-Hub-Signature-256");
-  if (!header || header->empty())
-    return SignatureStatus::kMissing;
+  if (!header || header->empty()) return SignatureStatus::kMissing;
 
   std::string_view value = *header;
   if (value.substr(0, kSignaturePrefix.size()) != kSignaturePrefix) {
@@ -50,8 +48,7 @@ std::optional<std::string_view> GitHubProvider::deliveryId(const HeaderLookup& h
 
 const Provider* findProvider(std::string_view name) {
   static const GitHubProvider github;
-  if (name == github.name())
-    return &github;
+  if (name == github.name()) return &github;
   return nullptr;
 }
 

@@ -16,10 +16,8 @@ class JsonCheck {
 
   bool wholeObject() {
     skipWhitespace();
-    if (p_ == end_ || *p_ != '{')
-      return false;
-    if (!value(0))
-      return false;
+    if (p_ == end_ || *p_ != '{') return false;
+    if (!value(0)) return false;
     skipWhitespace();
     return p_ == end_;
   }
@@ -31,8 +29,7 @@ class JsonCheck {
   }
 
   bool value(int depth) {
-    if (p_ == end_)
-      return false;
+    if (p_ == end_) return false;
     switch (*p_) {
       case '{':
         return object(depth + 1);
@@ -52,8 +49,7 @@ class JsonCheck {
   }
 
   bool object(int depth) {
-    if (depth > kMaxDepth)
-      return false;
+    if (depth > kMaxDepth) return false;
     ++p_;  // '{'
     skipWhitespace();
     if (p_ != end_ && *p_ == '}') {
@@ -62,31 +58,25 @@ class JsonCheck {
     }
     while (true) {
       skipWhitespace();
-      if (p_ == end_ || *p_ != '"' || !string())
-        return false;
+      if (p_ == end_ || *p_ != '"' || !string()) return false;
       skipWhitespace();
-      if (p_ == end_ || *p_ != ':')
-        return false;
+      if (p_ == end_ || *p_ != ':') return false;
       ++p_;
       skipWhitespace();
-      if (!value(depth))
-        return false;
+      if (!value(depth)) return false;
       skipWhitespace();
-      if (p_ == end_)
-        return false;
+      if (p_ == end_) return false;
       if (*p_ == '}') {
         ++p_;
         return true;
       }
-      if (*p_ != ',')
-        return false;
+      if (*p_ != ',') return false;
       ++p_;
     }
   }
 
   bool array(int depth) {
-    if (depth > kMaxDepth)
-      return false;
+    if (depth > kMaxDepth) return false;
     ++p_;  // '['
     skipWhitespace();
     if (p_ != end_ && *p_ == ']') {
@@ -95,25 +85,21 @@ class JsonCheck {
     }
     while (true) {
       skipWhitespace();
-      if (!value(depth))
-        return false;
+      if (!value(depth)) return false;
       skipWhitespace();
-      if (p_ == end_)
-        return false;
+      if (p_ == end_) return false;
       if (*p_ == ']') {
         ++p_;
         return true;
       }
-      if (*p_ != ',')
-        return false;
+      if (*p_ != ',') return false;
       ++p_;
     }
   }
 
   bool literal(const char* word) {
     const size_t size = std::strlen(word);
-    if (static_cast<size_t>(end_ - p_) < size || std::memcmp(p_, word, size) != 0)
-      return false;
+    if (static_cast<size_t>(end_ - p_) < size || std::memcmp(p_, word, size) != 0) return false;
     p_ += size;
     return true;
   }
@@ -127,10 +113,8 @@ class JsonCheck {
 
   // -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
   bool number() {
-    if (p_ != end_ && *p_ == '-')
-      ++p_;
-    if (p_ == end_)
-      return false;
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
     if (*p_ == '0') {
       ++p_;
     } else if (!digits()) {
@@ -138,15 +122,12 @@ class JsonCheck {
     }
     if (p_ != end_ && *p_ == '.') {
       ++p_;
-      if (!digits())
-        return false;
+      if (!digits()) return false;
     }
     if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
       ++p_;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-'))
-        ++p_;
-      if (!digits())
-        return false;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!digits()) return false;
     }
     return true;
   }
@@ -170,20 +151,17 @@ class JsonCheck {
       while (end_ - p_ >= 8) {
         uint64_t word;
         std::memcpy(&word, p_, sizeof word);
-        if (!plainWord(word))
-          break;
+        if (!plainWord(word)) break;
         p_ += 8;
       }
-      if (p_ == end_)
-        return false;
+      if (p_ == end_) return false;
       const unsigned char c = *p_;
       if (c == '"') {
         ++p_;
         return true;
       }
       if (c == '\\') {
-        if (!escape())
-          return false;
+        if (!escape()) return false;
       } else if (c < 0x20) {
         return false;
       } else if (c < 0x80) {
@@ -196,8 +174,7 @@ class JsonCheck {
 
   bool escape() {
     ++p_;  // '\\'
-    if (p_ == end_)
-      return false;
+    if (p_ == end_) return false;
     switch (*p_++) {
       case '"':
       case '\\':
@@ -210,8 +187,7 @@ class JsonCheck {
         return true;
       case 'u':
         for (int i = 0; i < 4; ++i, ++p_) {
-          if (p_ == end_ || !std::isxdigit(*p_))
-            return false;
+          if (p_ == end_ || !std::isxdigit(*p_)) return false;
         }
         return true;
       default:
@@ -236,11 +212,9 @@ class JsonCheck {
     } else {
       return false;
     }
-    if (static_cast<size_t>(end_ - p_) < size)
-      return false;
+    if (static_cast<size_t>(end_ - p_) < size) return false;
     for (size_t i = 1; i < size; ++i) {
-      if ((p_[i] & 0xC0) != 0x80)
-        return false;
+      if ((p_[i] & 0xC0) != 0x80) return false;
       code_point = (code_point << 6) | (p_[i] & 0x3Fu);
     }
     static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};

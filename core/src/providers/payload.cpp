@@ -17,12 +17,9 @@ std::string lowerTrimmed(std::string_view s) {
 }
 
 int hexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 
@@ -34,12 +31,10 @@ std::optional<std::string> urlDecode(std::string_view in) {
     if (c == '+') {
       out += ' ';
     } else if (c == '%') {
-      if (i + 2 >= in.size())
-        return std::nullopt;
+      if (i + 2 >= in.size()) return std::nullopt;
       int high = hexValue(in[i + 1]);
       int low = hexValue(in[i + 2]);
-      if (high < 0 || low < 0)
-        return std::nullopt;
+      if (high < 0 || low < 0) return std::nullopt;
       out += static_cast<char>((high << 4) | low);
       i += 2;
     } else {
@@ -53,10 +48,8 @@ std::optional<std::string> urlDecode(std::string_view in) {
 
 std::optional<BodyEncoding> bodyEncoding(std::string_view content_type) {
   std::string media = lowerTrimmed(content_type.substr(0, content_type.find(';')));
-  if (media == "application/json")
-    return BodyEncoding::kJson;
-  if (media == "application/x-www-form-urlencoded")
-    return BodyEncoding::kForm;
+  if (media == "application/json") return BodyEncoding::kJson;
+  if (media == "application/x-www-form-urlencoded") return BodyEncoding::kForm;
   return std::nullopt;
 }
 
@@ -65,11 +58,9 @@ std::optional<std::string> formPayloadField(std::string_view body) {
   size_t start = 0;
   while (start <= body.size()) {
     size_t end = body.find('&', start);
-    if (end == std::string_view::npos)
-      end = body.size();
+    if (end == std::string_view::npos) end = body.size();
     std::string_view pair = body.substr(start, end - start);
-    if (pair.substr(0, kField.size()) == kField)
-      return urlDecode(pair.substr(kField.size()));
+    if (pair.substr(0, kField.size()) == kField) return urlDecode(pair.substr(kField.size()));
     start = end + 1;
   }
   return std::nullopt;

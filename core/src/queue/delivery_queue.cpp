@@ -27,8 +27,7 @@ constexpr std::string_view kSchemaVersion = "1";
 }  // namespace
 
 bool isValidDeliveryId(std::string_view id) {
-  if (id.empty() || id.size() > 128)
-    return false;
+  if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' &&
         c != '-') {
@@ -51,8 +50,7 @@ void DeliveryQueue::ensureConsumerGroup() {
       // From id 0, so that entries appended before the group existed are delivered too.
       c.command({"XGROUP", "CREATE", QueueNames::kStream, QueueNames::kGroup, "0", "MKSTREAM"});
     } catch (const store::RedisError& e) {
-      if (std::string_view(e.what()).substr(0, 9) != "BUSYGROUP")
-        throw;
+      if (std::string_view(e.what()).substr(0, 9) != "BUSYGROUP") throw;
     }
     return true;
   });

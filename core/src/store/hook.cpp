@@ -5,8 +5,7 @@
 namespace conduit::store {
 
 bool isValidRepoId(std::string_view repo_id) {
-  if (repo_id.empty() || repo_id.size() > 100)
-    return false;
+  if (repo_id.empty() || repo_id.size() > 100) return false;
   for (char c : repo_id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
       return false;

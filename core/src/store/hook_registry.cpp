@@ -60,8 +60,7 @@ HookRegistry::HookRegistry(RedisPool& redis, std::optional<crypto::SecretBox> se
 
 std::vector<std::string> HookRegistry::secretFields(const Hook& hook,
                                                     std::string_view secret) const {
-  if (!secret_box_)
-    return {std::string(kFieldSecret), std::string(secret)};
+  if (!secret_box_) return {std::string(kFieldSecret), std::string(secret)};
   auto sealed = secret_box_->seal(secret, associatedData(hook.provider, hook.repo_id));
   return {std::string(kFieldSecretEncrypted), std::move(sealed.ciphertext),
           std::string(kFieldSecretKeyId), std::move(sealed.key_id)};
@@ -95,8 +94,7 @@ std::optional<Hook> HookRegistry::find(std::string_view provider, std::string_vi
   auto reply = redis_.run(Retry::kIdempotent, [&](RedisConnection& c) {
     return c.command({"HMGET", hash, kFieldProvider, kFieldRepoId, kFieldRepoPath});
   });
-  if (reply.elements.size() != 3 || reply.elements[1].isNil())
-    return std::nullopt;
+  if (reply.elements.size() != 3 || reply.elements[1].isNil()) return std::nullopt;
   return Hook{std::string(provider), reply.elements[1].text, reply.elements[2].text};
 }
 
@@ -116,8 +114,7 @@ std::vector<Hook> HookRegistry::list(std::string_view provider) {
     auto replies = c.pipeline(lookups);
     for (const auto& reply : replies) {
       // A set member whose hash is gone is no hook; skip it rather than invent one.
-      if (reply.elements.size() != 2 || reply.elements[0].isNil())
-        continue;
+      if (reply.elements.size() != 2 || reply.elements[0].isNil()) continue;
       hooks.push_back(Hook{std::string(provider), reply.elements[0].text, reply.elements[1].text});
     }
     std::sort(hooks.begin(), hooks.end(),
@@ -142,8 +139,7 @@ std::optional<HookWithSecret> HookRegistry::lookup(std::string_view provider,
     return c.command({"HGETALL", hash});
   });
   auto fields = toMap(reply);
-  if (fields.empty())
-    return std::nullopt;
+  if (fields.empty()) return std::nullopt;
   Hook hook{std::string(provider), std::string(repo_id), fields[std::string(kFieldRepoPath)]};
 
   auto sealed = fields.find(kFieldSecretEncrypted);

@@ -67,12 +67,9 @@ RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
   context_.reset(endpoint.kind == config::RedisEndpoint::Kind::kUnix
                      ? redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv)
                      : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
-  if (!context_)
-    throw RedisUnavailable("cannot allocate a Redis connection");
-  if (context_->err != 0)
-    fail("cannot connect");
-  if (redisSetTimeout(context_.get(), tv) != REDIS_OK)
-    fail("cannot set the timeout");
+  if (!context_) throw RedisUnavailable("cannot allocate a Redis connection");
+  if (context_->err != 0) fail("cannot connect");
+  if (redisSetTimeout(context_.get(), tv) != REDIS_OK) fail("cannot set the timeout");
 
   try {
     if (!endpoint.password.empty()) {
@@ -105,32 +102,50 @@ void RedisConnection::fail(const char* what) {
 
 RedisValue RedisConnection::readReply() {
   void* raw = nullptr;
-  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr)
-    fail("no reply");
+  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail("no reply");
   std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
                                                                 &freeReplyObject);
   return convert(reply.get());
 }
 
+void RedisConnection::throwErrorReply(const std::string& text) {
+  // Redis saying it cannot serve right now: out of memory under noeviction, still loading its
+  // data after a restart, a replica after a failover, a failed save, a busy script. Like an
+  // unreachable Redis, these pass; callers answer 503 so that the sender retries.
+  static constexpr std::string_view kPassing[] = {"OOM",        "LOADING",  "BUSY",
+                                                  "MISCONF",    "READONLY", "MASTERDOWN",
+                                                  "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN"};
+  const std::string_view code = std::string_view(text).substr(0, text.find(' '));
+  for (auto passing : kPassing) {
+    if (code == passing) {
+      // A primary that became a replica stays one: reconnect, perhaps to the new primary.
+      if (code == "READONLY" || code == "MASTERDOWN") broken_ = true;
+      throw RedisUnavailable(fmt::format("Redis cannot serve now: {}", text));
+    }
+  }
+  throw RedisError(text);
+}
+
 RedisValue RedisConnection::command(const RedisArgs& args) {
-  if (broken_)
-    throw RedisUnavailable("Redis: connection already broken");
+  if (broken_) throw RedisUnavailable("Redis: connection already broken");
   appendCommand(context_.get(), args);
   RedisValue value = readReply();
-  if (value.type == RedisValue::Type::kError)
-    throw RedisError(value.text);
+  if (value.type == RedisValue::Type::kError) throwErrorReply(value.text);
   return value;
 }
 
 std::vector<RedisValue> RedisConnection::pipeline(const std::vector<RedisArgs>& commands) {
-  if (broken_)
-    throw RedisUnavailable("Redis: connection already broken");
+  if (broken_) throw RedisUnavailable("Redis: connection already broken");
   for (const auto& args : commands)
     appendCommand(context_.get(), args);
   std::vector<RedisValue> replies;
   replies.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i)
     replies.push_back(readReply());
+  // Every reply is read first, so that the connection stays in step for the next caller.
+  for (const auto& reply : replies) {
+    if (reply.type == RedisValue::Type::kError) throwErrorReply(reply.text);
+  }
   return replies;
 }
 

@@ -47,10 +47,11 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Sends one command; an error reply throws RedisError.
+  // Sends one command. An error reply throws RedisError, or RedisUnavailable when it says Redis
+  // cannot serve for now (OOM, LOADING, READONLY, ...).
   RedisValue command(const RedisArgs& args);
 
-  // Sends several commands in one round trip; error replies come back as kError values.
+  // Sends several commands in one round trip; an error reply throws as command() does.
   std::vector<RedisValue> pipeline(const std::vector<RedisArgs>& commands);
 
   bool broken() const { return broken_; }
@@ -58,6 +59,7 @@ class RedisConnection {
  private:
   RedisValue readReply();
   [[noreturn]] void fail(const char* what);
+  [[noreturn]] void throwErrorReply(const std::string& text);
 
   // Freed by the destructor, and also when the constructor throws.
   std::unique_ptr<redisContext, void (*)(redisContext*)> context_;

@@ -20,8 +20,7 @@ RedisPool::Lease::Lease(RedisPool& owner) : pool(owner) {
 }
 
 RedisPool::Lease::~Lease() {
-  if (!connection || connection->broken())
-    return;
+  if (!connection || connection->broken()) return;
   std::lock_guard lock(pool.mutex_);
   pool.idle_.push_back(std::move(connection));
 }

@@ -31,8 +31,7 @@ class RedisPool {
         return call(*lease.connection);
       } catch (const RedisUnavailable&) {
         discardIdle();
-        if (retry != Retry::kIdempotent || !lease.reused)
-          throw;
+        if (retry != Retry::kIdempotent || !lease.reused) throw;
       }
     }
     Lease fresh(*this);

@@ -24,8 +24,7 @@ RedisValue RedisScript::run(RedisConnection& connection, size_t key_count,
   try {
     return connection.command(command);
   } catch (const RedisError& e) {
-    if (std::string_view(e.what()).substr(0, 8) != "NOSCRIPT")
-      throw;
+    if (std::string_view(e.what()).substr(0, 8) != "NOSCRIPT") throw;
   }
   command[0] = "EVAL";
   command[1] = source_;

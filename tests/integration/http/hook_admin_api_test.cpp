@@ -78,6 +78,13 @@ TEST_CASE("api: register refuses missing - empty or malformed fields - naming th
   auto not_json = post("provider=github");
   CHECK(not_json.status == 400);
   CHECK(not_json.body.find("invalid_json") != std::string::npos);
+  // Deep nesting is refused, not a stack overflow; the server is still there afterwards.
+  auto deep = post("{\"a\":" + std::string(200000, '[') + "}");
+  CHECK(deep.status == 413);
+  auto nested = post("{\"a\":" + std::string(20000, '[') + std::string(20000, ']') + "}");
+  CHECK(nested.status == 400);
+  CHECK(nested.body.find("invalid_json") != std::string::npos);
+  CHECK(server.client().Get("/conduit/ping")->status == 200);
 }
 
 TEST_CASE("api: update makes a new secret - the old one stops working - 404 for no hook") {
@@ -172,6 +179,19 @@ TEST_CASE("api: with an admin_token - admin routes need the bearer token - the r
   const std::string secret = server.registerHook("repo");  // with the right token
   CHECK(client.Get("/conduit/ping")->status == 200);
   CHECK(server.deliver("repo", "{}", secret)->status == 202);
+}
+
+TEST_CASE("api: without an admin_token - requests forwarded by a local proxy are refused") {
+  ServerFixture server;
+  httplib::Headers proxied = {{"X-Forwarded-For", "203.0.113.9"}};
+  auto refused = server.client().Post("/conduit/webhooks/register", proxied, hookBody("repo"),
+                                      "application/json");
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  CHECK(refused->body.find("admin_loopback_only") != std::string::npos);
+  CHECK(server.client()
+            .Post("/conduit/webhooks/register", hookBody("repo"), "application/json")
+            ->status == 201);
 }
 
 TEST_CASE("api: unknown routes and methods answer JSON errors") {

@@ -68,7 +68,14 @@ TEST_CASE("server: the grace is bounded - requests still running are counted - n
     return client.Get("/slow");
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto started = std::chrono::steady_clock::now();
   CHECK(server.drainAndStop(std::chrono::milliseconds(100)) == 1);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1000));
+  // The endpoint is left up, still refusing new work, for the caller to exit.
+  httplib::Client late("127.0.0.1", port);
+  auto refused = late.Get("/fast");
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
   in_flight.wait();
 }
 

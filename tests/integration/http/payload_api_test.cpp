@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 
+#include <array>
 #include <map>
 
 #include <doctest/doctest.h>
@@ -184,4 +185,36 @@ TEST_CASE("payload: Redis going away is 503 with nothing half-written - coming b
   CHECK(server.deliver("repo", kBody, secret, "push", "during")->status == 202);
   CHECK(queueLength(server) == 2);
   CHECK(server.deliver("repo", kBody, secret, "push", "before")->status == 200);
+}
+
+TEST_CASE("payload: Redis refusing writes (out of memory) is 503 and leaves no trace") {
+  ServerFixture server;
+  const std::string secret = server.registerHook("repo");
+  auto redis = server.redisClient();
+  redis->command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+  redis->command({"CONFIG", "SET", "maxmemory", "1"});
+
+  auto refused = server.deliver("repo", kBody, secret, "push", "oom-1");
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  CHECK(refused->body.find("redis_unavailable") != std::string::npos);
+  CHECK(redis->command({"EXISTS", QueueNames::seenKey("github", "repo", "oom-1")}).integer == 0);
+  CHECK(queueLength(server) == 0);
+
+  redis->command({"CONFIG", "SET", "maxmemory", "0"});
+  CHECK(server.deliver("repo", kBody, secret, "push", "oom-1")->status == 202);
+}
+
+TEST_CASE("payload: a secret sealed with another key is 500 hook_secret_unreadable") {
+  std::array<uint8_t, 32> key{};
+  key.fill(1);
+  ServerFixture server([&](auto& settings) { settings.secret_key = key; });
+  const std::string secret = server.registerHook("repo");
+  // Another key id stored beside the ciphertext, as after a secret_key change.
+  server.redisClient()->command({"HSET", "secrets::github::repo", "secret_key_id", "0000"});
+  auto response = server.deliver("repo", kBody, secret);
+  REQUIRE(response);
+  CHECK(response->status == 500);
+  CHECK(response->body.find("hook_secret_unreadable") != std::string::npos);
+  CHECK(response->body.find(secret) == std::string::npos);
 }

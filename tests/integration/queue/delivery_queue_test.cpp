@@ -90,4 +90,15 @@ TEST_CASE("queue: entries are never trimmed by the producer") {
     queue.enqueue({"github", "repo", "org/repo", "push", id, 1, "{}"});
   }
   CHECK(direct.command({"XLEN", QueueNames::kStream}).integer == 2000);
+  // Redis counts what was ever removed from the stream: nothing, trimmed or deleted.
+  auto info = direct.command({"XINFO", "STREAM", QueueNames::kStream});
+  std::map<std::string, std::string> fields;
+  for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+    const auto& value = info.elements[i + 1];
+    fields[info.elements[i].text] = value.type == conduit::store::RedisValue::Type::kInteger
+                                        ? std::to_string(value.integer)
+                                        : value.text;
+  }
+  CHECK(fields["max-deleted-entry-id"] == "0-0");
+  CHECK(fields["entries-added"] == "2000");
 }

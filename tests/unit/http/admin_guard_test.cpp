@@ -7,14 +7,19 @@ using conduit::http::Request;
 
 namespace {
 
-Request request(std::optional<std::string> authorization, bool loopback) {
+Request request(std::optional<std::string> authorization, bool loopback,
+                std::optional<std::string> forwarded_for = std::nullopt) {
   Request r;
   r.from_loopback = loopback;
-  r.header = [authorization](std::string_view name) -> std::optional<std::string_view> {
+  r.header = [authorization,
+              forwarded_for](std::string_view name) -> std::optional<std::string_view> {
     static thread_local std::string value;
-    if (name != "Authorization" || !authorization)
-      return std::nullopt;
-    value = *authorization;
+    const std::optional<std::string> none;
+    const auto& source = name == "Authorization"     ? authorization
+                         : name == "X-Forwarded-For" ? forwarded_for
+                                                     : none;
+    if (!source) return std::nullopt;
+    value = *source;
     return std::string_view(value);
   };
   return r;
@@ -43,4 +48,6 @@ TEST_CASE("admin guard: without a token - loopback clients only") {
   REQUIRE(remote.has_value());
   CHECK(remote->status == 401);
   CHECK(remote->body.find("admin_loopback_only") != std::string::npos);
+  // A proxy on this machine makes everyone look local.
+  CHECK(guard.refuse(request(std::nullopt, true, "203.0.113.9")).has_value());
 }
