@@ -7,6 +7,8 @@ local body = body_file:read("*a")
 body_file:close()
 local signature = os.getenv("BENCH_SIGNATURE")
 local path = os.getenv("BENCH_PATH")
+-- BENCH_KEEPALIVE=0 leaves the header out, as a client that does not ask for keep-alive.
+local keep_alive = os.getenv("BENCH_KEEPALIVE") ~= "0"
 
 local next_thread = 0
 function setup(thread)
@@ -17,13 +19,14 @@ end
 local sent = 0
 function request()
   sent = sent + 1
-  return wrk.format("POST", path, {
+  local headers = {
     ["Content-Type"] = "application/json",
-    ["Connection"] = "keep-alive",
     ["X-GitHub-Event"] = "pull_request",
     ["X-GitHub-Delivery"] = string.format("bench-%d-%d-%d", run_id, thread_number, sent),
     ["X-Hub-Signature-256"] = signature,
-  }, body)
+  }
+  if keep_alive then headers["Connection"] = "keep-alive" end
+  return wrk.format("POST", path, headers, body)
 end
 
 function init(args)
