@@ -99,4 +99,13 @@ void RedisServer::stop() {
   std::filesystem::remove(directory_ + "/redis.sock", ignored);
 }
 
+std::map<std::string, std::string> streamEntryFields(const store::RedisValue& entry) {
+  std::map<std::string, std::string> fields;
+  if (entry.elements.size() != 2) return fields;
+  const auto& pairs = entry.elements[1].elements;
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2)
+    fields[pairs[i].text] = pairs[i + 1].text;
+  return fields;
+}
+
 }  // namespace conduit::testing

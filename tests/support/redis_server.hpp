@@ -2,9 +2,11 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 
 #include "config/redis_url.hpp"
+#include "store/redis_connection.hpp"
 
 namespace conduit::testing {
 
@@ -36,5 +38,8 @@ class RedisServer {
   int port_ = 0;
   pid_t pid_ = -1;
 };
+
+// The fields of one stream entry, as XRANGE returns it ([id, [field, value, ...]]).
+std::map<std::string, std::string> streamEntryFields(const store::RedisValue& entry);
 
 }  // namespace conduit::testing

@@ -8,6 +8,7 @@
 
 #include "process.hpp"
 #include "redis_server.hpp"
+#include "server_fixture.hpp"
 
 using conduit::testing::eventually;
 using conduit::testing::freeLoopbackPort;
@@ -85,6 +86,43 @@ TEST_CASE("cli: serve runs on the original's app.env - -p wins - SIGTERM stops i
   CHECK(log.find("unknown key `database_url` is ignored") != std::string::npos);
   CHECK(log.find("GET /conduit/ping 200") != std::string::npos);
   CHECK(log.find("stopped") != std::string::npos);
+}
+
+TEST_CASE("cli: one log line per request with the delivery id - never a secret or signature") {
+  RedisServer redis;
+  const int port = freeLoopbackPort();
+  const auto path = writeConfig(redis, "bind=127.0.0.1\nredis_url=" + redis.url() + "\n");
+  Process conduit({kConduit, "serve", "--config", path, "-p", std::to_string(port)});
+  REQUIRE(eventually([&] { return answersPing(port); }));
+
+  httplib::Client client("127.0.0.1", port);
+  auto registered =
+      client.Post("/conduit/webhooks/register",
+                  R"({"provider":"github","repo_path":"o/r","repo_id":"r"})", "application/json");
+  REQUIRE(registered);
+  const std::string secret = conduit::testing::jsonString(registered->body, "/data/secret");
+  const std::string body = R"({"action":"closed"})";
+  const std::string signature = conduit::testing::githubSignature(secret, body);
+  httplib::Headers headers = {{"X-Hub-Signature-256", signature},
+                              {"X-GitHub-Event", "pull_request"},
+                              {"X-GitHub-Delivery", "log-check-1"}};
+  CHECK(client.Post("/conduit/webhooks/github/r/payload", headers, body, "application/json")
+            ->status == 202);
+  httplib::Headers wrong = {{"X-Hub-Signature-256", signature + "0"}};
+  CHECK(
+      client.Post("/conduit/webhooks/github/r/payload", wrong, body, "application/json")->status ==
+      401);
+  conduit.signal(SIGTERM);
+  CHECK(conduit.wait() == 0);
+
+  const std::string log = conduit.standardError();
+  CHECK(log.find("POST /conduit/webhooks/register 201") != std::string::npos);
+  CHECK(log.find("POST /conduit/webhooks/github/r/payload 202") != std::string::npos);
+  CHECK(log.find("delivery=log-check-1") != std::string::npos);
+  CHECK(log.find("POST /conduit/webhooks/github/r/payload 401") != std::string::npos);
+  CHECK(log.find(secret) == std::string::npos);
+  CHECK(log.find(signature.substr(7)) == std::string::npos);
+  CHECK(log.find("closed") == std::string::npos);  // nor the body
 }
 
 TEST_CASE("cli: CONDUIT_<KEY> overrides the file - ./config/app.env is the default config") {

@@ -57,10 +57,7 @@ TEST_CASE("payload: a signed delivery is queued durably and answered 202") {
 
   auto entries = server.redisClient()->command({"XRANGE", QueueNames::kStream, "-", "+"});
   REQUIRE(entries.elements.size() == 1);
-  std::map<std::string, std::string> fields;
-  const auto& pairs = entries.elements[0].elements[1].elements;
-  for (size_t i = 0; i + 1 < pairs.size(); i += 2)
-    fields[pairs[i].text] = pairs[i + 1].text;
+  auto fields = conduit::testing::streamEntryFields(entries.elements[0]);
   CHECK(fields["provider"] == "github");
   CHECK(fields["repo_id"] == "repo");
   CHECK(fields["repo_path"] == "org/repo");

@@ -13,18 +13,6 @@ using conduit::store::RedisConnection;
 using conduit::store::RedisPool;
 using conduit::testing::RedisServer;
 
-namespace {
-
-std::map<std::string, std::string> entryFields(const conduit::store::RedisValue& entry) {
-  std::map<std::string, std::string> fields;
-  const auto& pairs = entry.elements[1].elements;
-  for (size_t i = 0; i + 1 < pairs.size(); i += 2)
-    fields[pairs[i].text] = pairs[i + 1].text;
-  return fields;
-}
-
-}  // namespace
-
 TEST_CASE("queue: the consumer group exists before any worker - from the first entry on") {
   RedisServer redis;
   RedisPool pool(redis.endpoint(), std::chrono::seconds(2));
@@ -54,7 +42,7 @@ TEST_CASE("queue: enqueue appends every field - the same delivery id is not queu
   CHECK(direct.command({"XLEN", QueueNames::kStream}).integer == 1);
 
   auto range = direct.command({"XRANGE", QueueNames::kStream, "-", "+"});
-  auto fields = entryFields(range.elements[0]);
+  auto fields = conduit::testing::streamEntryFields(range.elements[0]);
   CHECK(fields["schema"] == "1");
   CHECK(fields["provider"] == "github");
   CHECK(fields["repo_id"] == "repo");
