@@ -43,6 +43,7 @@ format-check: deps
 
 bench: build
 	@scripts/install-deps.sh --bench
+	@$(BUILD_DIR)/bench/conduit_statemachine_bench
 	@bench/ingress.sh $(BUILD_DIR)
 
 install: build

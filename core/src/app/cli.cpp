@@ -2,11 +2,14 @@
 
 #include <charconv>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "app/check_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/version.hpp"
 
@@ -16,9 +19,13 @@ namespace {
 constexpr std::string_view kUsage = R"(usage: conduit <command> [options]
 
 commands:
-  serve [--config FILE] [-p PORT]   run the webhook HTTP API
-  version                           print the version
-  help                              print this help
+  serve [--config FILE] [-p PORT]      run the webhook HTTP API
+  check [--hcl-dir DIR] [--worker-cfg FILE]
+                                       validate the state machines and workers.yaml
+  next --hcl-dir DIR --project P --status STATUS [--event EVENT]
+                                       print the status an event leads to (default event: next)
+  version                              print the version
+  help                                 print this help
 
 Without --config, the config is ./config/app.env when it exists, else {}.
 Every key can be set by the environment variable CONDUIT_<KEY> as well.
@@ -29,31 +36,90 @@ int usageError(const std::string& message) {
   return kExitUsageOrConfig;
 }
 
-int parseServe(int argc, char** argv, ServeOptions& options) {
+// The options of one command: `--name value` or `--name=value`, each at most once. `aliases`
+// maps short forms (`-p`) to long ones. Returns nullopt after printing a usage error.
+std::optional<std::map<std::string, std::string>> parseOptions(
+    int argc, char** argv, std::string_view command,
+    const std::map<std::string_view, std::string_view>& known) {
+  std::map<std::string, std::string> values;
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    if (arg == "--config" || arg == "-c") {
-      const char* path = value();
-      if (path == nullptr) return usageError(fmt::format("{} needs a file", arg));
-      options.config_path = path;
-    } else if (arg.substr(0, 9) == "--config=") {
-      options.config_path = std::string(arg.substr(9));
-    } else if (arg == "-p" || arg == "--port") {
-      const char* text = value();
-      if (text == nullptr) return usageError(fmt::format("{} needs a port number", arg));
-      std::string_view port_text = text;
-      unsigned port = 0;
-      auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-      if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-        return usageError(fmt::format("{}: `{}` is not a port number from 0 to 65535", arg, text));
+    std::string_view value;
+    bool inline_value = false;
+    if (size_t eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      inline_value = true;
+    }
+    auto it = known.find(arg);
+    if (it == known.end()) {
+      usageError(fmt::format("{}: unknown option `{}`", command, arg));
+      return std::nullopt;
+    }
+    if (!inline_value) {
+      if (i + 1 >= argc) {
+        usageError(fmt::format("{}: {} needs a value", command, arg));
+        return std::nullopt;
       }
-      options.port = static_cast<uint16_t>(port);
-    } else {
-      return usageError(fmt::format("serve: unknown option `{}`", arg));
+      value = argv[++i];
+    }
+    if (!values.emplace(std::string(it->second), std::string(value)).second) {
+      usageError(fmt::format("{}: {} is given twice", command, arg));
+      return std::nullopt;
     }
   }
-  return kExitOk;
+  return values;
+}
+
+int runServe(int argc, char** argv) {
+  auto options =
+      parseOptions(argc, argv, "serve",
+                   {{"--config", "config"}, {"-c", "config"}, {"--port", "port"}, {"-p", "port"}});
+  if (!options) return kExitUsageOrConfig;
+  ServeOptions serve_options;
+  if (auto it = options->find("config"); it != options->end())
+    serve_options.config_path = it->second;
+  if (auto it = options->find("port"); it != options->end()) {
+    const std::string& text = it->second;
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (ec != std::errc() || end != text.data() + text.size() || port > 65535) {
+      return usageError(fmt::format("-p: `{}` is not a port number from 0 to 65535", text));
+    }
+    serve_options.port = static_cast<uint16_t>(port);
+  }
+  return serve(serve_options);
+}
+
+int runCheck(int argc, char** argv) {
+  auto options =
+      parseOptions(argc, argv, "check", {{"--hcl-dir", "hcl-dir"}, {"--worker-cfg", "worker-cfg"}});
+  if (!options) return kExitUsageOrConfig;
+  CheckOptions check_options;
+  if (auto it = options->find("hcl-dir"); it != options->end()) check_options.hcl_dir = it->second;
+  if (auto it = options->find("worker-cfg"); it != options->end()) {
+    check_options.workers_file = it->second;
+  }
+  return check(check_options);
+}
+
+int runNext(int argc, char** argv) {
+  auto options = parseOptions(argc, argv, "next",
+                              {{"--hcl-dir", "hcl-dir"},
+                               {"--project", "project"},
+                               {"--status", "status"},
+                               {"--event", "event"}});
+  if (!options) return kExitUsageOrConfig;
+  NextOptions next_options;
+  for (const char* required : {"project", "status"}) {
+    if (options->count(required) == 0)
+      return usageError(fmt::format("next: --{} is required", required));
+  }
+  if (auto it = options->find("hcl-dir"); it != options->end()) next_options.hcl_dir = it->second;
+  next_options.project = options->at("project");
+  next_options.status = options->at("status");
+  if (auto it = options->find("event"); it != options->end()) next_options.event = it->second;
+  return next(next_options);
 }
 
 }  // namespace
@@ -64,11 +130,9 @@ int runCli(int argc, char** argv) {
     return kExitUsageOrConfig;
   }
   std::string_view command = argv[1];
-  if (command == "serve") {
-    ServeOptions options;
-    if (int status = parseServe(argc, argv, options); status != kExitOk) return status;
-    return serve(options);
-  }
+  if (command == "serve") return runServe(argc, argv);
+  if (command == "check") return runCheck(argc, argv);
+  if (command == "next") return runNext(argc, argv);
   if (command == "version" || command == "--version") {
     if (argc > 2) return usageError("version takes no arguments");
     fmt::print("{}\n", version());

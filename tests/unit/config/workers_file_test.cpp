@@ -1,0 +1,47 @@
+#include "config/workers_file.hpp"
+
+#include <doctest/doctest.h>
+
+#include "config/config_error.hpp"
+
+using conduit::config::ConfigError;
+using conduit::config::parseWorkersFile;
+
+TEST_CASE("workers.yaml: the original's file - and keys kept for the plugin") {
+  auto file = parseWorkersFile(R"(workers:
+  atlassian:
+    statefile: jira.hcl
+    projects:
+      - devhop
+      - soc
+    plugin: jira
+    triggers:
+      push: next
+)",
+                               "workers.yaml");
+  REQUIRE(file.workers.size() == 1);
+  const auto& worker = file.workers[0];
+  CHECK(worker.name == "atlassian");
+  CHECK(worker.statefile == "jira.hcl");
+  CHECK(worker.projects == std::vector<std::string>{"devhop", "soc"});
+  CHECK(worker.project_lines == std::vector<int>{5, 6});
+  CHECK(worker.settings_yaml.find("plugin: jira") != std::string::npos);
+  CHECK(worker.settings_yaml.find("push: next") != std::string::npos);
+}
+
+TEST_CASE("workers.yaml: malformed files name file - line and column") {
+  CHECK_THROWS_WITH_AS(parseWorkersFile("workers:\n  a: [\n", "w.yaml"),
+                       doctest::Contains("w.yaml:3:1:"), ConfigError);
+  CHECK_THROWS_WITH_AS(parseWorkersFile("other: 1\n", "w.yaml"),
+                       "w.yaml:1:1: expected a `workers:` map of worker names", ConfigError);
+  CHECK_THROWS_WITH_AS(parseWorkersFile("workers:\n  a:\n    projects: [soc]\n", "w.yaml"),
+                       "w.yaml:2:3: worker `a` needs `statefile`, a file of the state machine "
+                       "folder",
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(parseWorkersFile("workers:\n  a:\n    statefile: x.hcl\n", "w.yaml"),
+                       "w.yaml:2:3: worker `a` needs `projects`, a list of Jira project keys",
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(
+      parseWorkersFile("workers:\n  a:\n    statefile: x.hcl\n    projects: soc\n", "w.yaml"),
+      doctest::Contains("w.yaml:4:15: worker `a` needs `projects`"), ConfigError);
+}
