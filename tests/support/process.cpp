@@ -17,16 +17,13 @@
 extern char** environ;
 
 namespace conduit::testing {
-namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
-
-}  // namespace
 
 Process::Process(const std::vector<std::string>& argv,
                  const std::map<std::string, std::optional<std::string>>& extra_env,
@@ -124,10 +121,10 @@ void Process::signal(int number) {
 }
 
 std::string Process::standardOutput() const {
-  return slurp(directory_ + "/stdout");
+  return readFile(directory_ + "/stdout");
 }
 std::string Process::standardError() const {
-  return slurp(directory_ + "/stderr");
+  return readFile(directory_ + "/stderr");
 }
 
 int runToEnd(const std::vector<std::string>& argv, std::string* out, std::string* err,

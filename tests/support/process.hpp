@@ -41,6 +41,9 @@ int runToEnd(const std::vector<std::string>& argv, std::string* out = nullptr,
              std::string* err = nullptr,
              const std::map<std::string, std::optional<std::string>>& extra_env = {});
 
+// The whole contents of a file; empty when it cannot be read.
+std::string readFile(const std::string& path);
+
 // A loopback port nothing listens on right now.
 int freeLoopbackPort();
 

@@ -1,10 +1,10 @@
 #include "providers/json_check.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <doctest/doctest.h>
+
+#include "process.hpp"
 
 using conduit::providers::isJsonObject;
 
@@ -90,9 +90,8 @@ TEST_CASE("json check: nesting is limited to 512 levels") {
 }
 
 TEST_CASE("json check: the sample pull request payload passes") {
-  std::ifstream in(CONDUIT_EXAMPLES_DIR "/payloads/pull_request.closed.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  REQUIRE(text.str().size() > 30000);
-  CHECK(isJsonObject(text.str()));
+  const std::string text =
+      conduit::testing::readFile(CONDUIT_EXAMPLES_DIR "/payloads/pull_request.closed.json");
+  REQUIRE(text.size() > 30000);
+  CHECK(isJsonObject(text));
 }

@@ -1,21 +1,13 @@
 #include "statemachine/state_machine_loader.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <doctest/doctest.h>
+
+#include "process.hpp"
 
 using conduit::statemachine::loadStateMachines;
 using conduit::statemachine::StateFile;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> errorsOf(const std::string& text) {
   return loadStateMachines({{"m.hcl", text}}).errors;
@@ -42,8 +34,8 @@ bool has(const std::vector<std::string>& errors, const std::string& expected) {
 }  // namespace
 
 TEST_CASE("loader: the original's jira.hcl loads unchanged") {
-  auto result =
-      loadStateMachines({{"jira.hcl", slurp(CONDUIT_CONFIG_DIR "/statemachines/jira.hcl")}});
+  auto result = loadStateMachines(
+      {{"jira.hcl", conduit::testing::readFile(CONDUIT_CONFIG_DIR "/statemachines/jira.hcl")}});
   REQUIRE(result.errors.empty());
   REQUIRE(result.machines.all().size() == 2);
   const auto* soc = result.machines.find("SOC");
@@ -56,7 +48,8 @@ TEST_CASE("loader: the original's jira.hcl loads unchanged") {
 
 TEST_CASE("loader: the documentation's devops example with an in_qa column") {
   auto result =
-      loadStateMachines({{"devops.hcl", slurp(CONDUIT_EXAMPLES_DIR "/statemachines/devops.hcl")}});
+      loadStateMachines({{"devops.hcl", conduit::testing::readFile(CONDUIT_EXAMPLES_DIR
+                                                                   "/statemachines/devops.hcl")}});
   REQUIRE(result.errors.empty());
   const auto* devops = result.machines.find("DEVOPS");
   REQUIRE(devops != nullptr);
