@@ -12,9 +12,30 @@ namespace {
   throw ConfigError(fmt::format("{}:{}:{}: {}", file, mark.line + 1, mark.column + 1, what));
 }
 
+WorkerEntry::Position positionOf(const YAML::Node& node) {
+  return {node.Mark().line + 1, node.Mark().column + 1};
+}
+
+}  // namespace
+
+namespace {
+
+WorkersFile parse(std::string_view text, const std::string& file_name);
+
 }  // namespace
 
 WorkersFile parseWorkersFile(std::string_view text, const std::string& file_name) {
+  try {
+    return parse(text, file_name);
+  } catch (const YAML::Exception& e) {
+    // Anything yaml-cpp refuses that the checks below did not foresee: still a clear error.
+    fail(file_name, e.mark, e.msg);
+  }
+}
+
+namespace {
+
+WorkersFile parse(std::string_view text, const std::string& file_name) {
   WorkersFile result{file_name, {}};
   YAML::Node root;
   try {
@@ -30,21 +51,22 @@ WorkersFile parseWorkersFile(std::string_view text, const std::string& file_name
 
   for (const auto& pair : workers) {
     WorkerEntry entry;
-    entry.name = pair.first.as<std::string>();
-    entry.line = pair.first.Mark().line + 1;
+    if (!pair.first.IsScalar()) fail(file_name, pair.first.Mark(), "a worker's name must be text");
+    entry.name = pair.first.Scalar();
+    entry.position = positionOf(pair.first);
     const YAML::Node& body = pair.second;
     if (!body.IsMap()) {
       fail(file_name, pair.first.Mark(),
            fmt::format("worker `{}` must be a map with `statefile` and `projects`", entry.name));
     }
     const YAML::Node statefile = body["statefile"];
-    if (!statefile || !statefile.IsScalar() || statefile.as<std::string>().empty()) {
+    if (!statefile || !statefile.IsScalar() || statefile.Scalar().empty()) {
       fail(file_name, pair.first.Mark(),
            fmt::format("worker `{}` needs `statefile`, a file of the state machine folder",
                        entry.name));
     }
-    entry.statefile = statefile.as<std::string>();
-    entry.statefile_line = statefile.Mark().line + 1;
+    entry.statefile = statefile.Scalar();
+    entry.statefile_position = positionOf(statefile);
     const YAML::Node projects = body["projects"];
     if (!projects || !projects.IsSequence() || projects.size() == 0) {
       fail(file_name, projects ? projects.Mark() : pair.first.Mark(),
@@ -52,8 +74,8 @@ WorkersFile parseWorkersFile(std::string_view text, const std::string& file_name
     }
     for (const auto& project : projects) {
       if (!project.IsScalar()) fail(file_name, project.Mark(), "a project must be a project key");
-      entry.projects.push_back(project.as<std::string>());
-      entry.project_lines.push_back(project.Mark().line + 1);
+      entry.projects.push_back(project.Scalar());
+      entry.project_positions.push_back(positionOf(project));
     }
     YAML::Emitter emitter;
     emitter << body;
@@ -62,5 +84,7 @@ WorkersFile parseWorkersFile(std::string_view text, const std::string& file_name
   }
   return result;
 }
+
+}  // namespace
 
 }  // namespace conduit::config

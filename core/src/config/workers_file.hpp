@@ -14,9 +14,14 @@ struct WorkerEntry {
   std::string statefile;              // a file name in the state machine folder: jira.hcl
   std::vector<std::string> projects;  // Jira project keys, any case
   std::string settings_yaml;          // the whole entry, for the plugin
-  int line = 0;                       // where the entry starts, for messages
-  int statefile_line = 0;
-  std::vector<int> project_lines;
+  // Where things stand in the file (1-based), for messages.
+  struct Position {
+    int line = 0;
+    int column = 0;
+  };
+  Position position;
+  Position statefile_position;
+  std::vector<Position> project_positions;
 };
 
 struct WorkersFile {

@@ -12,12 +12,15 @@ namespace {
 // Deep enough for any state file; shallow enough that random input cannot exhaust the stack.
 constexpr int kMaxNesting = 128;
 
+// HCL identifiers are Unicode letters, digits, `_` and `-`: bytes of a UTF-8 sequence count as
+// letters here (the subset has no operators that they could be confused with).
 bool isIdentifierStart(char c) {
-  return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_';
+  return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
 }
 
 bool isIdentifierChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+  return isIdentifierStart(c) || std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '-';
 }
 
 int hexDigit(char c) {
@@ -62,10 +65,11 @@ class Parser {
 
   void advance(size_t count = 1) {
     for (size_t i = 0; i < count && !atEnd(); ++i) {
-      if (text_[pos_] == '\n') {
+      const auto byte = static_cast<unsigned char>(text_[pos_]);
+      if (byte == '\n') {
         ++position_.line;
         position_.column = 1;
-      } else {
+      } else if ((byte & 0xC0) != 0x80) {  // columns count characters, not UTF-8 bytes
         ++position_.column;
       }
       ++pos_;
@@ -150,6 +154,12 @@ class Parser {
     skipBlank(false);
 
     if (peek() == '=' && peek(1) != '=') {
+      for (const auto& earlier : body.attributes) {
+        if (earlier.name == name) {
+          fail(start, fmt::format("`{}` is set twice in this block (first at line {})", name,
+                                  earlier.position.line));
+        }
+      }
       advance();
       skipBlank(false);
       Value value = parseExpression(depth);
@@ -265,6 +275,10 @@ class Parser {
                          "to mean the text, quote it: \"{}\"",
                          word, word));
       }
+    } else if ((c == '$' || c == '%') && peek(1) == '{') {
+      fail(value.position, c == '$' ? "interpolation (`${...}`) is not supported in state files"
+                                    : "template directives (`%{...}`) are not supported in state "
+                                      "files");
     } else if (c == '(') {
       fail(value.position, "parenthesized expressions are not supported in state files");
     } else if (c == '!' || c == '-') {

@@ -58,6 +58,11 @@ std::string projectKey(std::string_view name) {
 
 std::optional<std::string> projectKeyProblem(std::string_view name) {
   if (name.empty()) return std::string("it is empty");
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      return std::string("Jira project keys are ASCII: letters A to Z, digits and `_`");
+    }
+  }
   if (std::isalpha(static_cast<unsigned char>(name.front())) == 0) {
     return fmt::format("it must start with a letter, not `{}`", name.front());
   }

@@ -54,20 +54,24 @@ bool checkLabels(const Block& block, size_t count, const char* meaning, Problems
   return false;
 }
 
-// The one string attribute `name` of a body, or nullopt (with a problem when it is not a string).
-std::optional<std::pair<std::string, Position>> stringAttribute(const Body& body,
-                                                                const std::string& name,
-                                                                Problems& problems) {
+// A string attribute: absent, present but not a string (reported here), or its value.
+struct StringAttribute {
+  bool present = false;
+  std::optional<std::string> value;
+  Position position;
+};
+
+StringAttribute stringAttribute(const Body& body, const std::string& name, Problems& problems) {
   for (const auto& attribute : body.attributes) {
     if (attribute.name != name) continue;
     if (attribute.value.kind != Value::Kind::kString) {
       problems.add(attribute.value.position,
                    fmt::format("`{}` must be a string, not {}", name, attribute.value.kindName()));
-      return std::nullopt;
+      return {true, std::nullopt, attribute.value.position};
     }
-    return std::make_pair(attribute.value.text, attribute.value.position);
+    return {true, attribute.value.text, attribute.value.position};
   }
-  return std::nullopt;
+  return {};
 }
 
 bool checkLabelMatches(const Block& block, const Draft& draft, Problems& problems) {
@@ -98,61 +102,69 @@ std::optional<StateMachine> build(const Draft& draft, Problems& problems) {
     problem(draft.position,
             fmt::format("provisioner \"{}\" has no statemachine block", draft.name));
   }
-  if (!ok) return std::nullopt;
 
-  // Aliases: state id -> Jira status, each status unambiguous.
+  // Aliases: state id -> Jira status, each status unambiguous. Every problem is still looked
+  // for when some block is missing; checks that need the aliases are skipped without them, so
+  // that one mistake does not come back as a cascade of others.
   StateMachine machine(draft.name, problems.file());
-  const Body& aliasmapper = draft.aliasmapper->body;
-  ok = checkLabelMatches(*draft.aliasmapper, draft, problems) && ok;
-  for (const auto& block : aliasmapper.blocks) {
-    problem(block.position, fmt::format("unknown block `{}` in aliasmapper", block.type));
-  }
-  std::map<std::string, Position> alias_positions;
-  const Value* aliases = nullptr;
-  for (const auto& attribute : aliasmapper.attributes) {
-    if (attribute.name != "aliases") {
-      problem(attribute.position,
-              fmt::format("unknown attribute `{}` in aliasmapper (expected `aliases`)",
-                          attribute.name));
-    } else if (attribute.value.kind != Value::Kind::kObject) {
-      problem(attribute.value.position,
-              fmt::format("`aliases` must be an object of state id = \"Jira status\", not {}",
-                          attribute.value.kindName()));
-    } else {
-      aliases = &attribute.value;
+  std::map<std::string, Position> alias_positions;  // every state id given an alias
+  bool aliases_known = false;
+  if (draft.aliasmapper != nullptr) {
+    const Body& aliasmapper = draft.aliasmapper->body;
+    ok = checkLabelMatches(*draft.aliasmapper, draft, problems) && ok;
+    for (const auto& block : aliasmapper.blocks) {
+      problem(block.position, fmt::format("unknown block `{}` in aliasmapper", block.type));
+    }
+    const Value* aliases = nullptr;
+    bool aliases_present = false;
+    for (const auto& attribute : aliasmapper.attributes) {
+      if (attribute.name != "aliases") {
+        problem(attribute.position,
+                fmt::format("unknown attribute `{}` in aliasmapper (expected `aliases`)",
+                            attribute.name));
+        continue;
+      }
+      aliases_present = true;
+      if (attribute.value.kind != Value::Kind::kObject) {
+        problem(attribute.value.position,
+                fmt::format("`aliases` must be an object of state id = \"Jira status\", not {}",
+                            attribute.value.kindName()));
+      } else {
+        aliases = &attribute.value;
+      }
+    }
+    if (!aliases_present) problem(draft.aliasmapper->position, "the aliasmapper has no `aliases`");
+    aliases_known = aliases != nullptr;
+
+    std::map<std::string, std::pair<std::string, Position>> by_status;
+    for (const auto& item : aliases_known ? aliases->members : std::vector<hcl::ObjectItem>{}) {
+      if (auto [it, added] = alias_positions.emplace(item.key, item.position); !added) {
+        problem(item.position, fmt::format("state `{}` is aliased twice (first at line {})",
+                                           item.key, it->second.line));
+        continue;
+      }
+      if (item.value.kind != Value::Kind::kString) {
+        problem(item.value.position, fmt::format("the alias of `{}` must be a string, not {}",
+                                                 item.key, item.value.kindName()));
+        continue;
+      }
+      const std::string status = normalizeStatus(item.value.text);
+      if (status.empty()) {
+        problem(item.value.position, fmt::format("the alias of `{}` is empty", item.key));
+        continue;
+      }
+      if (auto [it, added] = by_status.emplace(status, std::make_pair(item.key, item.position));
+          !added) {
+        problem(item.value.position,
+                fmt::format("states `{}` and `{}` are both aliased to \"{}\" (ignoring case and "
+                            "spaces): a Jira status must name one state",
+                            it->second.first, item.key, item.value.text));
+        continue;
+      }
+      machine.addState(item.key, item.value.text);
     }
   }
-  if (aliases == nullptr) {
-    if (ok) problem(draft.aliasmapper->position, "the aliasmapper has no `aliases`");
-    return std::nullopt;
-  }
-  std::map<std::string, std::pair<std::string, Position>> by_status;
-  for (const auto& item : aliases->members) {
-    if (item.value.kind != Value::Kind::kString) {
-      problem(item.value.position, fmt::format("the alias of `{}` must be a string, not {}",
-                                               item.key, item.value.kindName()));
-      continue;
-    }
-    if (auto [it, added] = alias_positions.emplace(item.key, item.position); !added) {
-      problem(item.position, fmt::format("state `{}` is aliased twice (first at line {})", item.key,
-                                         it->second.line));
-      continue;
-    }
-    const std::string status = normalizeStatus(item.value.text);
-    if (status.empty()) {
-      problem(item.value.position, fmt::format("the alias of `{}` is empty", item.key));
-      continue;
-    }
-    if (auto [it, added] = by_status.emplace(status, std::make_pair(item.key, item.position));
-        !added) {
-      problem(item.value.position,
-              fmt::format("states `{}` and `{}` are both aliased to \"{}\" (ignoring case and "
-                          "spaces): a Jira status must name one state",
-                          it->second.first, item.key, item.value.text));
-      continue;
-    }
-    machine.addState(item.key, item.value.text);
-  }
+  if (draft.statemachine == nullptr) return std::nullopt;
 
   // The machine: initial state and transitions.
   const Block& statemachine = *draft.statemachine;
@@ -166,14 +178,16 @@ std::optional<StateMachine> build(const Draft& draft, Problems& problems) {
     }
   }
   auto initial = stringAttribute(statemachine.body, "initial", problems);
-  if (!initial) {
+  if (!initial.present) {
     problem(statemachine.position,
             fmt::format("the statemachine of \"{}\" has no `initial` state", draft.name));
-  } else if (alias_positions.count(initial->first) == 0) {
-    problem(initial->second,
-            fmt::format("the initial state `{}` has no alias in the aliasmapper", initial->first));
+  } else if (!initial.value) {
+    ok = false;  // reported: not a string
+  } else if (aliases_known && alias_positions.count(*initial.value) == 0) {
+    problem(initial.position,
+            fmt::format("the initial state `{}` has no alias in the aliasmapper", *initial.value));
   } else {
-    machine.setInitial(initial->first);
+    machine.setInitial(*initial.value);
   }
 
   struct Edge {
@@ -204,7 +218,7 @@ std::optional<StateMachine> build(const Draft& draft, Problems& problems) {
       problem(inner.position, fmt::format("unknown block `{}` in state", inner.type));
     }
     auto target = stringAttribute(block.body, "transition", problems);
-    if (!target) {
+    if (!target.present) {
       problem(block.position, fmt::format("state \"{}\" \"{}\" has no `transition`",
                                           block.labels[0], block.labels[1]));
       continue;
@@ -217,11 +231,15 @@ std::optional<StateMachine> build(const Draft& draft, Problems& problems) {
       continue;
     }
     declared.insert(block.labels[0]);
-    edges.push_back(Edge{block.labels[0], block.labels[1], target->first, block.label_positions[0],
-                         target->second});
+    if (!target.value) {
+      ok = false;  // reported: not a string
+      continue;
+    }
+    edges.push_back(Edge{block.labels[0], block.labels[1], *target.value, block.label_positions[0],
+                         target.position});
   }
   for (const auto& edge : edges) {
-    if (alias_positions.count(edge.from) == 0) {
+    if (aliases_known && alias_positions.count(edge.from) == 0) {
       problem(edge.from_position,
               fmt::format("state `{}` has no alias in the aliasmapper", edge.from));
     }
@@ -233,7 +251,7 @@ std::optional<StateMachine> build(const Draft& draft, Problems& problems) {
                           edge.target));
     }
   }
-  if (!ok) return std::nullopt;
+  if (!ok || !aliases_known) return std::nullopt;
   for (const auto& edge : edges)
     machine.addTransition(edge.from, edge.event, edge.target);
   return machine;
@@ -281,11 +299,12 @@ std::vector<Draft> findProvisioners(const Body& file, Problems& problems) {
     drafts.push_back(draft);
   }
   // The original's documentation also puts `statemachine "x"` beside `provisioner "x"`.
+  std::map<std::string, Draft*> by_key;
+  for (auto& draft : drafts)
+    by_key.emplace(projectKey(draft.name), &draft);
   for (const Block* machine : top_level_machines) {
-    Draft* owner = nullptr;
-    for (auto& draft : drafts) {
-      if (draft.name == machine->labels[0]) owner = &draft;
-    }
+    auto found = by_key.find(projectKey(machine->labels[0]));
+    Draft* owner = found == by_key.end() ? nullptr : found->second;
     if (owner == nullptr) {
       problems.add(machine->label_positions[0],
                    fmt::format("statemachine \"{}\" has no provisioner \"{}\" in this file",
@@ -313,6 +332,7 @@ LoadResult loadStateMachines(const std::vector<StateFile>& files) {
       body = hcl::parse(file.text, file.name);
     } catch (const hcl::SyntaxError& e) {
       result.errors.push_back(e.what());
+      result.unreadable_files.insert(file.name);
       continue;
     }
     for (const auto& draft : findProvisioners(body, problems)) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,11 @@ struct StateFile {
 
 struct LoadResult {
   StateMachines machines;  // the provisioners that passed every check
-  // Every provisioner found, valid or not: its upper-case name and the file it is in. So that
+  // Every provisioner found, valid or not: its upper-case name and each file it is in. So that
   // a workers file naming a provisioner with errors is not told it does not exist.
-  std::map<std::string, std::string> declared;
+  std::multimap<std::string, std::string> declared;
+  // The files that could not be parsed at all: what they declare is unknown.
+  std::set<std::string> unreadable_files;
   // Every problem, each `file:line:column: message`; empty when all is well. A syntax error
   // stops its own file; validation errors are all reported.
   std::vector<std::string> errors;

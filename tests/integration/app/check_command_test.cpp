@@ -79,15 +79,50 @@ TEST_CASE("check: every error - in state files and in workers.yaml - and exit 1"
   CHECK(err.find(w.path("statemachines/a.hcl") +
                  ":6:15: the initial state `nope` has no alias in the aliasmapper") !=
         std::string::npos);
-  CHECK(err.find(w.path("statemachines/b.hcl") + ":2:7: expected a value, found `$`") !=
+  CHECK(err.find(w.path("statemachines/b.hcl") +
+                 ":2:7: interpolation (`${...}`) is not supported in state files") !=
         std::string::npos);
   CHECK(err.find(w.path("workers.yaml") +
-                 ":6: worker `atlassian`: project `ghost` is not a provisioner of a.hcl") !=
+                 ":6:9: worker `atlassian`: project `ghost` is not a provisioner of a.hcl") !=
         std::string::npos);
-  CHECK(err.find(w.path("workers.yaml") + ":8: worker `other`: statefile `missing.hcl` is not a "
+  CHECK(err.find(w.path("workers.yaml") + ":8:16: worker `other`: statefile `missing.hcl` is not a "
                                           ".hcl file of the state machine folder") !=
         std::string::npos);
   CHECK(err.find("conduit check: 4 errors") != std::string::npos);
+}
+
+TEST_CASE(
+    "check: a statefile with a syntax error - or named twice - gives no false project error") {
+  Workspace w;
+  const std::string valid = conduit::testing::readFile(kConfig + "/statemachines/jira.hcl");
+  w.write("statemachines/jira.hcl", valid);
+  w.write("statemachines/copy.hcl", valid);  // the same provisioners again
+  w.write("statemachines/broken.hcl", "provisioner \"ops\" {\n  initial = to_do\n}\n");
+  w.write("workers.yaml",
+          "workers:\n  a:\n    statefile: jira.hcl\n    projects: [soc]\n"
+          "  b:\n    statefile: broken.hcl\n    projects: [ops]\n");
+  std::string err;
+  CHECK(runToEnd({kConduit, "check", "--hcl-dir", w.path("statemachines"), "--worker-cfg",
+                  w.path("workers.yaml")},
+                 nullptr, &err) == 1);
+  CHECK(err.find("is not a provisioner") == std::string::npos);
+  CHECK(err.find("broken.hcl:2:13: variables and references (`to_do`)") != std::string::npos);
+  CHECK(err.find("has the same name, ignoring case, as the one at") != std::string::npos);
+}
+
+TEST_CASE("check: a folder named .hcl or a folder given as the workers file is named") {
+  Workspace w;
+  w.write("statemachines/jira.hcl",
+          conduit::testing::readFile(kConfig + "/statemachines/jira.hcl"));
+  fs::create_directories(w.root / "statemachines" / "odd.hcl");
+  std::string err;
+  CHECK(runToEnd({kConduit, "check", "--hcl-dir", w.path("statemachines"), "--worker-cfg",
+                  w.path("statemachines")},
+                 nullptr, &err) == 1);
+  CHECK(err.find(w.path("statemachines/odd.hcl") + ": cannot read: not a regular file") !=
+        std::string::npos);
+  CHECK(err.find(w.path("statemachines") + ": cannot read: not a regular file") !=
+        std::string::npos);
 }
 
 TEST_CASE("check: a folder or file that cannot be read is named") {

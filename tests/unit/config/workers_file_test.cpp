@@ -24,7 +24,10 @@ TEST_CASE("workers.yaml: the original's file - and keys kept for the plugin") {
   CHECK(worker.name == "atlassian");
   CHECK(worker.statefile == "jira.hcl");
   CHECK(worker.projects == std::vector<std::string>{"devhop", "soc"});
-  CHECK(worker.project_lines == std::vector<int>{5, 6});
+  REQUIRE(worker.project_positions.size() == 2);
+  CHECK(worker.project_positions[1].line == 6);
+  CHECK(worker.project_positions[1].column == 9);
+  CHECK(worker.statefile_position.line == 3);
   CHECK(worker.settings_yaml.find("plugin: jira") != std::string::npos);
   CHECK(worker.settings_yaml.find("push: next") != std::string::npos);
 }
@@ -44,4 +47,12 @@ TEST_CASE("workers.yaml: malformed files name file - line and column") {
   CHECK_THROWS_WITH_AS(
       parseWorkersFile("workers:\n  a:\n    statefile: x.hcl\n    projects: soc\n", "w.yaml"),
       doctest::Contains("w.yaml:4:15: worker `a` needs `projects`"), ConfigError);
+  // A worker named by a list instead of text: an error, not an abort.
+  CHECK_THROWS_WITH_AS(
+      parseWorkersFile("workers:\n  ? [a, b]\n  : {statefile: jira.hcl, projects: [soc]}\n",
+                       "w.yaml"),
+      "w.yaml:2:5: a worker's name must be text", ConfigError);
+  CHECK_THROWS_WITH_AS(
+      parseWorkersFile("workers:\n  a:\n    statefile: [x]\n    projects: [s]\n", "w.yaml"),
+      doctest::Contains("w.yaml:2:3: worker `a` needs `statefile`"), ConfigError);
 }

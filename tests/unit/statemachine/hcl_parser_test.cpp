@@ -151,6 +151,37 @@ TEST_CASE("hcl: syntax errors stop at their position") {
   CHECK(errorOf("a = 12ab\n") == "f.hcl:1:5: malformed number");
 }
 
+TEST_CASE("hcl: an attribute set twice in one block is an error") {
+  CHECK(errorOf("s \"a\" \"b\" {\n  transition = \"x\"\n  transition = \"y\"\n}\n") ==
+        "f.hcl:3:3: `transition` is set twice in this block (first at line 2)");
+  CHECK(errorOf("a = 1\nb = 2\na = 3\n") ==
+        "f.hcl:3:1: `a` is set twice in this block (first at line 1)");
+}
+
+TEST_CASE("hcl: interpolation as a whole value is named - not a generic error") {
+  CHECK(errorOf("a = ${b}\n") ==
+        "f.hcl:1:5: interpolation (`${...}`) is not supported in state files");
+}
+
+TEST_CASE("hcl: Unicode identifiers - and columns counted in characters") {
+  auto body = parse("aliases = { \xc3\xa9tat: \"\xc3\x89tat\" }\n", "f.hcl");
+  CHECK(attribute(body, "aliases").members[0].key == "\xc3\xa9tat");
+  CHECK(errorOf("a = \"Termin\xc3\xa9\" +\n") ==
+        "f.hcl:1:15: operators are not supported in state files: write the value itself");
+}
+
+TEST_CASE("hcl: comment text never becomes a value") {
+  auto body = parse("# a = 1\n/* b = 2 */ c = \"# not a comment\" // d = 4\n", "f.hcl");
+  REQUIRE(body.attributes.size() == 1);
+  CHECK(body.attributes[0].name == "c");
+  CHECK(body.attributes[0].value.text == "# not a comment");
+}
+
+TEST_CASE("hcl: a tab-indented <<- heredoc loses its common indentation") {
+  auto body = parse("a = <<-EOT\n\t\tone\n\t\t\ttwo\n\tEOT\n", "f.hcl");
+  CHECK(attribute(body, "a").text == "one\n\ttwo\n");
+}
+
 TEST_CASE("hcl: deep nesting is an error - not a stack overflow") {
   std::string deep = "a = " + std::string(10000, '[') + std::string(10000, ']') + "\n";
   CHECK(errorOf(deep).find("nested too deep") != std::string::npos);

@@ -45,7 +45,8 @@ TEST_CASE("robustness: every prefix of a valid file is read without a crash") {
 
 TEST_CASE("robustness: random bytes and random mutations of a valid file") {
   std::mt19937 random(20261128);
-  const std::string alphabet = "{}[]\"=:,\\<>-$%#/*\n\t abcdefghijklmnopqrstuvwxyz0123456789.eEuU";
+  const std::string alphabet =
+      "{}[]\"=:,\\<>-$%#/*\n\r\t ()?!&|+ abcdefghijklmnopqrstuvwxyz0123456789.eEuU\xc3\xa9";
   for (int round = 0; round < 3000; ++round) {
     std::string text;
     if (round % 2 == 0) {

@@ -192,6 +192,59 @@ workflow "soc" {}
   CHECK(has(errors, "m.hcl:17:1: unknown block `workflow` (expected `provisioner`)"));
 }
 
+TEST_CASE("loader: one mistake does not hide the others - nor cascade into false ones") {
+  // A bad name, a typo for `aliases`, a bad initial and a typo in a state: all four reported.
+  auto errors = errorsOf(R"(provisioner "dev-ops" {
+  aliasmapper "dev-ops" {
+    alias = { to_do: "To Do" }
+  }
+  statemachine "dev-ops" {
+    initial = 7
+    state "to_do" "next" { transiton = "x" }
+  }
+}
+)");
+  CHECK(has(errors,
+            "m.hcl:1:1: provisioner \"dev-ops\" cannot be a Jira project key: Jira project "
+            "keys never contain `-` (the dash separates the key from the issue number, as "
+            "in SOC-12); use `_`"));
+  CHECK(has(errors, "m.hcl:3:5: unknown attribute `alias` in aliasmapper (expected `aliases`)"));
+  CHECK(has(errors, "m.hcl:2:3: the aliasmapper has no `aliases`"));
+  CHECK(has(errors, "m.hcl:6:15: `initial` must be a string, not a number"));
+  CHECK(has(errors, "m.hcl:7:28: unknown attribute `transiton` in state (expected `transition`)"));
+  CHECK(has(errors, "m.hcl:7:5: state \"to_do\" \"next\" has no `transition`"));
+  CHECK(errors.size() == 6);  // and nothing about aliases that could not be read
+
+  // A non-string alias is one error, not three.
+  auto typed = errorsOf(provisioner("soc", "to_do: \"To Do\", done: 5"));
+  CHECK(typed ==
+        std::vector<std::string>{"m.hcl:3:39: the alias of `done` must be a string, not a number"});
+}
+
+TEST_CASE("loader: a top-level statemachine finds its provisioner in any case") {
+  auto errors = errorsOf(R"(provisioner "soc" {
+  aliasmapper "soc" {
+    aliases = { a: "A" }
+  }
+}
+statemachine "SOC" {
+  initial = "a"
+}
+)");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "m.hcl:6:14: the statemachine is labelled \"SOC\" but belongs to provisioner "
+        "\"soc\": the labels must be equal");
+}
+
+TEST_CASE("loader: a name with a non-ASCII letter is refused in plain words") {
+  CHECK(has(errorsOf(provisioner("s\xc3\xb3"
+                                 "c")),
+            "m.hcl:1:1: provisioner \"s\xc3\xb3"
+            "c\" cannot be a Jira project key: Jira project keys "
+            "are ASCII: letters A to Z, digits and `_`"));
+}
+
 TEST_CASE("loader: a syntax error stops its file - other files still load") {
   auto result = loadStateMachines(
       {{"bad.hcl", "provisioner \"x\" {\n  a = $\n}\n"}, {"good.hcl", provisioner("soc")}});
