@@ -4,7 +4,6 @@
 #include <cctype>
 #include <deque>
 #include <set>
-#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -85,9 +84,6 @@ StateMachine::StateMachine(std::string name, std::string file)
     : key_(projectKey(name)), name_(std::move(name)), file_(std::move(file)) {}
 
 void StateMachine::addState(std::string id, std::string status) {
-  // Transitions hold views into states_: it must not move once they exist.
-  if (!transitions_.empty())
-    throw std::logic_error("StateMachine: a state added after transitions");
   std::string status_key = normalizeStatus(status);
   states_.push_back(State{std::move(id), std::move(status), std::move(status_key)});
 }

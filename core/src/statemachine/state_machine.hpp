@@ -69,16 +69,16 @@ class StateMachine {
  private:
   static constexpr int kEnd = -1;
   static constexpr int kNone = -2;
-  // A transition carries what a query compares and answers, so that `next` reads this one
-  // array: its source's status key, its event, and views of its target in states_ (which no
-  // longer changes once transitions are added).
+  // A transition carries copies of what a query compares and answers, so that `next` reads
+  // this one array and nothing else: its source's status key, its event, its target's id and
+  // status (short strings, kept inline).
   struct Transition {
     std::string from_key;  // the source state's status_key
     std::string event;
     int from;    // index into states_
     int target;  // index into states_, or kEnd
-    std::string_view target_id;
-    std::string_view target_status;
+    std::string target_id;
+    std::string target_status;
   };
 
   int indexOf(std::string_view id) const;
