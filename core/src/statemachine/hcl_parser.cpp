@@ -546,8 +546,7 @@ class Parser {
 
 SyntaxError::SyntaxError(const std::string& file, Position position, const std::string& message)
     : std::runtime_error(
-          fmt::format("{}:{}:{}: {}", file, position.line, position.column, message)),
-      position_(position) {}
+          fmt::format("{}:{}:{}: {}", file, position.line, position.column, message)) {}
 
 Body parse(std::string_view text, const std::string& file_name) {
   return Parser(text, file_name).parseFile();

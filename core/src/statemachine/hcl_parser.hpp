@@ -13,10 +13,6 @@ namespace conduit::statemachine::hcl {
 class SyntaxError : public std::runtime_error {
  public:
   SyntaxError(const std::string& file, Position position, const std::string& message);
-  Position position() const { return position_; }
-
- private:
-  Position position_;
 };
 
 // Reads the subset of HCL's native syntax that state files use (docs/statemachines.md):

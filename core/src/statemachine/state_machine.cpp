@@ -123,16 +123,6 @@ std::vector<std::string> StateMachine::events() const {
   return {names.begin(), names.end()};
 }
 
-const StateMachine::State* StateMachine::findState(std::string_view id) const {
-  const int index = indexOf(id);
-  return index < 0 ? nullptr : &states_[static_cast<size_t>(index)];
-}
-
-const StateMachine::State* StateMachine::findStatus(std::string_view status) const {
-  const int index = indexOfStatus(status);
-  return index < 0 ? nullptr : &states_[static_cast<size_t>(index)];
-}
-
 StateMachine::Query StateMachine::next(std::string_view status, std::string_view event) const {
   const std::string_view wanted = trimmed(status);
   for (const auto& t : transitions_) {

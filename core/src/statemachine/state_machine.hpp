@@ -54,9 +54,6 @@ class StateMachine {
   const std::string& initial() const { return initial_; }
   const std::vector<State>& states() const { return states_; }
   std::vector<std::string> events() const;  // every event name, sorted
-  const State* findState(std::string_view id) const;
-  // The state whose status is `status`, ignoring case and surrounding spaces.
-  const State* findStatus(std::string_view status) const;
 
   // From the Jira status `status`, where does `event` lead?
   Query next(std::string_view status, std::string_view event) const;

@@ -56,8 +56,6 @@ class HookRegistry {
   // if there is no such hook. Throws SecretUnreadable (see above) and RedisUnavailable.
   std::optional<HookWithSecret> lookup(std::string_view provider, std::string_view repo_id);
 
-  bool encryptsSecrets() const { return secret_box_.has_value(); }
-
  private:
   // The hash fields holding `secret`, sealed where a key is configured.
   std::vector<std::string> secretFields(const Hook& hook, std::string_view secret) const;
