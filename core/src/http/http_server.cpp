@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <list>
 #include <stdexcept>
 #include <thread>
@@ -28,14 +30,19 @@ constexpr size_t kHeaderAllowanceBytes = 64 * 1024;
 enum class Refusal { kNone, kBodyTooLarge, kLengthRequired, kMalformedHeaders };
 
 // Pistache throws from its header step on a header it cannot parse (a Content-Length too large
-// for 64 bits, for instance) and answers 500 in plain text. This step marks such a request
-// malformed instead, so that the handler answers 400 and closes the connection.
+// for 64 bits, for instance) and answers 500 in plain text; and of two Content-Length headers it
+// silently keeps the first, where a proxy in front might have used the other. This step marks
+// both malformed, so that the handler answers 400 and closes the connection.
 class GuardedHeadersStep : public Http::Private::HeadersStep {
  public:
   GuardedHeadersStep(Http::Request* request, Refusal* refusal)
       : HeadersStep(request), refusal_(refusal) {}
 
   Http::Private::State apply(Pistache::StreamCursor& cursor) override {
+    if (repeatsContentLength(std::string_view(cursor.offset(), cursor.remaining()))) {
+      *refusal_ = Refusal::kMalformedHeaders;
+      return Http::Private::State::Done;
+    }
     try {
       return HeadersStep::apply(cursor);
     } catch (const Http::HttpError&) {
@@ -47,6 +54,26 @@ class GuardedHeadersStep : public Http::Private::HeadersStep {
   }
 
  private:
+  // True when the header block (once it has all arrived) names Content-Length more than once.
+  static bool repeatsContentLength(std::string_view input) {
+    const size_t block_end = input.find("\r\n\r\n");
+    if (block_end == std::string_view::npos) return false;  // not all here yet
+    constexpr std::string_view kName = "content-length:";
+    int seen = 0;
+    for (size_t line = 0; line < block_end + 2;) {
+      size_t next = input.find("\r\n", line);
+      std::string_view header = input.substr(line, next - line);
+      if (header.size() >= kName.size() &&
+          std::equal(kName.begin(), kName.end(), header.begin(), [](char a, char b) {
+            return a == std::tolower(static_cast<unsigned char>(b));
+          })) {
+        ++seen;
+      }
+      line = next + 2;
+    }
+    return seen > 1;
+  }
+
   Refusal* refusal_;
 };
 
