@@ -7,7 +7,8 @@
 # usage: bench/ingress.sh [BUILD_DIR]     (make bench builds first and runs this)
 # env:   DURATION (default 20s), CONNECTIONS (32), THREADS (wrk threads, 2),
 #        SERVER_THREADS (HTTP threads of both servers, default 4),
-#        KEEPALIVE=0 (send no `Connection: keep-alive`: Pistache then closes every connection)
+#        KEEPALIVE=0 (send no `Connection: keep-alive`: Pistache then closes every connection),
+#        LOG_LEVEL (Conduit's log_level, default info: one access-log line per request)
 set -euo pipefail
 
 build=${1:-build}
@@ -82,7 +83,7 @@ conduit_port=$(free_port)
 cat >"$work/app.env" <<CONFIG
 port=$conduit_port
 bind=127.0.0.1
-log_level=info
+log_level=${LOG_LEVEL:-info}
 redis_url=unix://$work/redis.sock
 secret_key=$(openssl rand -hex 32)
 http_threads=$server_threads
