@@ -6,7 +6,7 @@ SANITIZE_DIR ?= build-sanitize
 JOBS         ?= $(shell nproc)
 PREFIX       ?= /usr/local
 
-SOURCES = $(shell git ls-files '*.cpp' '*.hpp' '*.h' 2>/dev/null)
+SOURCES = $(shell git ls-files '*.c' '*.cpp' '*.hpp' '*.h' 2>/dev/null)
 
 .PHONY: all deps build run test test-dev test-sanitize format format-check bench install clean
 

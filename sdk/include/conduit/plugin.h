@@ -1,0 +1,214 @@
+/*
+ * Conduit's plugin ABI: what a processor plugin exports and what the host offers it.
+ *
+ * A plugin is a shared library `<name>.so` exporting exactly one symbol,
+ * `conduit_plugin_entry_v1`, which returns a static descriptor. Everything crosses as C: integers,
+ * enums with explicit values, (pointer, size) string views, opaque handles and function pointers.
+ * No exception crosses; each side frees only what it allocated.
+ *
+ * Compatibility (sdk/ABI.md has the rules and the changelog):
+ * - The major version is in the entry point's name; the host loads only its own major.
+ * - Every struct begins with `uint32_t struct_size` and only grows at its end: a plugin built
+ *   against an older minor works with a newer host, which reads only the fields the plugin's
+ *   struct_size covers. A plugin whose minor is above the host's is refused.
+ * - The host API table, too, only grows at its end: a plugin must check `struct_size` (with
+ *   CONDUIT_HOST_HAS) before calling a function added after 1.0.
+ *
+ * This header compiles as C99 and as C++.
+ */
+#ifndef CONDUIT_PLUGIN_H
+#define CONDUIT_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONDUIT_ABI_MAJOR 1
+#define CONDUIT_ABI_MINOR 0
+
+/* The entry point's name, as the host looks it up. */
+#define CONDUIT_PLUGIN_ENTRY_SYMBOL "conduit_plugin_entry_v1"
+
+/* True when a host API table is new enough to hold `member`. */
+#define CONDUIT_HOST_HAS(api, member) \
+  ((api)->struct_size >= offsetof(conduit_host_api, member) + sizeof((api)->member))
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A run of bytes, not NUL-terminated. OWNERSHIP: whoever hands it over; how long it stays valid
+ * is said where it is handed over. An empty view may have data == NULL. */
+typedef struct conduit_str {
+  const char* data;
+  size_t size;
+} conduit_str;
+
+/* Opaque handles. A conduit_host is the host's side of one plugin instance; a conduit_delivery is
+ * one delivery being processed; a conduit_instance is whatever the plugin's create() returns. */
+typedef struct conduit_host conduit_host;
+typedef struct conduit_delivery conduit_delivery;
+typedef struct conduit_instance conduit_instance;
+
+typedef enum conduit_log_level {
+  CONDUIT_LOG_DEBUG = 0,
+  CONDUIT_LOG_INFO = 1,
+  CONDUIT_LOG_WARN = 2,
+  CONDUIT_LOG_ERROR = 3
+} conduit_log_level;
+
+/* How a host service call went. */
+typedef enum conduit_status {
+  CONDUIT_STATUS_OK = 0,
+  CONDUIT_STATUS_NOT_FOUND = 1, /* no such key, project, status or event */
+  CONDUIT_STATUS_ERROR = 2      /* the service failed (Redis unreachable, say): retry later */
+} conduit_status;
+
+/* What a processor answers for one event. */
+typedef enum conduit_outcome {
+  CONDUIT_OUTCOME_OK = 0,    /* done: the delivery may be acknowledged for this worker */
+  CONDUIT_OUTCOME_RETRY = 1, /* try again later: after *retry_after_ms, or the host's backoff */
+  CONDUIT_OUTCOME_FAILED = 2 /* failed for good: dead-lettered with last_error()'s message */
+} conduit_outcome;
+
+/* Capabilities, or-ed into conduit_plugin_descriptor.capabilities. */
+#define CONDUIT_CAPABILITY_THREAD_SAFE ((uint64_t)1 << 0) /* process() may run concurrently */
+
+/* One event of a delivery, as the processor sees it.
+ * OWNERSHIP: the host's; every view is valid until process() returns.
+ * Views that do not apply to the event kind are empty. */
+typedef struct conduit_event {
+  uint32_t struct_size;
+  uint32_t attempt;                   /* 1 on the first try, 2 on the first retry, ... */
+  conduit_str provider;               /* "github" */
+  conduit_str repo_id;                /* the hook's repo id */
+  conduit_str repo_path;              /* "org/repo" */
+  conduit_str kind;                   /* "pull_request.merged", "pull_request.opened",
+                                         "release.published", "push", ... */
+  conduit_str delivery_id;            /* the code host's id of the delivery */
+  conduit_str title;                  /* pull request title */
+  conduit_str body;                   /* pull request body */
+  conduit_str branch;                 /* pull request head branch, or the pushed branch */
+  const conduit_str* commit_messages; /* push: one per commit, oldest first */
+  size_t commit_message_count;
+  conduit_str release_name; /* release.published */
+  conduit_str release_body;
+  conduit_str url;      /* the web URL of the pull request, release or push */
+  conduit_str author;   /* the login of who merged, published or pushed */
+  conduit_str raw_json; /* the whole payload, as the code host sent it */
+} conduit_event;
+
+/* The answer of a state machine query. OWNERSHIP: the host's; valid until process() returns. */
+typedef struct conduit_next {
+  uint32_t struct_size;
+  int end;              /* nonzero: the transition is <end>, nothing comes after */
+  conduit_str state_id; /* otherwise the target state id ... */
+  conduit_str status;   /* ... and its Jira status name */
+  conduit_str error;    /* on CONDUIT_STATUS_NOT_FOUND: why, for people */
+} conduit_next;
+
+typedef struct conduit_path {
+  uint32_t struct_size;
+  const conduit_str* events; /* the shortest sequence of events; none when already there */
+  size_t event_count;
+} conduit_path;
+
+/* The services the host offers a plugin instance, handed to create(). OWNERSHIP: the host's,
+ * valid until destroy() returns. Every function takes the instance's conduit_host handle.
+ * THREADING: every function may be called from any thread, at any time between create() and
+ * destroy(); those taking a conduit_delivery only during process() for that delivery.
+ * APPEND-ONLY: new functions are added at the end; check CONDUIT_HOST_HAS before calling one
+ * added after 1.0. */
+typedef struct conduit_host_api {
+  uint32_t struct_size;
+
+  /* Writes a line to the host's log, attributed to the plugin. `message` is copied. */
+  void (*log)(conduit_host* host, conduit_log_level level, conduit_str message);
+
+  /* Adds `delta` to the counter `metric` (letters, digits, `_` and `.`), for the host's metrics. */
+  void (*count)(conduit_host* host, conduit_str metric, int64_t delta);
+
+  /* The value of an app-config key the plugin declared in its descriptor's config_keys.
+   * *value: OWNERSHIP the host's, valid until destroy(). NOT_FOUND when the key is unset. */
+  conduit_status (*config_get)(conduit_host* host, conduit_str key, conduit_str* value);
+
+  /* From the Jira status `status`, where does `event` lead in `project`'s state machine?
+   * Project keys and statuses match without regard to case. *answer: valid until process()
+   * returns (the host may reload the state machines in between). */
+  conduit_status (*state_next)(conduit_host* host, conduit_str project, conduit_str status,
+                               conduit_str event, conduit_next* answer);
+
+  /* The shortest sequence of events from `from_status` to the state `to_state`. NOT_FOUND when
+   * unreachable. *path: valid until process() returns. */
+  conduit_status (*state_path)(conduit_host* host, conduit_str project, conduit_str from_status,
+                               conduit_str to_state, conduit_path* path);
+
+  /* A small store per delivery and worker, kept (in Redis) until the delivery is acknowledged or
+   * dead-lettered, so that a retry or another worker process knows what was already done.
+   * Keys and values are short strings (at most 256 and 4096 bytes). Both are copied.
+   * ERROR when the store cannot be reached: answer RETRY. */
+  conduit_status (*checkpoint_put)(conduit_host* host, conduit_delivery* delivery, conduit_str key,
+                                   conduit_str value);
+
+  /* *value: valid until process() returns. NOT_FOUND when nothing was put under `key`. */
+  conduit_status (*checkpoint_get)(conduit_host* host, conduit_delivery* delivery, conduit_str key,
+                                   conduit_str* value);
+} conduit_host_api;
+
+/* A worker's configuration, handed to configure(). OWNERSHIP: the host's; valid until
+ * configure() returns: copy what you keep. */
+typedef struct conduit_config {
+  uint32_t struct_size;
+  conduit_str worker_name;     /* the workers.yaml entry's name */
+  conduit_str worker_json;     /* the whole entry as a JSON object (statefile, projects, and the
+                                  plugin's own keys such as triggers) */
+  const conduit_str* projects; /* the entry's projects, as written */
+  size_t project_count;
+} conduit_config;
+
+/* What a plugin is, returned by conduit_plugin_entry_v1(). OWNERSHIP: the plugin's; it must stay
+ * valid, unchanged, until the library is unloaded (a static object). */
+typedef struct conduit_plugin_descriptor {
+  uint32_t struct_size;           /* sizeof(conduit_plugin_descriptor) as the plugin was built */
+  uint16_t abi_major;             /* CONDUIT_ABI_MAJOR as the plugin was built */
+  uint16_t abi_minor;             /* CONDUIT_ABI_MINOR as the plugin was built */
+  const char* name;               /* Required. Equals the file name without ".so": jira */
+  const char* version;            /* Required. The plugin's own version, for logs: "1.2.0" */
+  uint64_t capabilities;          /* CONDUIT_CAPABILITY_* or-ed together */
+  const char* const* config_keys; /* Optional. NULL-terminated app-config keys the plugin reads;
+                                     the host counts them as known keys */
+
+  /* Required. Makes an instance for one worker. `api` and `host` stay valid until destroy().
+   * Returns NULL on failure, with nothing to free. THREADING: called once, before anything else
+   * on that instance. */
+  conduit_instance* (*create)(const conduit_host_api* api, conduit_host* host);
+
+  /* Optional. Reads the worker's configuration; CONDUIT_STATUS_OK, or ERROR with the reason in
+   * last_error(), which stops the host's start-up. Called once, after create(). */
+  conduit_status (*configure)(conduit_instance* instance, const conduit_config* config);
+
+  /* Required. Handles one event. `delivery` identifies it to the checkpoint functions. On RETRY,
+   * *retry_after_ms may be set (0: the host's backoff). On RETRY and FAILED, last_error() says
+   * why. THREADING: concurrently on one instance only with CONDUIT_CAPABILITY_THREAD_SAFE. */
+  conduit_outcome (*process)(conduit_instance* instance, const conduit_event* event,
+                             conduit_delivery* delivery, uint32_t* retry_after_ms);
+
+  /* Optional. The host is stopping: no process() call is running or will come; finish
+   * background work. destroy() follows. */
+  void (*shutdown)(conduit_instance* instance);
+
+  /* Required. Frees the instance and all it owns. Called last, once. */
+  void (*destroy)(conduit_instance* instance);
+
+  /* Required. The message of the last failure on this instance, NUL-terminated, or NULL.
+   * OWNERSHIP: the plugin's, valid until the next call on the instance from the same thread. */
+  const char* (*last_error)(conduit_instance* instance);
+} conduit_plugin_descriptor;
+
+/* The one symbol a plugin exports. */
+typedef const conduit_plugin_descriptor* (*conduit_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONDUIT_PLUGIN_H */

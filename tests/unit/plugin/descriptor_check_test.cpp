@@ -1,0 +1,87 @@
+#include "plugin/descriptor_check.hpp"
+
+#include <doctest/doctest.h>
+
+using conduit::plugin::checkDescriptor;
+
+namespace {
+
+conduit_instance* create(const conduit_host_api*, conduit_host*) {
+  return nullptr;
+}
+conduit_outcome process(conduit_instance*, const conduit_event*, conduit_delivery*, uint32_t*) {
+  return CONDUIT_OUTCOME_OK;
+}
+void destroy(conduit_instance*) {}
+const char* lastError(conduit_instance*) {
+  return nullptr;
+}
+
+// A descriptor that passes, to break one thing at a time.
+conduit_plugin_descriptor valid() {
+  conduit_plugin_descriptor d{};
+  d.struct_size = sizeof(conduit_plugin_descriptor);
+  d.abi_major = CONDUIT_ABI_MAJOR;
+  d.abi_minor = CONDUIT_ABI_MINOR;
+  d.name = "jira";
+  d.version = "1.0.0";
+  d.create = create;
+  d.process = process;
+  d.destroy = destroy;
+  d.last_error = lastError;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("descriptor: a well-formed descriptor of the name asked for passes") {
+  auto d = valid();
+  CHECK_FALSE(checkDescriptor(&d, "jira").has_value());
+  d.configure = nullptr;  // optional functions may be missing
+  d.shutdown = nullptr;
+  CHECK_FALSE(checkDescriptor(&d, "jira").has_value());
+}
+
+TEST_CASE("descriptor: each refusal names the failed check") {
+  CHECK(checkDescriptor(nullptr, "jira") == "the entry point returned no descriptor");
+
+  auto major = valid();
+  major.abi_major = 2;
+  CHECK(checkDescriptor(&major, "jira") ==
+        "the plugin was built for ABI major 2; this conduit speaks ABI 1.0");
+
+  auto minor = valid();
+  minor.abi_minor = CONDUIT_ABI_MINOR + 1;
+  CHECK(checkDescriptor(&minor, "jira")->find("newer than this conduit's 1.0: upgrade conduit") !=
+        std::string::npos);
+
+  auto small = valid();
+  small.struct_size = 8;
+  CHECK(checkDescriptor(&small, "jira")->find("struct_size (8) is smaller than ABI 1.0's") !=
+        std::string::npos);
+
+  auto large = valid();
+  large.struct_size = sizeof(conduit_plugin_descriptor) + 8;
+  CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.0 defines") !=
+        std::string::npos);
+
+  for (const char* function : {"create", "process", "destroy", "last_error"}) {
+    auto missing = valid();
+    if (std::string(function) == "create") missing.create = nullptr;
+    if (std::string(function) == "process") missing.process = nullptr;
+    if (std::string(function) == "destroy") missing.destroy = nullptr;
+    if (std::string(function) == "last_error") missing.last_error = nullptr;
+    CHECK(checkDescriptor(&missing, "jira") ==
+          "the required function `" + std::string(function) + "` is missing");
+  }
+
+  auto unnamed = valid();
+  unnamed.name = nullptr;
+  CHECK(checkDescriptor(&unnamed, "jira") == "the descriptor has no name");
+  auto other = valid();
+  CHECK(checkDescriptor(&other, "gitlab") ==
+        "the plugin is named `jira`, not `gitlab` as its file name says");
+  auto unversioned = valid();
+  unversioned.version = "";
+  CHECK(checkDescriptor(&unversioned, "jira") == "the descriptor has no version");
+}
