@@ -1,0 +1,114 @@
+#include "plugin/plugin_library.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+
+using conduit::plugin::PluginLibrary;
+using conduit::plugin::PluginLoadError;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kPlugins = CONDUIT_TEST_PLUGIN_DIR;
+
+// The message of the PluginLoadError that loading `name` from `dir` throws, or "" if it loads.
+std::string refusal(const std::string& dir, const std::string& name) {
+  try {
+    PluginLibrary::load(dir, name);
+  } catch (const PluginLoadError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A scratch plugin_dir holding copies and links of the test plugins.
+struct PluginDir {
+  PluginDir() {
+    path = fs::temp_directory_path() /
+           ("conduit-plugins-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~PluginDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  std::string str() const { return path.string(); }
+  fs::path path;
+  static inline int counter = 0;
+};
+
+}  // namespace
+
+TEST_CASE("plugin library: a valid plugin loads and shows its descriptor") {
+  auto plugin = PluginLibrary::load(kPlugins, "good");
+  CHECK(std::string(plugin.descriptor().name) == "good");
+  CHECK(std::string(plugin.descriptor().version) == "1.0.0");
+  CHECK(plugin.path() == kPlugins + "/good.so");
+}
+
+TEST_CASE("plugin library: each refusal names the path and the failed check") {
+  CHECK(refusal(kPlugins, "abi_major_mismatch") ==
+        "plugin " + kPlugins +
+            "/abi_major_mismatch.so: the plugin was built for ABI major 2; "
+            "this conduit speaks ABI 1.0");
+  CHECK(refusal(kPlugins, "struct_too_large")
+            .find("struct_too_large.so: the descriptor's "
+                  "struct_size") != std::string::npos);
+  CHECK(refusal(kPlugins, "missing_process") ==
+        "plugin " + kPlugins + "/missing_process.so: the required function `process` is missing");
+  CHECK(refusal(kPlugins, "wrong_name") ==
+        "plugin " + kPlugins +
+            "/wrong_name.so: the plugin is named `someone_else`, not "
+            "`wrong_name` as its file name says");
+  CHECK(refusal(kPlugins, "no_entry") ==
+        "plugin " + kPlugins +
+            "/no_entry.so: it does not export conduit_plugin_entry_v1 (is it a "
+            "conduit plugin, built against the SDK of ABI major 1?)");
+}
+
+TEST_CASE("plugin library: a missing plugin names the exact path tried - nothing is searched") {
+  CHECK(refusal(kPlugins, "absent") ==
+        "plugin " + kPlugins + "/absent.so: no such file (plugin_dir is searched, nothing else)");
+  CHECK(refusal(kPlugins, "../lib/good").find("a plugin name is 1 to 64 of a-z") !=
+        std::string::npos);
+}
+
+TEST_CASE("plugin library: a file others may write - or not a regular file - is refused") {
+  PluginDir dir;
+  fs::copy_file(kPlugins + "/good.so", dir.path / "good.so");
+  ::chmod((dir.path / "good.so").c_str(), 0757);
+  CHECK(refusal(dir.str(), "good").find("good.so: its group or others may write it (mode 757)") !=
+        std::string::npos);
+  ::chmod((dir.path / "good.so").c_str(), 0775);
+  CHECK(refusal(dir.str(), "good").find("may write it (mode 775)") != std::string::npos);
+  ::chmod((dir.path / "good.so").c_str(), 0755);
+  CHECK(refusal(dir.str(), "good").empty());
+
+  fs::create_directory(dir.path / "folder.so");
+  CHECK(refusal(dir.str(), "folder") == "plugin " + dir.str() + "/folder.so: not a regular file");
+}
+
+TEST_CASE("plugin library: symbolic links are followed - and the target is what is checked") {
+  PluginDir dir;
+  fs::create_symlink(kPlugins + "/good.so", dir.path / "good.so");
+  CHECK(refusal(dir.str(), "good").empty());
+
+  fs::create_directory(dir.path / "real");
+  fs::create_directory_symlink(dir.path / "real", dir.path / "linked.so");
+  CHECK(refusal(dir.str(), "linked").find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("plugin library: what the dynamic loader refuses comes with its own message") {
+  PluginDir dir;
+  std::ofstream(dir.path / "garbage.so") << "not an ELF file";
+  ::chmod((dir.path / "garbage.so").c_str(), 0644);
+  CHECK(refusal(dir.str(), "garbage") ==
+        "plugin " + dir.str() + "/garbage.so: the dynamic loader refused it: " + dir.str() +
+            "/garbage.so: file too short");
+}

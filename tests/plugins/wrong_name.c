@@ -1,0 +1,9 @@
+/* A test plugin for the loader: a descriptor naming another plugin than its file. */
+#include "test_plugin.h"
+
+EXPORT const conduit_plugin_descriptor* conduit_plugin_entry_v1(void) {
+  static const conduit_plugin_descriptor descriptor =
+      TEST_DESCRIPTOR(sizeof(conduit_plugin_descriptor), CONDUIT_ABI_MAJOR, CONDUIT_ABI_MINOR,
+                      "someone_else", test_process);
+  return &descriptor;
+}
