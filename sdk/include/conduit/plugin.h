@@ -71,7 +71,7 @@ typedef enum conduit_outcome {
 } conduit_outcome;
 
 /* Capabilities, or-ed into conduit_plugin_descriptor.capabilities. */
-#define CONDUIT_CAPABILITY_THREAD_SAFE ((uint64_t)1 << 0) /* process() may run concurrently */
+#define CONDUIT_CAPABILITY_THREAD_SAFE (UINT64_C(1) << 0) /* process() may run concurrently */
 
 /* One event of a delivery, as the processor sees it.
  * OWNERSHIP: the host's; every view is valid until process() returns.

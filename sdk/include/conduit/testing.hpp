@@ -1,0 +1,246 @@
+// A stand-in for the Conduit host, so that a plugin's author tests the plugin without the
+// daemon: FakeHost answers the host API from tables the test fills in and records what the
+// plugin did; PluginUnderTest drives a descriptor as the host does. Header-only C++17.
+//
+//   conduit::sdk::testing::FakeHost host;
+//   host.addTransition("SOC", "To Do", "next", "in_progress", "In Progress");
+//   conduit::sdk::testing::PluginUnderTest plugin(conduit_plugin_entry_v1(), host);
+//   conduit::sdk::testing::EventData event;
+//   event.kind = "pull_request.merged";
+//   event.title = "SOC-12: fix";
+//   auto answer = plugin.process(event);
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "conduit/plugin.h"
+#include "conduit/sdk.hpp"
+
+namespace conduit::sdk::testing {
+
+// An event to hand to a plugin, owning its strings.
+struct EventData {
+  uint32_t attempt = 1;
+  std::string provider = "github";
+  std::string repo_id = "repo";
+  std::string repo_path = "org/repo";
+  std::string kind = "pull_request.merged";
+  std::string delivery_id = "delivery-1";
+  std::string title, body, branch;
+  std::vector<std::string> commit_messages;
+  std::string release_name, release_body, url, author;
+  std::string raw_json = "{}";
+};
+
+class FakeHost {
+ public:
+  FakeHost() {
+    api_.struct_size = sizeof api_;
+    api_.log = &FakeHost::logThunk;
+    api_.count = &FakeHost::countThunk;
+    api_.config_get = &FakeHost::configThunk;
+    api_.state_next = &FakeHost::nextThunk;
+    api_.state_path = &FakeHost::pathThunk;
+    api_.checkpoint_put = &FakeHost::putThunk;
+    api_.checkpoint_get = &FakeHost::getThunk;
+  }
+  FakeHost(const FakeHost&) = delete;
+  FakeHost& operator=(const FakeHost&) = delete;
+
+  // ---- what the plugin can see ----
+  void setConfig(std::string key, std::string value) { config_[std::move(key)] = std::move(value); }
+  // `event` from `status` in `project` leads to `state_id` ("In Progress" its status).
+  void addTransition(std::string project, std::string status, std::string event,
+                     std::string state_id, std::string target_status) {
+    next_[{std::move(project), std::move(status), std::move(event)}] = {false, std::move(state_id),
+                                                                        std::move(target_status)};
+  }
+  void addEnd(std::string project, std::string status, std::string event) {
+    next_[{std::move(project), std::move(status), std::move(event)}] = {true, "", ""};
+  }
+  void setPath(std::string project, std::string from_status, std::string to_state,
+               std::vector<std::string> events) {
+    paths_[{std::move(project), std::move(from_status), std::move(to_state)}] = std::move(events);
+  }
+  // Makes every checkpoint call fail, as an unreachable store would.
+  void failCheckpoints(bool fail) { fail_checkpoints_ = fail; }
+
+  // ---- what the plugin did ----
+  const std::vector<std::pair<conduit_log_level, std::string>>& logs() const { return logs_; }
+  int64_t counter(const std::string& metric) const {
+    auto it = counters_.find(metric);
+    return it == counters_.end() ? 0 : it->second;
+  }
+  std::optional<std::string> checkpoint(const std::string& key) const {
+    auto it = checkpoints_.find(key);
+    if (it == checkpoints_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  const conduit_host_api* api() const { return &api_; }
+  conduit_host* handle() { return reinterpret_cast<conduit_host*>(this); }
+
+ private:
+  struct Answer {
+    bool end;
+    std::string state_id, status;
+  };
+  using Key = std::tuple<std::string, std::string, std::string>;
+
+  static FakeHost& self(conduit_host* host) { return *reinterpret_cast<FakeHost*>(host); }
+  static std::string text(conduit_str s) { return std::string(view(s)); }
+  // Keeps a string alive for the plugin (until the FakeHost is destroyed).
+  conduit_str keep(std::string s) { return str(scratch_.emplace_back(std::move(s))); }
+
+  static void logThunk(conduit_host* host, conduit_log_level level, conduit_str message) {
+    self(host).logs_.emplace_back(level, text(message));
+  }
+  static void countThunk(conduit_host* host, conduit_str metric, int64_t delta) {
+    self(host).counters_[text(metric)] += delta;
+  }
+  static conduit_status configThunk(conduit_host* host, conduit_str key, conduit_str* value) {
+    auto& me = self(host);
+    auto it = me.config_.find(text(key));
+    if (it == me.config_.end()) return CONDUIT_STATUS_NOT_FOUND;
+    *value = str(it->second);
+    return CONDUIT_STATUS_OK;
+  }
+  static conduit_status nextThunk(conduit_host* host, conduit_str project, conduit_str status,
+                                  conduit_str event, conduit_next* answer) {
+    auto& me = self(host);
+    auto it = me.next_.find({text(project), text(status), text(event)});
+    if (it == me.next_.end()) {
+      answer->error = me.keep("no transition for " + text(project) + " \"" + text(status) + "\" " +
+                              text(event) + " in the FakeHost");
+      return CONDUIT_STATUS_NOT_FOUND;
+    }
+    answer->end = it->second.end ? 1 : 0;
+    answer->state_id = str(it->second.state_id);
+    answer->status = str(it->second.status);
+    return CONDUIT_STATUS_OK;
+  }
+  static conduit_status pathThunk(conduit_host* host, conduit_str project, conduit_str from,
+                                  conduit_str to, conduit_path* path) {
+    auto& me = self(host);
+    auto it = me.paths_.find({text(project), text(from), text(to)});
+    if (it == me.paths_.end()) return CONDUIT_STATUS_NOT_FOUND;
+    me.path_views_.clear();
+    for (const auto& event : it->second)
+      me.path_views_.push_back(str(event));
+    path->events = me.path_views_.data();
+    path->event_count = me.path_views_.size();
+    return CONDUIT_STATUS_OK;
+  }
+  static conduit_status putThunk(conduit_host* host, conduit_delivery*, conduit_str key,
+                                 conduit_str value) {
+    auto& me = self(host);
+    if (me.fail_checkpoints_) return CONDUIT_STATUS_ERROR;
+    me.checkpoints_[text(key)] = text(value);
+    return CONDUIT_STATUS_OK;
+  }
+  static conduit_status getThunk(conduit_host* host, conduit_delivery*, conduit_str key,
+                                 conduit_str* value) {
+    auto& me = self(host);
+    if (me.fail_checkpoints_) return CONDUIT_STATUS_ERROR;
+    auto it = me.checkpoints_.find(text(key));
+    if (it == me.checkpoints_.end()) return CONDUIT_STATUS_NOT_FOUND;
+    *value = str(it->second);
+    return CONDUIT_STATUS_OK;
+  }
+
+  conduit_host_api api_{};
+  std::map<std::string, std::string> config_;
+  std::map<Key, Answer> next_;
+  std::map<Key, std::vector<std::string>> paths_;
+  std::vector<conduit_str> path_views_;
+  std::map<std::string, std::string> checkpoints_;
+  bool fail_checkpoints_ = false;
+  std::vector<std::pair<conduit_log_level, std::string>> logs_;
+  std::map<std::string, int64_t> counters_;
+  std::deque<std::string> scratch_;
+};
+
+// Drives a plugin's descriptor as the host does: create() now, destroy() at the end.
+class PluginUnderTest {
+ public:
+  PluginUnderTest(const conduit_plugin_descriptor* descriptor, FakeHost& host)
+      : d_(descriptor), host_(host) {
+    instance_ = d_->create(host.api(), host.handle());
+    if (instance_ == nullptr) throw std::runtime_error("the plugin's create() returned NULL");
+  }
+  ~PluginUnderTest() {
+    if (d_->shutdown != nullptr) d_->shutdown(instance_);
+    d_->destroy(instance_);
+  }
+  PluginUnderTest(const PluginUnderTest&) = delete;
+  PluginUnderTest& operator=(const PluginUnderTest&) = delete;
+
+  // configure() with the given entry; returns the plugin's error message, or "" when accepted.
+  std::string configure(const std::string& worker_name, const std::string& worker_json,
+                        const std::vector<std::string>& projects) {
+    if (d_->configure == nullptr) return "";
+    std::vector<conduit_str> views;
+    for (const auto& p : projects)
+      views.push_back(str(p));
+    conduit_config config{sizeof(conduit_config), str(worker_name), str(worker_json), views.data(),
+                          views.size()};
+    if (d_->configure(instance_, &config) == CONDUIT_STATUS_OK) return "";
+    const char* error = d_->last_error(instance_);
+    return error != nullptr ? error : "configure() failed without a message";
+  }
+
+  struct Answer {
+    conduit_outcome outcome;
+    uint32_t retry_after_ms;
+    std::string message;  // last_error() after RETRY or FAILED
+  };
+
+  Answer process(const EventData& data) {
+    std::vector<conduit_str> commits;
+    for (const auto& m : data.commit_messages)
+      commits.push_back(str(m));
+    conduit_event event{};
+    event.struct_size = sizeof event;
+    event.attempt = data.attempt;
+    event.provider = str(data.provider);
+    event.repo_id = str(data.repo_id);
+    event.repo_path = str(data.repo_path);
+    event.kind = str(data.kind);
+    event.delivery_id = str(data.delivery_id);
+    event.title = str(data.title);
+    event.body = str(data.body);
+    event.branch = str(data.branch);
+    event.commit_messages = commits.data();
+    event.commit_message_count = commits.size();
+    event.release_name = str(data.release_name);
+    event.release_body = str(data.release_body);
+    event.url = str(data.url);
+    event.author = str(data.author);
+    event.raw_json = str(data.raw_json);
+    uint32_t retry_after_ms = 0;
+    // The FakeHost keeps one checkpoint store, as for one delivery.
+    auto* delivery = reinterpret_cast<conduit_delivery*>(&host_);
+    const conduit_outcome outcome = d_->process(instance_, &event, delivery, &retry_after_ms);
+    std::string message;
+    if (outcome != CONDUIT_OUTCOME_OK) {
+      const char* error = d_->last_error(instance_);
+      if (error != nullptr) message = error;
+    }
+    return {outcome, retry_after_ms, message};
+  }
+
+ private:
+  const conduit_plugin_descriptor* d_;
+  FakeHost& host_;
+  conduit_instance* instance_ = nullptr;
+};
+
+}  // namespace conduit::sdk::testing
