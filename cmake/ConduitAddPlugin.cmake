@@ -1,4 +1,4 @@
-# conduit_add_plugin(<target> SOURCES <files>... [NAME <name>])
+# conduit_add_plugin(<target> SOURCES <files>... [NAME <name>] [NO_INSTALL])
 #
 # Builds a Conduit processor plugin: a MODULE library named <name>.so (default: the target's
 # name), C++17, with hidden symbols so that conduit_plugin_entry_v1 is its only export, linked
@@ -7,7 +7,7 @@
 #   find_package(ConduitSDK REQUIRED)
 #   conduit_add_plugin(hello SOURCES hello.cpp)
 function(conduit_add_plugin target)
-  cmake_parse_arguments(PLUGIN "" "NAME" "SOURCES" ${ARGN})
+  cmake_parse_arguments(PLUGIN "NO_INSTALL" "NAME" "SOURCES" ${ARGN})
   if(NOT PLUGIN_SOURCES)
     message(FATAL_ERROR "conduit_add_plugin(${target}): SOURCES is required")
   endif()
@@ -28,7 +28,15 @@ function(conduit_add_plugin target)
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
+  # Hidden visibility leaves the C++ library's template instances exported; a version script
+  # makes the entry point the only symbol, whatever the code includes.
+  set(version_script ${CMAKE_CURRENT_BINARY_DIR}/${target}.exports)
+  file(WRITE ${version_script} "{ global: conduit_plugin_entry_v1; local: *; };\n")
+  target_link_options(${target} PRIVATE "LINKER:--version-script=${version_script}")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${version_script})
   # lib/conduit/plugins under any prefix (not the multiarch libdir): /usr/lib/conduit/plugins
   # for a package, where conduit looks by default.
-  install(TARGETS ${target} LIBRARY DESTINATION lib/conduit/plugins)
+  if(NOT PLUGIN_NO_INSTALL)
+    install(TARGETS ${target} LIBRARY DESTINATION lib/conduit/plugins)
+  endif()
 endfunction()

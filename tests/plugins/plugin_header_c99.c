@@ -1,28 +1,26 @@
 /* Compiled as strict C99 by the build: proves that conduit/plugin.h is plain C. */
 #include <conduit/plugin.h>
 
-static conduit_instance* create(const conduit_host_api* api, conduit_host* host) {
+static conduit_instance* create(const conduit_host_api* api, conduit_host* host,
+                                conduit_message* error) {
+  static const char kWhy[] = "nothing to create";
   (void)api;
   (void)host;
+  conduit_message_set(error, kWhy, sizeof kWhy - 1);
   return NULL;
 }
 
 static conduit_outcome process(conduit_instance* instance, const conduit_event* event,
-                               conduit_delivery* delivery, uint32_t* retry_after_ms) {
+                               conduit_delivery* delivery, conduit_result* result) {
   (void)instance;
   (void)event;
   (void)delivery;
-  *retry_after_ms = 0;
+  result->retry_after_ms = 0;
   return CONDUIT_OUTCOME_OK;
 }
 
 static void destroy(conduit_instance* instance) {
   (void)instance;
-}
-
-static const char* last_error(conduit_instance* instance) {
-  (void)instance;
-  return NULL;
 }
 
 const conduit_plugin_descriptor* conduit_plugin_header_c99_descriptor(void);
@@ -39,13 +37,6 @@ const conduit_plugin_descriptor* conduit_plugin_header_c99_descriptor(void) {
                                                        NULL,
                                                        process,
                                                        NULL,
-                                                       destroy,
-                                                       last_error};
+                                                       destroy};
   return &descriptor;
-}
-
-int conduit_plugin_header_c99_host_has_log(const conduit_host_api* api);
-
-int conduit_plugin_header_c99_host_has_log(const conduit_host_api* api) {
-  return CONDUIT_HOST_HAS(api, log);
 }

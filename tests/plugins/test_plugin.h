@@ -6,18 +6,20 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static inline conduit_instance* test_create(const conduit_host_api* api, conduit_host* host) {
+static inline conduit_instance* test_create(const conduit_host_api* api, conduit_host* host,
+                                            conduit_message* error) {
   (void)api;
   (void)host;
+  (void)error;
   return (conduit_instance*)0;
 }
 
 static inline conduit_outcome test_process(conduit_instance* instance, const conduit_event* event,
-                                           conduit_delivery* delivery, uint32_t* retry_after_ms) {
+                                           conduit_delivery* delivery, conduit_result* result) {
   (void)instance;
   (void)event;
   (void)delivery;
-  (void)retry_after_ms;
+  (void)result;
   return CONDUIT_OUTCOME_OK;
 }
 
@@ -25,15 +27,7 @@ static inline void test_destroy(conduit_instance* instance) {
   (void)instance;
 }
 
-static inline const char* test_last_error(conduit_instance* instance) {
-  (void)instance;
-  return 0;
-}
-
-#define TEST_DESCRIPTOR(size, major, minor, name, process)                                       \
-  {                                                                                              \
-    (size), (major), (minor), (name), "1.0.0", 0, 0, test_create, 0, (process), 0, test_destroy, \
-        test_last_error                                                                          \
-  }
+#define TEST_DESCRIPTOR(size, major, minor, name, process) \
+  { (size), (major), (minor), (name), "1.0.0", 0, 0, test_create, 0, (process), 0, test_destroy }
 
 #endif

@@ -18,8 +18,9 @@ cmake --install "$work/build" >/dev/null
 
 test -f "$work/prefix/include/conduit/plugin.h" || { echo "no installed plugin.h"; exit 1; }
 test -f "$work/prefix/lib/conduit/plugins/hello.so" || { echo "hello.so not installed"; exit 1; }
-# The plugin exports its entry point and nothing else of its own.
-exported=$(nm -D --defined-only "$work/prefix/lib/conduit/plugins/hello.so" | awk '$2 == "T" {print $3}')
+# The plugin exports its entry point and nothing else: no SDK function, vtable or typeinfo.
+exported=$(nm -D --defined-only "$work/prefix/lib/conduit/plugins/hello.so" | awk '{print $3}' |
+  grep -vxE '_init|_fini' | sort | xargs)
 [ "$exported" = "conduit_plugin_entry_v1" ] || { echo "hello.so exports: $exported"; exit 1; }
 
 pc_dir=$(dirname "$(find "$work/prefix" -name conduit-sdk.pc | head -1)")

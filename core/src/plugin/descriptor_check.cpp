@@ -7,9 +7,9 @@
 namespace conduit::plugin {
 namespace {
 
-// The size of the descriptor as ABI 1.0 defined it: its last field is last_error.
+// The size of the descriptor as ABI 1.0 defined it: its last field is destroy.
 constexpr size_t kSizeV1_0 =
-    offsetof(conduit_plugin_descriptor, last_error) + sizeof(conduit_plugin_descriptor::last_error);
+    offsetof(conduit_plugin_descriptor, destroy) + sizeof(conduit_plugin_descriptor::destroy);
 
 }  // namespace
 
@@ -39,8 +39,7 @@ std::optional<std::string> checkDescriptor(const conduit_plugin_descriptor* d,
   }
   const std::pair<const char*, bool> required[] = {{"create", d->create != nullptr},
                                                    {"process", d->process != nullptr},
-                                                   {"destroy", d->destroy != nullptr},
-                                                   {"last_error", d->last_error != nullptr}};
+                                                   {"destroy", d->destroy != nullptr}};
   for (const auto& [function, present] : required) {
     if (!present) return fmt::format("the required function `{}` is missing", function);
   }

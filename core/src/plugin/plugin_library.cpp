@@ -57,7 +57,16 @@ PluginLibrary PluginLibrary::load(const std::string& plugin_dir, std::string_vie
     return PluginLoadError(fmt::format("plugin {}: {}", path, why));
   };
 
-  // stat() follows symbolic links: what is checked is what the loader would open.
+  // Whoever may write the folder could swap the file between these checks and the load: the
+  // folder must be as closed as the file. stat() follows symbolic links, as the loader does.
+  struct stat folder {};
+  if (::stat(plugin_dir.c_str(), &folder) == 0 && S_ISDIR(folder.st_mode) &&
+      (folder.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    throw refuse(
+        fmt::format("its folder {} may be written by its group or others (mode {:o}); "
+                    "chmod go-w it",
+                    plugin_dir, folder.st_mode & 07777));
+  }
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
     throw refuse(errno == ENOENT

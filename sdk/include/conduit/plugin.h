@@ -8,11 +8,11 @@
  *
  * Compatibility (sdk/ABI.md has the rules and the changelog):
  * - The major version is in the entry point's name; the host loads only its own major.
- * - Every struct begins with `uint32_t struct_size` and only grows at its end: a plugin built
- *   against an older minor works with a newer host, which reads only the fields the plugin's
- *   struct_size covers. A plugin whose minor is above the host's is refused.
- * - The host API table, too, only grows at its end: a plugin must check `struct_size` (with
- *   CONDUIT_HOST_HAS) before calling a function added after 1.0.
+ * - Every struct begins with `uint32_t struct_size` and only grows at its end. Whoever allocates
+ *   a struct sets struct_size; whoever reads or fills it touches only the fields struct_size
+ *   covers. A plugin built against an older minor works with a newer host. A plugin whose minor
+ *   is above the host's is refused, so the host API table a plugin gets always has every
+ *   function the plugin knows of.
  *
  * This header compiles as C99 and as C++.
  */
@@ -27,10 +27,6 @@
 
 /* The entry point's name, as the host looks it up. */
 #define CONDUIT_PLUGIN_ENTRY_SYMBOL "conduit_plugin_entry_v1"
-
-/* True when a host API table is new enough to hold `member`. */
-#define CONDUIT_HOST_HAS(api, member) \
-  ((api)->struct_size >= offsetof(conduit_host_api, member) + sizeof((api)->member))
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,12 +62,30 @@ typedef enum conduit_status {
 /* What a processor answers for one event. */
 typedef enum conduit_outcome {
   CONDUIT_OUTCOME_OK = 0,    /* done: the delivery may be acknowledged for this worker */
-  CONDUIT_OUTCOME_RETRY = 1, /* try again later: after *retry_after_ms, or the host's backoff */
-  CONDUIT_OUTCOME_FAILED = 2 /* failed for good: dead-lettered with last_error()'s message */
+  CONDUIT_OUTCOME_RETRY = 1, /* try again later: after retry_after_ms, or the host's backoff */
+  CONDUIT_OUTCOME_FAILED = 2 /* failed for good: dead-lettered with the result's message */
 } conduit_outcome;
 
 /* Capabilities, or-ed into conduit_plugin_descriptor.capabilities. */
-#define CONDUIT_CAPABILITY_THREAD_SAFE (UINT64_C(1) << 0) /* process() may run concurrently */
+#define CONDUIT_CAPABILITY_THREAD_SAFE (UINT64_C(1) << 0) /* see the descriptor's THREADING */
+
+/* Where a plugin writes why something failed: a buffer the host owns. The plugin copies at most
+ * `capacity` bytes of its message into `data` and sets `size` (no terminator needed); a longer
+ * message is cut. Valid only during the call it is handed to. */
+typedef struct conduit_message {
+  char* data;
+  size_t capacity;
+  size_t size;
+} conduit_message;
+
+/* Copies `text` into `message`, cut to its capacity. */
+static inline void conduit_message_set(conduit_message* message, const char* text, size_t size) {
+  size_t n = size < message->capacity ? size : message->capacity;
+  size_t i;
+  for (i = 0; i < n; ++i)
+    message->data[i] = text[i];
+  message->size = n;
+}
 
 /* One event of a delivery, as the processor sees it.
  * OWNERSHIP: the host's; every view is valid until process() returns.
@@ -97,7 +111,8 @@ typedef struct conduit_event {
   conduit_str raw_json; /* the whole payload, as the code host sent it */
 } conduit_event;
 
-/* The answer of a state machine query. OWNERSHIP: the host's; valid until process() returns. */
+/* The answer of a state machine query. The plugin allocates it and sets struct_size; the host
+ * fills the fields it covers. The views are the host's, valid until process() returns. */
 typedef struct conduit_next {
   uint32_t struct_size;
   int end;              /* nonzero: the transition is <end>, nothing comes after */
@@ -106,6 +121,7 @@ typedef struct conduit_next {
   conduit_str error;    /* on CONDUIT_STATUS_NOT_FOUND: why, for people */
 } conduit_next;
 
+/* Allocated by the plugin, filled by the host, as conduit_next. */
 typedef struct conduit_path {
   uint32_t struct_size;
   const conduit_str* events; /* the shortest sequence of events; none when already there */
@@ -116,8 +132,7 @@ typedef struct conduit_path {
  * valid until destroy() returns. Every function takes the instance's conduit_host handle.
  * THREADING: every function may be called from any thread, at any time between create() and
  * destroy(); those taking a conduit_delivery only during process() for that delivery.
- * APPEND-ONLY: new functions are added at the end; check CONDUIT_HOST_HAS before calling one
- * added after 1.0. */
+ * APPEND-ONLY: new functions are added at the end. */
 typedef struct conduit_host_api {
   uint32_t struct_size;
 
@@ -165,8 +180,20 @@ typedef struct conduit_config {
   size_t project_count;
 } conduit_config;
 
+/* What process() answers besides its outcome. The host allocates it and sets struct_size; the
+ * plugin fills the fields it covers. */
+typedef struct conduit_result {
+  uint32_t struct_size;
+  uint32_t retry_after_ms; /* RETRY: the delay the plugin asks for; 0 leaves it to the host */
+  conduit_message message; /* RETRY and FAILED: why, for logs and the dead-letter stream */
+} conduit_result;
+
 /* What a plugin is, returned by conduit_plugin_entry_v1(). OWNERSHIP: the plugin's; it must stay
- * valid, unchanged, until the library is unloaded (a static object). */
+ * valid, unchanged, until the library is unloaded (a static object).
+ * THREADING: the host calls create, configure, shutdown and destroy of one library one at a
+ * time. Without CONDUIT_CAPABILITY_THREAD_SAFE it makes at most one call into the library at a
+ * time, process() included, across all its instances; with it, process() may run on several
+ * threads at once, on one instance or several. */
 typedef struct conduit_plugin_descriptor {
   uint32_t struct_size;           /* sizeof(conduit_plugin_descriptor) as the plugin was built */
   uint16_t abi_major;             /* CONDUIT_ABI_MAJOR as the plugin was built */
@@ -178,19 +205,20 @@ typedef struct conduit_plugin_descriptor {
                                      the host counts them as known keys */
 
   /* Required. Makes an instance for one worker. `api` and `host` stay valid until destroy().
-   * Returns NULL on failure, with nothing to free. THREADING: called once, before anything else
-   * on that instance. */
-  conduit_instance* (*create)(const conduit_host_api* api, conduit_host* host);
+   * Returns NULL on failure, with nothing to free and the reason in *error. Called once per
+   * instance, before anything else on it. */
+  conduit_instance* (*create)(const conduit_host_api* api, conduit_host* host,
+                              conduit_message* error);
 
-  /* Optional. Reads the worker's configuration; CONDUIT_STATUS_OK, or ERROR with the reason in
-   * last_error(), which stops the host's start-up. Called once, after create(). */
-  conduit_status (*configure)(conduit_instance* instance, const conduit_config* config);
+  /* Optional. Reads the worker's configuration: CONDUIT_STATUS_OK, or ERROR with the reason in
+   * *error, which stops the host's start-up. Called once, after create(). */
+  conduit_status (*configure)(conduit_instance* instance, const conduit_config* config,
+                              conduit_message* error);
 
-  /* Required. Handles one event. `delivery` identifies it to the checkpoint functions. On RETRY,
-   * *retry_after_ms may be set (0: the host's backoff). On RETRY and FAILED, last_error() says
-   * why. THREADING: concurrently on one instance only with CONDUIT_CAPABILITY_THREAD_SAFE. */
+  /* Required. Handles one event. `delivery` identifies it to the checkpoint functions. On RETRY
+   * and FAILED, result->message says why; on RETRY, result->retry_after_ms may ask for a delay. */
   conduit_outcome (*process)(conduit_instance* instance, const conduit_event* event,
-                             conduit_delivery* delivery, uint32_t* retry_after_ms);
+                             conduit_delivery* delivery, conduit_result* result);
 
   /* Optional. The host is stopping: no process() call is running or will come; finish
    * background work. destroy() follows. */
@@ -198,10 +226,6 @@ typedef struct conduit_plugin_descriptor {
 
   /* Required. Frees the instance and all it owns. Called last, once. */
   void (*destroy)(conduit_instance* instance);
-
-  /* Required. The message of the last failure on this instance, NUL-terminated, or NULL.
-   * OWNERSHIP: the plugin's, valid until the next call on the instance from the same thread. */
-  const char* (*last_error)(conduit_instance* instance);
 } conduit_plugin_descriptor;
 
 /* The one symbol a plugin exports. */

@@ -13,9 +13,11 @@
 // CONDUIT_PLUGIN writes the descriptor and the extern "C" functions of the ABI, and catches every
 // exception at the boundary: none crosses into the host. An exception from process() is a RETRY
 // (the host's retry limit and dead letters apply), with "uncaught exception: <what>" as message.
+// Messages go into buffers the host hands over: nothing of the SDK outlives a call.
 #pragma once
 
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -27,298 +29,302 @@
 
 #include "conduit/plugin.h"
 
-namespace conduit::sdk {
+// Hidden, so that a plugin built without -fvisibility=hidden (through pkg-config, say) still
+// exports nothing of the SDK: conduit_plugin_entry_v1 is a plugin's only symbol.
+namespace conduit {
+namespace __attribute__((visibility("hidden"))) sdk {
 
-inline std::string_view view(conduit_str s) {
-  return s.size == 0 ? std::string_view() : std::string_view(s.data, s.size);
-}
-inline conduit_str str(std::string_view s) {
-  return conduit_str{s.data(), s.size()};
-}
-
-// A host service failed (its store unreachable, say); answering RETRY is the usual response.
-class HostError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// One event, as views valid during process().
-class Event {
- public:
-  explicit Event(const conduit_event& event) : e_(event) {}
-
-  uint32_t attempt() const { return e_.attempt; }
-  std::string_view provider() const { return view(e_.provider); }
-  std::string_view repoId() const { return view(e_.repo_id); }
-  std::string_view repoPath() const { return view(e_.repo_path); }
-  std::string_view kind() const { return view(e_.kind); }
-  std::string_view deliveryId() const { return view(e_.delivery_id); }
-  std::string_view title() const { return view(e_.title); }
-  std::string_view body() const { return view(e_.body); }
-  std::string_view branch() const { return view(e_.branch); }
-  std::vector<std::string_view> commitMessages() const {
-    std::vector<std::string_view> messages;
-    for (size_t i = 0; i < e_.commit_message_count; ++i) {
-      messages.push_back(view(e_.commit_messages[i]));
-    }
-    return messages;
+  inline std::string_view view(conduit_str s) {
+    return s.size == 0 ? std::string_view() : std::string_view(s.data, s.size);
   }
-  std::string_view releaseName() const { return view(e_.release_name); }
-  std::string_view releaseBody() const { return view(e_.release_body); }
-  std::string_view url() const { return view(e_.url); }
-  std::string_view author() const { return view(e_.author); }
-  std::string_view rawJson() const { return view(e_.raw_json); }
-  const conduit_event& raw() const { return e_; }
-
- private:
-  const conduit_event& e_;
-};
-
-// What process() answers.
-struct Result {
-  conduit_outcome outcome = CONDUIT_OUTCOME_OK;
-  std::chrono::milliseconds retry_after{0};  // RETRY: 0 leaves the delay to the host's backoff
-  std::string message;                       // RETRY and FAILED: why, for logs and dead letters
-
-  static Result ok() { return {}; }
-  static Result retry(std::string why, std::chrono::milliseconds after = {}) {
-    return {CONDUIT_OUTCOME_RETRY, after, std::move(why)};
-  }
-  static Result failed(std::string why) {
-    return {CONDUIT_OUTCOME_FAILED, std::chrono::milliseconds(0), std::move(why)};
-  }
-};
-
-// The host's services for one plugin instance.
-class Host {
- public:
-  Host() = default;
-  Host(const conduit_host_api* api, conduit_host* host) : api_(api), host_(host) {}
-
-  void log(conduit_log_level level, std::string_view message) const {
-    api_->log(host_, level, str(message));
-  }
-  void debug(std::string_view m) const { log(CONDUIT_LOG_DEBUG, m); }
-  void info(std::string_view m) const { log(CONDUIT_LOG_INFO, m); }
-  void warn(std::string_view m) const { log(CONDUIT_LOG_WARN, m); }
-  void error(std::string_view m) const { log(CONDUIT_LOG_ERROR, m); }
-
-  void count(std::string_view metric, int64_t delta = 1) const {
-    api_->count(host_, str(metric), delta);
+  inline conduit_str str(std::string_view s) {
+    return conduit_str{s.data(), s.size()};
   }
 
-  // An app-config key the plugin declared; nullopt when unset.
-  std::optional<std::string> config(std::string_view key) const {
-    conduit_str value{};
-    if (api_->config_get(host_, str(key), &value) != CONDUIT_STATUS_OK) return std::nullopt;
-    return std::string(view(value));
-  }
-
-  struct Next {
-    bool end = false;      // the transition is <end>
-    std::string state_id;  // otherwise the target
-    std::string status;    // and its Jira status
-  };
-  struct NextAnswer {
-    std::optional<Next> next;  // set when the machine has an answer
-    std::string error;         // otherwise why
+  // A host service failed (its store unreachable, say); answering RETRY is the usual response.
+  class HostError : public std::runtime_error {
+   public:
+    using std::runtime_error::runtime_error;
   };
 
-  // Where `event` leads from the Jira status `status` in `project`'s state machine.
-  NextAnswer next(std::string_view project, std::string_view status, std::string_view event) const {
-    conduit_next answer{};
-    answer.struct_size = sizeof answer;
-    switch (api_->state_next(host_, str(project), str(status), str(event), &answer)) {
-      case CONDUIT_STATUS_OK:
-        return {Next{answer.end != 0, std::string(view(answer.state_id)),
-                     std::string(view(answer.status))},
-                {}};
-      case CONDUIT_STATUS_NOT_FOUND:
-        return {std::nullopt, std::string(view(answer.error))};
-      default:
-        throw HostError("the state machine query failed");
-    }
-  }
+  // One event, as views valid during process().
+  class Event {
+   public:
+    explicit Event(const conduit_event& event) : e_(event) {}
 
-  // The shortest sequence of events to `to_state`; nullopt when it cannot be reached.
-  std::optional<std::vector<std::string>> path(std::string_view project,
-                                               std::string_view from_status,
-                                               std::string_view to_state) const {
-    conduit_path path{};
-    path.struct_size = sizeof path;
-    switch (api_->state_path(host_, str(project), str(from_status), str(to_state), &path)) {
-      case CONDUIT_STATUS_OK: {
-        std::vector<std::string> events;
-        for (size_t i = 0; i < path.event_count; ++i)
-          events.emplace_back(view(path.events[i]));
-        return events;
+    uint32_t attempt() const { return e_.attempt; }
+    std::string_view provider() const { return view(e_.provider); }
+    std::string_view repoId() const { return view(e_.repo_id); }
+    std::string_view repoPath() const { return view(e_.repo_path); }
+    std::string_view kind() const { return view(e_.kind); }
+    std::string_view deliveryId() const { return view(e_.delivery_id); }
+    std::string_view title() const { return view(e_.title); }
+    std::string_view body() const { return view(e_.body); }
+    std::string_view branch() const { return view(e_.branch); }
+    std::vector<std::string_view> commitMessages() const {
+      std::vector<std::string_view> messages;
+      for (size_t i = 0; i < e_.commit_message_count; ++i) {
+        messages.push_back(view(e_.commit_messages[i]));
       }
-      case CONDUIT_STATUS_NOT_FOUND:
-        return std::nullopt;
-      default:
-        throw HostError("the state machine query failed");
+      return messages;
     }
-  }
+    std::string_view releaseName() const { return view(e_.release_name); }
+    std::string_view releaseBody() const { return view(e_.release_body); }
+    std::string_view url() const { return view(e_.url); }
+    std::string_view author() const { return view(e_.author); }
+    std::string_view rawJson() const { return view(e_.raw_json); }
+    const conduit_event& raw() const { return e_; }
 
-  const conduit_host_api* api() const { return api_; }
-  conduit_host* handle() const { return host_; }
-
- private:
-  const conduit_host_api* api_ = nullptr;
-  conduit_host* host_ = nullptr;
-};
-
-// The delivery being processed, with its checkpoint store: what a retry, or another worker
-// process after a crash, should know was already done.
-class Delivery {
- public:
-  Delivery(const Host& host, conduit_delivery* delivery) : host_(host), delivery_(delivery) {}
-
-  // Throws HostError when the store cannot be reached.
-  void put(std::string_view key, std::string_view value) {
-    if (host_.api()->checkpoint_put(host_.handle(), delivery_, str(key), str(value)) !=
-        CONDUIT_STATUS_OK) {
-      throw HostError("the checkpoint store could not be written");
-    }
-  }
-
-  // nullopt when nothing was put under `key`; throws HostError when the store cannot be read.
-  std::optional<std::string> get(std::string_view key) const {
-    conduit_str value{};
-    switch (host_.api()->checkpoint_get(host_.handle(), delivery_, str(key), &value)) {
-      case CONDUIT_STATUS_OK:
-        return std::string(view(value));
-      case CONDUIT_STATUS_NOT_FOUND:
-        return std::nullopt;
-      default:
-        throw HostError("the checkpoint store could not be read");
-    }
-  }
-
- private:
-  const Host& host_;
-  conduit_delivery* delivery_;
-};
-
-// A worker's configuration: its workers.yaml entry.
-struct Config {
-  std::string worker_name;
-  std::string worker_json;  // the whole entry as JSON, with the plugin's own keys
-  std::vector<std::string> projects;
-};
-
-// Derive from this, and name the class in CONDUIT_PLUGIN. One object is made per worker.
-class Processor {
- public:
-  virtual ~Processor() = default;
-
-  // Reads the worker's configuration; throw to refuse it (start-up stops with the message).
-  virtual void configure(const Config& config) { (void)config; }
-
-  // Handles one event.
-  virtual Result process(const Event& event, Delivery& delivery) = 0;
-
-  // The host is stopping; no process() call is running or will come.
-  virtual void shutdown() {}
-
-  const Host& host() const { return host_; }
-
- private:
-  template <typename P>
-  friend struct PluginGlue;
-  Host host_;
-};
-
-// The ABI's functions for the Processor class P; CONDUIT_PLUGIN instantiates it.
-template <typename P>
-struct PluginGlue {
-  struct Instance {
-    std::unique_ptr<P> processor;
+   private:
+    const conduit_event& e_;
   };
 
-  // The last failure's message, per thread: valid until the next call from the same thread.
-  static std::string& lastError() {
-    thread_local std::string message;
-    return message;
-  }
+  // What process() answers.
+  struct Result {
+    conduit_outcome outcome = CONDUIT_OUTCOME_OK;
+    std::chrono::milliseconds retry_after{0};  // RETRY: 0 leaves the delay to the host's backoff
+    std::string message;                       // RETRY and FAILED: why, for logs and dead letters
 
-  static Instance* self(conduit_instance* instance) {
-    return reinterpret_cast<Instance*>(instance);
-  }
-
-  // P::kConfigKeys when the processor declares it, else none.
-  template <typename Q>
-  static auto keysOf(int) -> decltype(Q::kConfigKeys, static_cast<const char* const*>(nullptr)) {
-    return Q::kConfigKeys;
-  }
-  template <typename Q>
-  static const char* const* keysOf(long) {
-    return nullptr;
-  }
-  static const char* const* configKeys() { return keysOf<P>(0); }
-
-  static conduit_instance* create(const conduit_host_api* api, conduit_host* host) noexcept {
-    try {
-      auto instance = std::make_unique<Instance>();
-      instance->processor = std::make_unique<P>();
-      instance->processor->host_ = Host(api, host);
-      return reinterpret_cast<conduit_instance*>(instance.release());
-    } catch (const std::exception& e) {
-      Host(api, host).error(std::string("the plugin could not be created: ") + e.what());
-    } catch (...) {
-      Host(api, host).error("the plugin could not be created");
+    static Result ok() { return {}; }
+    static Result retry(std::string why, std::chrono::milliseconds after = {}) {
+      return {CONDUIT_OUTCOME_RETRY, after, std::move(why)};
     }
-    return nullptr;
-  }
-
-  static conduit_status configure(conduit_instance* instance, const conduit_config* c) noexcept {
-    try {
-      Config config{std::string(view(c->worker_name)), std::string(view(c->worker_json)), {}};
-      for (size_t i = 0; i < c->project_count; ++i)
-        config.projects.emplace_back(view(c->projects[i]));
-      self(instance)->processor->configure(config);
-      return CONDUIT_STATUS_OK;
-    } catch (const std::exception& e) {
-      lastError() = e.what();
-    } catch (...) {
-      lastError() = "configure failed with an exception that is not a std::exception";
+    static Result failed(std::string why) {
+      return {CONDUIT_OUTCOME_FAILED, std::chrono::milliseconds(0), std::move(why)};
     }
-    return CONDUIT_STATUS_ERROR;
-  }
+  };
 
-  static conduit_outcome process(conduit_instance* instance, const conduit_event* event,
-                                 conduit_delivery* delivery, uint32_t* retry_after_ms) noexcept {
-    try {
-      Delivery handle(self(instance)->processor->host(), delivery);
-      Result result = self(instance)->processor->process(Event(*event), handle);
-      lastError() = std::move(result.message);
-      *retry_after_ms = static_cast<uint32_t>(result.retry_after.count());
-      return result.outcome;
-    } catch (const std::exception& e) {
-      lastError() = std::string("uncaught exception: ") + e.what();
-    } catch (...) {
-      lastError() = "uncaught exception that is not a std::exception";
+  // The host's services for one plugin instance.
+  class Host {
+   public:
+    Host() = default;
+    Host(const conduit_host_api* api, conduit_host* host) : api_(api), host_(host) {}
+
+    void log(conduit_log_level level, std::string_view message) const {
+      api_->log(host_, level, str(message));
     }
-    *retry_after_ms = 0;
-    return CONDUIT_OUTCOME_RETRY;
-  }
+    void debug(std::string_view m) const { log(CONDUIT_LOG_DEBUG, m); }
+    void info(std::string_view m) const { log(CONDUIT_LOG_INFO, m); }
+    void warn(std::string_view m) const { log(CONDUIT_LOG_WARN, m); }
+    void error(std::string_view m) const { log(CONDUIT_LOG_ERROR, m); }
 
-  static void shutdown(conduit_instance* instance) noexcept {
-    try {
-      self(instance)->processor->shutdown();
-    } catch (...) {
-      // Nothing to report to: the host is stopping either way.
+    void count(std::string_view metric, int64_t delta = 1) const {
+      api_->count(host_, str(metric), delta);
     }
-  }
 
-  static void destroy(conduit_instance* instance) noexcept { delete self(instance); }
+    // An app-config key the plugin declared; nullopt when unset.
+    std::optional<std::string> config(std::string_view key) const {
+      conduit_str value{};
+      if (api_->config_get(host_, str(key), &value) != CONDUIT_STATUS_OK) return std::nullopt;
+      return std::string(view(value));
+    }
 
-  static const char* lastErrorOf(conduit_instance*) noexcept {
-    return lastError().empty() ? nullptr : lastError().c_str();
-  }
-};
+    struct Next {
+      bool end = false;      // the transition is <end>
+      std::string state_id;  // otherwise the target
+      std::string status;    // and its Jira status
+    };
+    struct NextAnswer {
+      std::optional<Next> next;  // set when the machine has an answer
+      std::string error;         // otherwise why
+    };
 
-}  // namespace conduit::sdk
+    // Where `event` leads from the Jira status `status` in `project`'s state machine.
+    NextAnswer next(std::string_view project, std::string_view status,
+                    std::string_view event) const {
+      conduit_next answer{};
+      answer.struct_size = sizeof answer;
+      switch (api_->state_next(host_, str(project), str(status), str(event), &answer)) {
+        case CONDUIT_STATUS_OK:
+          return {Next{answer.end != 0, std::string(view(answer.state_id)),
+                       std::string(view(answer.status))},
+                  {}};
+        case CONDUIT_STATUS_NOT_FOUND:
+          return {std::nullopt, std::string(view(answer.error))};
+        default:
+          throw HostError("the state machine query failed");
+      }
+    }
+
+    // The shortest sequence of events to `to_state`; nullopt when it cannot be reached.
+    std::optional<std::vector<std::string>> path(std::string_view project,
+                                                 std::string_view from_status,
+                                                 std::string_view to_state) const {
+      conduit_path path{};
+      path.struct_size = sizeof path;
+      switch (api_->state_path(host_, str(project), str(from_status), str(to_state), &path)) {
+        case CONDUIT_STATUS_OK: {
+          std::vector<std::string> events;
+          for (size_t i = 0; i < path.event_count; ++i)
+            events.emplace_back(view(path.events[i]));
+          return events;
+        }
+        case CONDUIT_STATUS_NOT_FOUND:
+          return std::nullopt;
+        default:
+          throw HostError("the state machine query failed");
+      }
+    }
+
+    const conduit_host_api* api() const { return api_; }
+    conduit_host* handle() const { return host_; }
+
+   private:
+    const conduit_host_api* api_ = nullptr;
+    conduit_host* host_ = nullptr;
+  };
+
+  // The delivery being processed, with its checkpoint store: what a retry, or another worker
+  // process after a crash, should know was already done.
+  class Delivery {
+   public:
+    Delivery(const Host& host, conduit_delivery* delivery) : host_(host), delivery_(delivery) {}
+
+    // Throws HostError when the store cannot be reached.
+    void put(std::string_view key, std::string_view value) {
+      if (host_.api()->checkpoint_put(host_.handle(), delivery_, str(key), str(value)) !=
+          CONDUIT_STATUS_OK) {
+        throw HostError("the checkpoint store could not be written");
+      }
+    }
+
+    // nullopt when nothing was put under `key`; throws HostError when the store cannot be read.
+    std::optional<std::string> get(std::string_view key) const {
+      conduit_str value{};
+      switch (host_.api()->checkpoint_get(host_.handle(), delivery_, str(key), &value)) {
+        case CONDUIT_STATUS_OK:
+          return std::string(view(value));
+        case CONDUIT_STATUS_NOT_FOUND:
+          return std::nullopt;
+        default:
+          throw HostError("the checkpoint store could not be read");
+      }
+    }
+
+   private:
+    const Host& host_;
+    conduit_delivery* delivery_;
+  };
+
+  // A worker's configuration: its workers.yaml entry.
+  struct Config {
+    std::string worker_name;
+    std::string worker_json;  // the whole entry as JSON, with the plugin's own keys
+    std::vector<std::string> projects;
+  };
+
+  // Derive from this, and name the class in CONDUIT_PLUGIN. One object is made per worker, with
+  // its default constructor; host() is ready from configure() on, not in the constructor.
+  class Processor {
+   public:
+    virtual ~Processor() = default;
+
+    // Reads the worker's configuration; throw to refuse it (start-up stops with the message).
+    virtual void configure(const Config& config) { (void)config; }
+
+    // Handles one event.
+    virtual Result process(const Event& event, Delivery& delivery) = 0;
+
+    // The host is stopping; no process() call is running or will come.
+    virtual void shutdown() {}
+
+    const Host& host() const { return host_; }
+
+   private:
+    template <typename P>
+    friend struct PluginGlue;
+    Host host_;
+  };
+
+  // The ABI's functions for the Processor class P; CONDUIT_PLUGIN instantiates it.
+  template <typename P>
+  struct PluginGlue {
+    static P& self(conduit_instance* instance) { return *reinterpret_cast<P*>(instance); }
+
+    static void setMessage(conduit_message* message, std::string_view text) noexcept {
+      conduit_message_set(message, text.data(), text.size());
+    }
+
+    // P::kConfigKeys when the processor declares it, else none.
+    template <typename Q>
+    static auto keysOf(int) -> decltype(Q::kConfigKeys, static_cast<const char* const*>(nullptr)) {
+      return Q::kConfigKeys;
+    }
+    template <typename Q>
+    static const char* const* keysOf(long) {
+      return nullptr;
+    }
+    static const char* const* configKeys() { return keysOf<P>(0); }
+
+    static conduit_instance* create(const conduit_host_api* api, conduit_host* host,
+                                    conduit_message* error) noexcept {
+      try {
+        auto processor = std::make_unique<P>();
+        processor->host_ = Host(api, host);
+        return reinterpret_cast<conduit_instance*>(processor.release());
+      } catch (const std::exception& e) {
+        setMessage(error, e.what());
+      } catch (...) {
+        setMessage(error, "the processor's constructor threw");
+      }
+      return nullptr;
+    }
+
+    static conduit_status configure(conduit_instance* instance, const conduit_config* c,
+                                    conduit_message* error) noexcept {
+      try {
+        Config config{std::string(view(c->worker_name)), std::string(view(c->worker_json)), {}};
+        for (size_t i = 0; i < c->project_count; ++i) {
+          config.projects.emplace_back(view(c->projects[i]));
+        }
+        self(instance).configure(config);
+        return CONDUIT_STATUS_OK;
+      } catch (const std::exception& e) {
+        setMessage(error, e.what());
+      } catch (...) {
+        setMessage(error, "configure threw something that is not a std::exception");
+      }
+      return CONDUIT_STATUS_ERROR;
+    }
+
+    static conduit_outcome process(conduit_instance* instance, const conduit_event* event,
+                                   conduit_delivery* delivery, conduit_result* result) noexcept {
+      try {
+        Delivery handle(self(instance).host(), delivery);
+        Result answer = self(instance).process(Event(*event), handle);
+        setMessage(&result->message, answer.message);
+        // A delay outside what the ABI can say is taken as the nearest it can.
+        const auto ms = answer.retry_after.count();
+        result->retry_after_ms = ms <= 0            ? 0u
+                                 : ms >= UINT32_MAX ? UINT32_MAX
+                                                    : static_cast<uint32_t>(ms);
+        return answer.outcome;
+      } catch (const std::exception& e) {
+        setMessage(&result->message, "uncaught exception: ");
+        const size_t used = result->message.size;
+        conduit_message rest{result->message.data + used, result->message.capacity - used, 0};
+        setMessage(&rest, e.what());
+        result->message.size += rest.size;
+      } catch (...) {
+        setMessage(&result->message, "uncaught exception that is not a std::exception");
+      }
+      result->retry_after_ms = 0;
+      return CONDUIT_OUTCOME_RETRY;
+    }
+
+    static void shutdown(conduit_instance* instance) noexcept {
+      try {
+        self(instance).shutdown();
+      } catch (...) {
+        // Nothing to report to: the host is stopping either way.
+      }
+    }
+
+    static void destroy(conduit_instance* instance) noexcept { delete &self(instance); }
+  };
+
+}  // namespace sdk
+}  // namespace conduit
 
 // Writes the plugin's descriptor and its one exported symbol, conduit_plugin_entry_v1.
 // NAME must equal the file name without ".so". CAPABILITIES: 0 or CONDUIT_CAPABILITY_*. The
@@ -340,7 +346,6 @@ struct PluginGlue {
                                                          &Glue::configure,                  \
                                                          &Glue::process,                    \
                                                          &Glue::shutdown,                   \
-                                                         &Glue::destroy,                    \
-                                                         &Glue::lastErrorOf};               \
+                                                         &Glue::destroy};                   \
     return &descriptor;                                                                     \
   }

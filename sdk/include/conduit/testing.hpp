@@ -11,6 +11,8 @@
 //   auto answer = plugin.process(event);
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -96,6 +98,7 @@ class FakeHost {
   using Key = std::tuple<std::string, std::string, std::string>;
 
   static FakeHost& self(conduit_host* host) { return *reinterpret_cast<FakeHost*>(host); }
+  static bool covers(uint32_t struct_size, size_t end) { return struct_size >= end; }
   static std::string text(conduit_str s) { return std::string(view(s)); }
   // Keeps a string alive for the plugin (until the FakeHost is destroyed).
   conduit_str keep(std::string s) { return str(scratch_.emplace_back(std::move(s))); }
@@ -118,13 +121,18 @@ class FakeHost {
     auto& me = self(host);
     auto it = me.next_.find({text(project), text(status), text(event)});
     if (it == me.next_.end()) {
-      answer->error = me.keep("no transition for " + text(project) + " \"" + text(status) + "\" " +
-                              text(event) + " in the FakeHost");
+      if (covers(answer->struct_size, offsetof(conduit_next, error) + sizeof(conduit_str))) {
+        answer->error = me.keep("no transition for " + text(project) + " \"" + text(status) +
+                                "\" " + text(event) + " in the FakeHost");
+      }
       return CONDUIT_STATUS_NOT_FOUND;
     }
-    answer->end = it->second.end ? 1 : 0;
-    answer->state_id = str(it->second.state_id);
-    answer->status = str(it->second.status);
+    // Only the fields the caller's struct_size covers, as the host does.
+    if (covers(answer->struct_size, offsetof(conduit_next, status) + sizeof(conduit_str))) {
+      answer->end = it->second.end ? 1 : 0;
+      answer->state_id = str(it->second.state_id);
+      answer->status = str(it->second.status);
+    }
     return CONDUIT_STATUS_OK;
   }
   static conduit_status pathThunk(conduit_host* host, conduit_str project, conduit_str from,
@@ -132,11 +140,14 @@ class FakeHost {
     auto& me = self(host);
     auto it = me.paths_.find({text(project), text(from), text(to)});
     if (it == me.paths_.end()) return CONDUIT_STATUS_NOT_FOUND;
-    me.path_views_.clear();
+    // Kept, like every answer, as long as the FakeHost: earlier answers stay valid.
+    auto& views = me.path_views_.emplace_back();
     for (const auto& event : it->second)
-      me.path_views_.push_back(str(event));
-    path->events = me.path_views_.data();
-    path->event_count = me.path_views_.size();
+      views.push_back(str(event));
+    if (covers(path->struct_size, offsetof(conduit_path, event_count) + sizeof(size_t))) {
+      path->events = views.data();
+      path->event_count = views.size();
+    }
     return CONDUIT_STATUS_OK;
   }
   static conduit_status putThunk(conduit_host* host, conduit_delivery*, conduit_str key,
@@ -160,7 +171,7 @@ class FakeHost {
   std::map<std::string, std::string> config_;
   std::map<Key, Answer> next_;
   std::map<Key, std::vector<std::string>> paths_;
-  std::vector<conduit_str> path_views_;
+  std::deque<std::vector<conduit_str>> path_views_;
   std::map<std::string, std::string> checkpoints_;
   bool fail_checkpoints_ = false;
   std::vector<std::pair<conduit_log_level, std::string>> logs_;
@@ -173,8 +184,11 @@ class PluginUnderTest {
  public:
   PluginUnderTest(const conduit_plugin_descriptor* descriptor, FakeHost& host)
       : d_(descriptor), host_(host) {
-    instance_ = d_->create(host.api(), host.handle());
-    if (instance_ == nullptr) throw std::runtime_error("the plugin's create() returned NULL");
+    conduit_message error = buffer();
+    instance_ = d_->create(host.api(), host.handle(), &error);
+    if (instance_ == nullptr) {
+      throw std::runtime_error("the plugin's create() failed: " + text(error));
+    }
   }
   ~PluginUnderTest() {
     if (d_->shutdown != nullptr) d_->shutdown(instance_);
@@ -192,15 +206,15 @@ class PluginUnderTest {
       views.push_back(str(p));
     conduit_config config{sizeof(conduit_config), str(worker_name), str(worker_json), views.data(),
                           views.size()};
-    if (d_->configure(instance_, &config) == CONDUIT_STATUS_OK) return "";
-    const char* error = d_->last_error(instance_);
-    return error != nullptr ? error : "configure() failed without a message";
+    conduit_message error = buffer();
+    if (d_->configure(instance_, &config, &error) == CONDUIT_STATUS_OK) return "";
+    return error.size > 0 ? text(error) : "configure() failed without a message";
   }
 
   struct Answer {
     conduit_outcome outcome;
     uint32_t retry_after_ms;
-    std::string message;  // last_error() after RETRY or FAILED
+    std::string message;  // the result's message after RETRY or FAILED
   };
 
   Answer process(const EventData& data) {
@@ -225,19 +239,20 @@ class PluginUnderTest {
     event.url = str(data.url);
     event.author = str(data.author);
     event.raw_json = str(data.raw_json);
-    uint32_t retry_after_ms = 0;
+    conduit_result result{sizeof(conduit_result), 0, buffer()};
     // The FakeHost keeps one checkpoint store, as for one delivery.
     auto* delivery = reinterpret_cast<conduit_delivery*>(&host_);
-    const conduit_outcome outcome = d_->process(instance_, &event, delivery, &retry_after_ms);
-    std::string message;
-    if (outcome != CONDUIT_OUTCOME_OK) {
-      const char* error = d_->last_error(instance_);
-      if (error != nullptr) message = error;
-    }
-    return {outcome, retry_after_ms, message};
+    const conduit_outcome outcome = d_->process(instance_, &event, delivery, &result);
+    return {outcome, result.retry_after_ms,
+            outcome == CONDUIT_OUTCOME_OK ? std::string() : text(result.message)};
   }
 
  private:
+  // A message buffer of the size the host hands over.
+  conduit_message buffer() { return conduit_message{message_.data(), message_.size(), 0}; }
+  static std::string text(const conduit_message& m) { return std::string(m.data, m.size); }
+
+  std::array<char, 1024> message_{};
   const conduit_plugin_descriptor* d_;
   FakeHost& host_;
   conduit_instance* instance_ = nullptr;

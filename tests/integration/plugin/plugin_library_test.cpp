@@ -33,6 +33,7 @@ struct PluginDir {
     path = fs::temp_directory_path() /
            ("conduit-plugins-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::create_directories(path);
+    fs::permissions(path, fs::perms(0755));  // whatever the umask: the loader checks it
   }
   ~PluginDir() {
     std::error_code ignored;
@@ -96,12 +97,29 @@ TEST_CASE("plugin library: a file others may write - or not a regular file - is 
 
 TEST_CASE("plugin library: symbolic links are followed - and the target is what is checked") {
   PluginDir dir;
-  fs::create_symlink(kPlugins + "/good.so", dir.path / "good.so");
+  fs::create_directory(dir.path / "store");
+  fs::copy_file(kPlugins + "/good.so", dir.path / "store" / "good.so");
+  ::chmod((dir.path / "store" / "good.so").c_str(), 0755);
+  fs::create_symlink(dir.path / "store" / "good.so", dir.path / "good.so");
   CHECK(refusal(dir.str(), "good").empty());
+  ::chmod((dir.path / "store" / "good.so").c_str(), 0775);  // the target, not the link
+  CHECK(refusal(dir.str(), "good").find("may write it (mode 775)") != std::string::npos);
 
   fs::create_directory(dir.path / "real");
   fs::create_directory_symlink(dir.path / "real", dir.path / "linked.so");
   CHECK(refusal(dir.str(), "linked").find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("plugin library: a folder others may write is refused - the file could be swapped") {
+  PluginDir dir;
+  fs::copy_file(kPlugins + "/good.so", dir.path / "good.so");
+  ::chmod((dir.path / "good.so").c_str(), 0755);
+  ::chmod(dir.path.c_str(), 0777);
+  CHECK(refusal(dir.str(), "good") ==
+        "plugin " + dir.str() + "/good.so: its folder " + dir.str() +
+            " may be written by its group or others (mode 777); chmod go-w it");
+  ::chmod(dir.path.c_str(), 0755);
+  CHECK(refusal(dir.str(), "good").empty());
 }
 
 TEST_CASE("plugin library: what the dynamic loader refuses comes with its own message") {

@@ -6,16 +6,14 @@ using conduit::plugin::checkDescriptor;
 
 namespace {
 
-conduit_instance* create(const conduit_host_api*, conduit_host*) {
+conduit_instance* create(const conduit_host_api*, conduit_host*, conduit_message*) {
   return nullptr;
 }
-conduit_outcome process(conduit_instance*, const conduit_event*, conduit_delivery*, uint32_t*) {
+conduit_outcome process(conduit_instance*, const conduit_event*, conduit_delivery*,
+                        conduit_result*) {
   return CONDUIT_OUTCOME_OK;
 }
 void destroy(conduit_instance*) {}
-const char* lastError(conduit_instance*) {
-  return nullptr;
-}
 
 // A descriptor that passes, to break one thing at a time.
 conduit_plugin_descriptor valid() {
@@ -28,7 +26,6 @@ conduit_plugin_descriptor valid() {
   d.create = create;
   d.process = process;
   d.destroy = destroy;
-  d.last_error = lastError;
   return d;
 }
 
@@ -65,12 +62,11 @@ TEST_CASE("descriptor: each refusal names the failed check") {
   CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.0 defines") !=
         std::string::npos);
 
-  for (const char* function : {"create", "process", "destroy", "last_error"}) {
+  for (const char* function : {"create", "process", "destroy"}) {
     auto missing = valid();
     if (std::string(function) == "create") missing.create = nullptr;
     if (std::string(function) == "process") missing.process = nullptr;
     if (std::string(function) == "destroy") missing.destroy = nullptr;
-    if (std::string(function) == "last_error") missing.last_error = nullptr;
     CHECK(checkDescriptor(&missing, "jira") ==
           "the required function `" + std::string(function) + "` is missing");
   }
