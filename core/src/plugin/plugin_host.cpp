@@ -1,0 +1,159 @@
+#include "plugin/plugin_host.hpp"
+
+#include <cstddef>
+
+#include <spdlog/spdlog.h>
+
+namespace conduit::plugin {
+namespace {
+
+std::string_view view(conduit_str s) {
+  return s.size == 0 ? std::string_view() : std::string_view(s.data, s.size);
+}
+
+conduit_str str(std::string_view s) {
+  return conduit_str{s.data(), s.size()};
+}
+
+// Whether a struct the plugin allocated (struct_size) reaches past `end`: the host fills only
+// what it covers.
+bool covers(uint32_t struct_size, size_t end) {
+  return struct_size >= end;
+}
+
+// The delivery scope of each thread (innermost), so that answers given during process() can be
+// kept until it returns.
+thread_local PluginHost::DeliveryScope* t_scope = nullptr;
+
+}  // namespace
+
+PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string entry_id)
+    : host_(host), entry_id_(std::move(entry_id)), outer_(t_scope) {
+  if (host_.context_.machines) machines_ = host_.context_.machines();
+  t_scope = this;
+}
+
+PluginHost::DeliveryScope::~DeliveryScope() {
+  t_scope = outer_;
+}
+
+conduit_str PluginHost::DeliveryScope::keep(std::string text) {
+  return str(strings_.emplace_back(std::move(text)));
+}
+
+PluginHost::PluginHost(Context context) : context_(std::move(context)) {}
+
+PluginHost::DeliveryScope* PluginHost::currentScope() {
+  for (DeliveryScope* scope = t_scope; scope != nullptr; scope = scope->outer_) {
+    if (&scope->host_ == this) return scope;
+  }
+  return nullptr;
+}
+
+const conduit_host_api* PluginHost::api() {
+  static const conduit_host_api table = {sizeof(conduit_host_api),   &PluginHost::log,
+                                         &PluginHost::count,         &PluginHost::configGet,
+                                         &PluginHost::stateNext,     &PluginHost::statePath,
+                                         &PluginHost::checkpointPut, &PluginHost::checkpointGet};
+  return &table;
+}
+
+std::map<std::string, int64_t> PluginHost::counters() const {
+  std::lock_guard lock(counters_mutex_);
+  return counters_;
+}
+
+void PluginHost::log(conduit_host* host, conduit_log_level level, conduit_str message) {
+  auto& me = self(host);
+  const auto spd = level == CONDUIT_LOG_DEBUG  ? spdlog::level::debug
+                   : level == CONDUIT_LOG_INFO ? spdlog::level::info
+                   : level == CONDUIT_LOG_WARN ? spdlog::level::warn
+                                               : spdlog::level::err;
+  spdlog::log(spd, "{} ({}): {}", me.context_.worker, me.context_.plugin, view(message));
+}
+
+void PluginHost::count(conduit_host* host, conduit_str metric, int64_t delta) {
+  auto& me = self(host);
+  std::lock_guard lock(me.counters_mutex_);
+  me.counters_[std::string(view(metric))] += delta;
+}
+
+conduit_status PluginHost::configGet(conduit_host* host, conduit_str key, conduit_str* value) {
+  auto& me = self(host);
+  auto it = me.context_.config.find(view(key));
+  if (it == me.context_.config.end()) return CONDUIT_STATUS_NOT_FOUND;
+  *value = str(it->second);  // lives as long as the host
+  return CONDUIT_STATUS_OK;
+}
+
+conduit_status PluginHost::stateNext(conduit_host* host, conduit_str project, conduit_str status,
+                                     conduit_str event, conduit_next* answer) {
+  DeliveryScope* scope = self(host).currentScope();
+  if (scope == nullptr || !scope->machines_) return CONDUIT_STATUS_ERROR;  // only in process()
+  auto result = scope->machines_->next(view(project), view(status), view(event));
+  if (!result.next) {
+    if (covers(answer->struct_size, offsetof(conduit_next, error) + sizeof(conduit_str))) {
+      answer->error = scope->keep(std::move(result.error));
+    }
+    return CONDUIT_STATUS_NOT_FOUND;
+  }
+  // The views point into the state machines, which the scope keeps alive.
+  if (covers(answer->struct_size, offsetof(conduit_next, status) + sizeof(conduit_str))) {
+    answer->end = result.next->end ? 1 : 0;
+    answer->state_id = str(result.next->state_id);
+    answer->status = str(result.next->status);
+  }
+  return CONDUIT_STATUS_OK;
+}
+
+conduit_status PluginHost::statePath(conduit_host* host, conduit_str project, conduit_str from,
+                                     conduit_str to, conduit_path* path) {
+  DeliveryScope* scope = self(host).currentScope();
+  if (scope == nullptr || !scope->machines_) return CONDUIT_STATUS_ERROR;
+  const auto* machine = scope->machines_->find(view(project));
+  if (machine == nullptr) return CONDUIT_STATUS_NOT_FOUND;
+  auto events = machine->path(view(from), view(to));
+  if (!events) return CONDUIT_STATUS_NOT_FOUND;
+  auto& views = scope->lists_.emplace_back();
+  for (auto& event : *events)
+    views.push_back(scope->keep(std::move(event)));
+  if (covers(path->struct_size, offsetof(conduit_path, event_count) + sizeof(size_t))) {
+    path->events = views.data();
+    path->event_count = views.size();
+  }
+  return CONDUIT_STATUS_OK;
+}
+
+conduit_status PluginHost::checkpointPut(conduit_host* host, conduit_delivery* delivery,
+                                         conduit_str key, conduit_str value) {
+  auto& me = self(host);
+  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
+  if (scope == nullptr || me.context_.checkpoints == nullptr) return CONDUIT_STATUS_ERROR;
+  try {
+    me.context_.checkpoints->put(scope->entryId(), me.context_.worker, view(key), view(value));
+    return CONDUIT_STATUS_OK;
+  } catch (const std::exception& e) {
+    spdlog::warn("{} ({}): checkpoint not kept: {}", me.context_.worker, me.context_.plugin,
+                 e.what());
+    return CONDUIT_STATUS_ERROR;
+  }
+}
+
+conduit_status PluginHost::checkpointGet(conduit_host* host, conduit_delivery* delivery,
+                                         conduit_str key, conduit_str* value) {
+  auto& me = self(host);
+  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
+  if (scope == nullptr || me.context_.checkpoints == nullptr) return CONDUIT_STATUS_ERROR;
+  try {
+    auto found = me.context_.checkpoints->get(scope->entryId(), me.context_.worker, view(key));
+    if (!found) return CONDUIT_STATUS_NOT_FOUND;
+    *value = scope->keep(std::move(*found));
+    return CONDUIT_STATUS_OK;
+  } catch (const std::exception& e) {
+    spdlog::warn("{} ({}): checkpoint not read: {}", me.context_.worker, me.context_.plugin,
+                 e.what());
+    return CONDUIT_STATUS_ERROR;
+  }
+}
+
+}  // namespace conduit::plugin

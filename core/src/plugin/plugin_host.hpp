@@ -1,0 +1,91 @@
+#pragma once
+
+#include <conduit/plugin.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "plugin/checkpoint_store.hpp"
+#include "statemachine/state_machine.hpp"
+
+namespace conduit::plugin {
+
+// The host side of the plugin API for one plugin instance (one worker): what its calls to the
+// conduit_host_api reach. Thread-safe, as the ABI promises.
+class PluginHost {
+ public:
+  struct Context {
+    std::string worker;  // the workers.yaml entry, for log lines and checkpoint keys
+    std::string plugin;  // the plugin's name, for log lines
+    // The declared app-config keys that are set, resolved at start-up.
+    std::map<std::string, std::string, std::less<>> config;
+    // The state machines in force; called once per delivery, so that a reload (SIGHUP) takes
+    // effect between deliveries, never within one.
+    std::function<std::shared_ptr<const statemachine::StateMachines>()> machines;
+    CheckpointStore* checkpoints = nullptr;  // not owned
+  };
+
+  // One delivery being processed: handed to the plugin as its conduit_delivery*. What the host
+  // answers during process() lives here, valid until the scope ends, as the ABI promises.
+  class DeliveryScope {
+   public:
+    DeliveryScope(PluginHost& host, std::string entry_id);
+    ~DeliveryScope();
+    DeliveryScope(const DeliveryScope&) = delete;
+    DeliveryScope& operator=(const DeliveryScope&) = delete;
+
+    conduit_delivery* handle() { return reinterpret_cast<conduit_delivery*>(this); }
+    const std::string& entryId() const { return entry_id_; }
+
+   private:
+    friend class PluginHost;
+    conduit_str keep(std::string text);
+
+    PluginHost& host_;
+    std::string entry_id_;
+    std::shared_ptr<const statemachine::StateMachines> machines_;  // pinned for the delivery
+    std::deque<std::string> strings_;
+    std::deque<std::vector<conduit_str>> lists_;
+    DeliveryScope* outer_;  // the thread's scope before this one
+  };
+
+  explicit PluginHost(Context context);
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  // The function table and this instance's handle, for the plugin's create().
+  static const conduit_host_api* api();
+  conduit_host* handle() { return reinterpret_cast<conduit_host*>(this); }
+
+  // The counters the plugin has counted, by metric.
+  std::map<std::string, int64_t> counters() const;
+
+ private:
+  static PluginHost& self(conduit_host* host) { return *reinterpret_cast<PluginHost*>(host); }
+  // The scope of the delivery this thread is processing for this host, or nullptr.
+  DeliveryScope* currentScope();
+
+  static void log(conduit_host* host, conduit_log_level level, conduit_str message);
+  static void count(conduit_host* host, conduit_str metric, int64_t delta);
+  static conduit_status configGet(conduit_host* host, conduit_str key, conduit_str* value);
+  static conduit_status stateNext(conduit_host* host, conduit_str project, conduit_str status,
+                                  conduit_str event, conduit_next* answer);
+  static conduit_status statePath(conduit_host* host, conduit_str project, conduit_str from,
+                                  conduit_str to, conduit_path* path);
+  static conduit_status checkpointPut(conduit_host* host, conduit_delivery* delivery,
+                                      conduit_str key, conduit_str value);
+  static conduit_status checkpointGet(conduit_host* host, conduit_delivery* delivery,
+                                      conduit_str key, conduit_str* value);
+
+  Context context_;
+  mutable std::mutex counters_mutex_;
+  std::map<std::string, int64_t> counters_;
+};
+
+}  // namespace conduit::plugin
