@@ -1,7 +1,11 @@
 #include "config/workers_file.hpp"
 
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
 
 #include "config/config_error.hpp"
 
@@ -10,6 +14,51 @@ namespace {
 
 [[noreturn]] void fail(const std::string& file, const YAML::Mark& mark, const std::string& what) {
   throw ConfigError(fmt::format("{}:{}:{}: {}", file, mark.line + 1, mark.column + 1, what));
+}
+
+// YAML as JSON for the plugin. Plain scalars that YAML reads as booleans, null or numbers become
+// those; quoted scalars and everything else stay strings.
+void writeJson(const YAML::Node& node, rapidjson::Writer<rapidjson::StringBuffer>& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      out.StartObject();
+      for (const auto& pair : node) {
+        const std::string key = pair.first.Scalar();
+        out.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+        writeJson(pair.second, out);
+      }
+      out.EndObject();
+      return;
+    case YAML::NodeType::Sequence:
+      out.StartArray();
+      for (const auto& item : node)
+        writeJson(item, out);
+      out.EndArray();
+      return;
+    case YAML::NodeType::Scalar: {
+      const std::string& text = node.Scalar();
+      if (node.Tag() != "!") {  // not quoted
+        if (text == "true" || text == "false") {
+          out.Bool(text == "true");
+          return;
+        }
+        if (text == "null" || text == "~") {
+          out.Null();
+          return;
+        }
+        char* end = nullptr;
+        const long long integer = std::strtoll(text.c_str(), &end, 10);
+        if (!text.empty() && *end == '\0') {
+          out.Int64(integer);
+          return;
+        }
+      }
+      out.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+      return;
+    }
+    default:
+      out.Null();
+  }
 }
 
 WorkerEntry::Position positionOf(const YAML::Node& node) {
@@ -23,6 +72,12 @@ namespace {
 WorkersFile parse(std::string_view text, const std::string& file_name);
 
 }  // namespace
+
+std::string pluginFor(std::string_view worker_name, std::string_view plugin_key) {
+  if (!plugin_key.empty()) return std::string(plugin_key);
+  if (worker_name == "atlassian") return "jira";
+  return std::string(worker_name);
+}
 
 WorkersFile parseWorkersFile(std::string_view text, const std::string& file_name) {
   try {
@@ -77,9 +132,16 @@ WorkersFile parse(std::string_view text, const std::string& file_name) {
       entry.projects.push_back(project.Scalar());
       entry.project_positions.push_back(positionOf(project));
     }
-    YAML::Emitter emitter;
-    emitter << body;
-    entry.settings_yaml = emitter.c_str();
+    const YAML::Node plugin = body["plugin"];
+    if (plugin && (!plugin.IsScalar() || plugin.Scalar().empty())) {
+      fail(file_name, plugin.Mark(),
+           fmt::format("worker `{}`: `plugin` names a plugin", entry.name));
+    }
+    entry.plugin = pluginFor(entry.name, plugin ? plugin.Scalar() : "");
+    rapidjson::StringBuffer json;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(json);
+    writeJson(body, writer);
+    entry.settings_json.assign(json.GetString(), json.GetSize());
     result.workers.push_back(std::move(entry));
   }
   return result;

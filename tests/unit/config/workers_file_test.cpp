@@ -28,8 +28,37 @@ TEST_CASE("workers.yaml: the original's file - and keys kept for the plugin") {
   CHECK(worker.project_positions[1].line == 6);
   CHECK(worker.project_positions[1].column == 9);
   CHECK(worker.statefile_position.line == 3);
-  CHECK(worker.settings_yaml.find("plugin: jira") != std::string::npos);
-  CHECK(worker.settings_yaml.find("push: next") != std::string::npos);
+  CHECK(worker.plugin == "jira");
+  CHECK(worker.settings_json ==
+        R"({"statefile":"jira.hcl","projects":["devhop","soc"],"plugin":"jira",)"
+        R"("triggers":{"push":"next"}})");
+}
+
+TEST_CASE("workers.yaml: a worker's plugin - and its settings as typed JSON") {
+  auto file = parseWorkersFile(R"(workers:
+  atlassian:
+    statefile: jira.hcl
+    projects: [soc]
+  releases:
+    statefile: jira.hcl
+    projects: [soc]
+    comment: true
+    retries: 3
+    note: "true"
+    extra: ~
+)",
+                               "workers.yaml");
+  REQUIRE(file.workers.size() == 2);
+  CHECK(file.workers[0].plugin == "jira");  // the original's name for its Jira worker
+  CHECK(file.workers[1].plugin == "releases");
+  CHECK(file.workers[1].settings_json ==
+        R"({"statefile":"jira.hcl","projects":["soc"],"comment":true,"retries":3,"note":"true",)"
+        R"("extra":null})");
+  CHECK(conduit::config::pluginFor("atlassian", "custom") == "custom");
+  CHECK_THROWS_WITH_AS(
+      parseWorkersFile("workers:\n  a:\n    statefile: x.hcl\n    projects: [s]\n    plugin: [x]\n",
+                       "w.yaml"),
+      "w.yaml:5:13: worker `a`: `plugin` names a plugin", ConfigError);
 }
 
 TEST_CASE("workers.yaml: malformed files name file - line and column") {
