@@ -29,20 +29,26 @@ constexpr size_t kHeaderAllowanceBytes = 64 * 1024;
 // Why a request was refused before its body was read.
 enum class Refusal { kNone, kBodyTooLarge, kLengthRequired, kMalformedHeaders };
 
-// Pistache throws from its header step on a header it cannot parse (a Content-Length too large
-// for 64 bits, for instance) and answers 500 in plain text; and of two Content-Length headers it
-// silently keeps the first, where a proxy in front might have used the other. This step marks
-// both malformed, so that the handler answers 400 and closes the connection.
+// Pistache 0.0.5 reserves a body's declared Content-Length, and each chunk's declared size,
+// before any size check of its own, so a request declaring terabytes would exhaust memory before
+// being refused; of two Content-Length headers it silently keeps the first, where a proxy in
+// front may have used the other; and a header it cannot parse (a length beyond 64 bits) gets a
+// plain-text 500. This step takes the place of Pistache's header step and judges the raw header
+// block before Pistache parses it: no Transfer-Encoding (code hosts always send a length), at
+// most one Content-Length, made of digits, not over the limit. A refused request ends its parse
+// there, without its body being read or reserved; the handler answers and closes the connection.
 class GuardedHeadersStep : public Http::Private::HeadersStep {
  public:
-  GuardedHeadersStep(Http::Request* request, Refusal* refusal)
-      : HeadersStep(request), refusal_(refusal) {}
+  GuardedHeadersStep(Http::Request* request, size_t max_body_bytes, Refusal* refusal)
+      : HeadersStep(request),
+        max_body_bytes_(max_body_bytes),
+        max_body_digits_(std::to_string(max_body_bytes).size()),
+        refusal_(refusal) {}
 
   Http::Private::State apply(Pistache::StreamCursor& cursor) override {
-    if (repeatsContentLength(std::string_view(cursor.offset(), cursor.remaining()))) {
-      *refusal_ = Refusal::kMalformedHeaders;
-      return Http::Private::State::Done;
-    }
+    // Pistache only moves on once the whole block is there, so the last call judges all of it.
+    *refusal_ = judge(std::string_view(cursor.offset(), cursor.remaining()));
+    if (*refusal_ != Refusal::kNone) return Http::Private::State::Done;
     try {
       return HeadersStep::apply(cursor);
     } catch (const Http::HttpError&) {
@@ -54,61 +60,48 @@ class GuardedHeadersStep : public Http::Private::HeadersStep {
   }
 
  private:
-  // True when the header block (once it has all arrived) names Content-Length more than once.
-  static bool repeatsContentLength(std::string_view input) {
+  static bool named(std::string_view header, std::string_view lower_name) {
+    return header.size() > lower_name.size() && header[lower_name.size()] == ':' &&
+           std::equal(lower_name.begin(), lower_name.end(), header.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  }
+
+  Refusal judge(std::string_view input) const {
+    // A request without headers: its empty line comes first, and what follows belongs to the
+    // next request (pipelined), judged when its own turn comes.
+    if (input.substr(0, 2) == "\r\n") return Refusal::kNone;
     const size_t block_end = input.find("\r\n\r\n");
-    if (block_end == std::string_view::npos) return false;  // not all here yet
-    constexpr std::string_view kName = "content-length:";
-    int seen = 0;
+    if (block_end == std::string_view::npos) return Refusal::kNone;  // not all here yet
+    int lengths = 0;
+    std::string_view length;
     for (size_t line = 0; line < block_end + 2;) {
-      size_t next = input.find("\r\n", line);
-      std::string_view header = input.substr(line, next - line);
-      if (header.size() >= kName.size() &&
-          std::equal(kName.begin(), kName.end(), header.begin(), [](char a, char b) {
-            return a == std::tolower(static_cast<unsigned char>(b));
-          })) {
-        ++seen;
+      const size_t next = input.find("\r\n", line);
+      const std::string_view header = input.substr(line, next - line);
+      if (named(header, "transfer-encoding")) return Refusal::kLengthRequired;
+      if (named(header, "content-length")) {
+        ++lengths;
+        length = header.substr(header.find(':') + 1);
       }
       line = next + 2;
     }
-    return seen > 1;
-  }
-
-  Refusal* refusal_;
-};
-
-// Pistache 0.0.5 reserves a body's declared Content-Length, and each chunk's declared size,
-// before any size check of its own, so a request declaring terabytes would exhaust memory before
-// being refused. This step takes the place of Pistache's body step and decides from the headers
-// alone: a Content-Length over the limit, malformed, or a Transfer-Encoding (code hosts always
-// send a length) ends the parse without reading or reserving anything.
-class BodyLimitStep : public Http::Private::BodyStep {
- public:
-  BodyLimitStep(Http::Request* request, size_t max_body_bytes, Refusal* refusal)
-      : BodyStep(request), max_body_bytes_(max_body_bytes), refusal_(refusal) {}
-
-  Http::Private::State apply(Pistache::StreamCursor& cursor) override {
-    *refusal_ = check();
-    if (*refusal_ != Refusal::kNone) return Http::Private::State::Done;
-    return BodyStep::apply(cursor);
-  }
-
- private:
-  Refusal check() const {
-    const auto& headers = message->headers();
-    if (headers.has("Transfer-Encoding")) return Refusal::kLengthRequired;
-    auto length = headers.tryGetRaw("Content-Length");
-    if (!length) return Refusal::kNone;
-    const std::string value = length->value();
-    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
+    if (lengths == 0) return Refusal::kNone;
+    if (lengths > 1) return Refusal::kMalformedHeaders;
+    const size_t first = length.find_first_not_of(" \t");
+    const size_t last = length.find_last_not_of(" \t");
+    length = first == std::string_view::npos ? std::string_view()
+                                             : length.substr(first, last - first + 1);
+    if (length.empty() || length.find_first_not_of("0123456789") != std::string_view::npos) {
       return Refusal::kMalformedHeaders;
     }
     // More digits than the limit has is over it, however large (and beyond 64 bits).
-    if (value.size() > std::to_string(max_body_bytes_).size()) return Refusal::kBodyTooLarge;
-    return std::stoull(value) > max_body_bytes_ ? Refusal::kBodyTooLarge : Refusal::kNone;
+    if (length.size() > max_body_digits_) return Refusal::kBodyTooLarge;
+    return std::stoull(std::string(length)) > max_body_bytes_ ? Refusal::kBodyTooLarge
+                                                              : Refusal::kNone;
   }
 
   size_t max_body_bytes_;
+  size_t max_body_digits_;  // of max_body_bytes_, computed once rather than per request
   Refusal* refusal_;
 };
 
@@ -116,8 +109,7 @@ class LimitedRequestParser : public Http::RequestParser {
  public:
   LimitedRequestParser(size_t max_request_bytes, size_t max_body_bytes)
       : Http::RequestParser(max_request_bytes) {
-    allSteps[1] = std::make_unique<GuardedHeadersStep>(&request, &refusal_);
-    allSteps[2] = std::make_unique<BodyLimitStep>(&request, max_body_bytes, &refusal_);
+    allSteps[1] = std::make_unique<GuardedHeadersStep>(&request, max_body_bytes, &refusal_);
   }
 
   void reset() override {

@@ -163,6 +163,63 @@ TEST_CASE("payload: a declared Content-Length of 10 TB is refused at once - the 
   CHECK(answer.find("payload_too_large") != std::string::npos);
   // The connection was closed after the answer (rawExchange read to the end of the stream).
   CHECK(server.client().Get("/conduit/ping")->status == 200);
+
+  // Lengths beyond 64 bits are too large as well, not a crash or a plain-text 500.
+  const std::string huge =
+      rawExchange(server.port(),
+                  "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n");
+  CHECK(huge.rfind("HTTP/1.1 413", 0) == 0);
+}
+
+TEST_CASE("payload: what follows a refused body on its connection is never handled") {
+  ServerFixture server;
+  const std::string smuggled =
+      "POST /conduit/webhooks/register HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\nContent-Length: 62\r\n\r\n"
+      R"({"provider":"github","repo_path":"evil/repo","repo_id":"evil"})";
+  REQUIRE(smuggled.size() - smuggled.find("\r\n\r\n") - 4 == 62);
+  const std::string answer =
+      rawExchange(server.port(),
+                  "POST /conduit/webhooks/github/repo/payload HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Length: 100000000\r\n\r\n" +
+                      smuggled);
+  CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(answer.find("HTTP/1.1 201") == std::string::npos);
+  CHECK(server.redisClient()->command({"EXISTS", "secrets::github::evil"}).integer == 0);
+}
+
+TEST_CASE("payload: no length (chunked) - a malformed length - or two lengths are refused") {
+  ServerFixture server;
+  const std::string chunked =
+      rawExchange(server.port(),
+                  "POST /conduit/webhooks/github/repo/payload HTTP/1.1\r\nHost: x\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\nC0000000\r\n");
+  CHECK(chunked.rfind("HTTP/1.1 411", 0) == 0);
+  CHECK(chunked.find("length_required") != std::string::npos);
+
+  const std::string malformed =
+      rawExchange(server.port(),
+                  "POST /conduit/webhooks/github/repo/payload HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Length: 12abc\r\n\r\n{}");
+  CHECK(malformed.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(malformed.find("malformed_request") != std::string::npos);
+
+  // Two lengths: which one a proxy in front used is unknown, so neither is trusted.
+  const std::string twice =
+      rawExchange(server.port(),
+                  "POST /conduit/webhooks/github/repo/payload HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Length: 2\r\ncontent-length: 5\r\n\r\n{}");
+  CHECK(twice.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(twice.find("malformed_request") != std::string::npos);
+
+  // A request without headers is not judged by the one pipelined after it.
+  const std::string pipelined =
+      rawExchange(server.port(),
+                  "GET /conduit/ping HTTP/1.1\r\n\r\n"
+                  "POST /x HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}");
+  CHECK(pipelined.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(pipelined.find("pong") != std::string::npos);
+  CHECK(server.client().Get("/conduit/ping")->status == 200);
 }
 
 TEST_CASE("payload: Redis going away is 503 with nothing half-written - coming back - 202") {
