@@ -45,6 +45,7 @@ bench: build
 	@scripts/install-deps.sh --bench
 	@$(BUILD_DIR)/bench/conduit_statemachine_bench
 	@bench/ingress.sh $(BUILD_DIR)
+	@bench/worker.sh $(BUILD_DIR)
 
 install: build
 	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)

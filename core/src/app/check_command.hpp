@@ -2,11 +2,13 @@
 
 #include <string>
 
+#include "app/default_paths.hpp"
+
 namespace conduit::app {
 
 struct CheckOptions {
-  std::string hcl_dir = "config/statemachines";
-  std::string workers_file = "config/workers.yaml";
+  std::string hcl_dir = defaultHclDir();
+  std::string workers_file = defaultWorkersFile();
 };
 
 // `conduit check`: validates the state machines and the workers file; prints one summary line
@@ -14,7 +16,7 @@ struct CheckOptions {
 int check(const CheckOptions& options);
 
 struct NextOptions {
-  std::string hcl_dir = "config/statemachines";
+  std::string hcl_dir = defaultHclDir();
   std::string project;
   std::string status;
   std::string event = "next";

@@ -10,8 +10,11 @@
 #include <fmt/format.h>
 
 #include "app/check_command.hpp"
+#include "app/default_paths.hpp"
+#include "app/plugins_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/version.hpp"
+#include "app/work_command.hpp"
 
 namespace conduit::app {
 namespace {
@@ -19,15 +22,22 @@ namespace {
 constexpr std::string_view kUsage = R"(usage: conduit <command> [options]
 
 commands:
+  run [--config FILE] [--hcl-dir DIR] [--worker-cfg FILE]
+                                       run the webhook HTTP API and a worker in one process
   serve [--config FILE] [-p PORT]      run the webhook HTTP API
+  work [--config FILE] [--hcl-dir DIR] [--worker-cfg FILE] [-p PORT]
+                                       run a worker process: deliveries to the plugins
   check [--hcl-dir DIR] [--worker-cfg FILE]
                                        validate the state machines and workers.yaml
+  plugins [--plugin-dir DIR] [--config FILE]
+                                       list the plugins of the plugin folder
   next --hcl-dir DIR --project P --status STATUS [--event EVENT]
                                        print the status an event leads to (default event: next)
   version                              print the version
   help                                 print this help
 
-Without --config, the config is ./config/app.env when it exists, else {}.
+Without --config, --hcl-dir and --worker-cfg: ./config/app.env, ./config/statemachines and
+./config/workers.yaml when they exist, else those of {}.
 Every key can be set by the environment variable CONDUIT_<KEY> as well.
 )";
 
@@ -71,24 +81,64 @@ std::optional<std::map<std::string, std::string>> parseOptions(
   return values;
 }
 
+// The value of an option, if given.
+std::optional<std::string> option(const std::map<std::string, std::string>& options,
+                                  const char* name) {
+  auto it = options.find(name);
+  if (it == options.end()) return std::nullopt;
+  return it->second;
+}
+
+// -p's value; false after printing a usage error.
+bool parsePort(const std::map<std::string, std::string>& options, std::optional<uint16_t>& port) {
+  auto text = option(options, "port");
+  if (!text) return true;
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value > 65535) {
+    usageError(fmt::format("-p: `{}` is not a port number from 0 to 65535", *text));
+    return false;
+  }
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
 int runServe(int argc, char** argv) {
   auto options =
       parseOptions(argc, argv, "serve",
                    {{"--config", "config"}, {"-c", "config"}, {"--port", "port"}, {"-p", "port"}});
   if (!options) return kExitUsageOrConfig;
   ServeOptions serve_options;
-  if (auto it = options->find("config"); it != options->end())
-    serve_options.config_path = it->second;
-  if (auto it = options->find("port"); it != options->end()) {
-    const std::string& text = it->second;
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-    if (ec != std::errc() || end != text.data() + text.size() || port > 65535) {
-      return usageError(fmt::format("-p: `{}` is not a port number from 0 to 65535", text));
-    }
-    serve_options.port = static_cast<uint16_t>(port);
-  }
+  serve_options.config_path = option(*options, "config");
+  if (!parsePort(*options, serve_options.port)) return kExitUsageOrConfig;
   return serve(serve_options);
+}
+
+// `conduit work` (with_port) and `conduit run` (without: the API's port serves both).
+int runWorker(int argc, char** argv, bool with_port) {
+  std::map<std::string_view, std::string_view> known = {{"--config", "config"},
+                                                        {"-c", "config"},
+                                                        {"--hcl-dir", "hcl-dir"},
+                                                        {"--worker-cfg", "worker-cfg"}};
+  if (with_port) {
+    known.emplace("--port", "port");
+    known.emplace("-p", "port");
+  }
+  auto options = parseOptions(argc, argv, with_port ? "work" : "run", known);
+  if (!options) return kExitUsageOrConfig;
+  WorkOptions work_options;
+  work_options.config_path = option(*options, "config");
+  work_options.hcl_dir = option(*options, "hcl-dir");
+  work_options.workers_file = option(*options, "worker-cfg");
+  if (!parsePort(*options, work_options.port)) return kExitUsageOrConfig;
+  return with_port ? work(work_options) : runAll(work_options);
+}
+
+int runPlugins(int argc, char** argv) {
+  auto options =
+      parseOptions(argc, argv, "plugins", {{"--plugin-dir", "plugin-dir"}, {"--config", "config"}});
+  if (!options) return kExitUsageOrConfig;
+  return listPlugins({option(*options, "plugin-dir"), option(*options, "config")});
 }
 
 int runCheck(int argc, char** argv) {
@@ -126,11 +176,14 @@ int runNext(int argc, char** argv) {
 
 int runCli(int argc, char** argv) {
   if (argc < 2) {
-    fmt::print(stderr, kUsage, defaultConfigPath());
+    fmt::print(stderr, kUsage, installedConfigDir());
     return kExitUsageOrConfig;
   }
   std::string_view command = argv[1];
+  if (command == "run") return runWorker(argc, argv, /*with_port=*/false);
   if (command == "serve") return runServe(argc, argv);
+  if (command == "work") return runWorker(argc, argv, /*with_port=*/true);
+  if (command == "plugins") return runPlugins(argc, argv);
   if (command == "check") return runCheck(argc, argv);
   if (command == "next") return runNext(argc, argv);
   if (command == "version" || command == "--version") {
@@ -139,7 +192,7 @@ int runCli(int argc, char** argv) {
     return kExitOk;
   }
   if (command == "help" || command == "--help" || command == "-h") {
-    fmt::print(kUsage, defaultConfigPath());
+    fmt::print(kUsage, installedConfigDir());
     return kExitOk;
   }
   return usageError(fmt::format("unknown command `{}`", command));

@@ -9,8 +9,8 @@ enum ExitStatus : int {
   kExitUsageOrConfig = 2  // a bad command line or configuration; the message says what to fix
 };
 
-// Runs the command line: `conduit serve [--config FILE] [-p PORT]`, `conduit version`,
-// `conduit help`. Returns the exit status.
+// Runs the command line (`conduit help` lists the commands; docs/cli.md describes them).
+// Returns the exit status.
 int runCli(int argc, char** argv);
 
 }  // namespace conduit::app

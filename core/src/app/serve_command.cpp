@@ -1,22 +1,23 @@
 #include "app/serve_command.hpp"
 
-#include <signal.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "app/cli.hpp"
+#include "app/default_paths.hpp"
 #include "app/logging.hpp"
 #include "app/server_app.hpp"
+#include "app/stop_signals.hpp"
 #include "app/version.hpp"
 #include "config/app_config.hpp"
 #include "config/config_error.hpp"
 #include "config/server_settings.hpp"
+#include "config/worker_settings.hpp"
 
 namespace conduit::app {
 namespace {
@@ -24,26 +25,7 @@ namespace {
 // How long a stopping server lets the requests in flight finish.
 constexpr std::chrono::seconds kDrainGrace{10};
 
-// Blocks SIGTERM and SIGINT in this thread and every thread started after it, so that they
-// are taken by sigwait() below instead of killing the process mid-request.
-sigset_t blockStopSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  // A client that hangs up mid-answer must not kill the server.
-  ::signal(SIGPIPE, SIG_IGN);
-  return signals;
-}
-
 }  // namespace
-
-std::string defaultConfigPath() {
-  const std::filesystem::path local = "config/app.env";
-  if (std::filesystem::exists(local)) return local.string();
-  return std::string(CONDUIT_SYSCONFDIR) + "/app.env";
-}
 
 int serve(const ServeOptions& options) {
   const std::string config_path = options.config_path.value_or(defaultConfigPath());
@@ -52,7 +34,12 @@ int serve(const ServeOptions& options) {
   try {
     auto config = config::AppConfig::fromFile(config_path, config::processEnvironment());
     settings = config::ServerSettings::load(config);
-    unknown_keys = config.unknownKeys(config::ServerSettings::knownKeys());
+    // The file is shared with the worker half: its keys are known too. Keys that only plugins
+    // read are not known here; `conduit work` and `conduit run` check those.
+    auto known = config::ServerSettings::knownKeys();
+    known.insert(config::WorkerSettings::knownKeys().begin(),
+                 config::WorkerSettings::knownKeys().end());
+    unknown_keys = config.unknownKeys(known);
   } catch (const config::ConfigError& e) {
     fmt::print(stderr, "conduit: {}\n", e.what());
     return kExitUsageOrConfig;
@@ -80,8 +67,7 @@ int serve(const ServeOptions& options) {
   }
   spdlog::info("listening on http://{}:{}", settings.bind, app.port());
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = waitForStopSignal(stop_signals);
   spdlog::info("{} received: finishing the requests in flight (at most {} s)",
                strsignal(signal_number), kDrainGrace.count());
   if (int unfinished = app.stop(kDrainGrace); unfinished > 0) {

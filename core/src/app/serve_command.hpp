@@ -11,10 +11,6 @@ struct ServeOptions {
   std::optional<uint16_t> port;            // -p; wins over the config and the environment
 };
 
-// The config file used when --config is not given: ./config/app.env if it exists, else
-// app.env in the installed configuration folder (/etc/conduit for a package).
-std::string defaultConfigPath();
-
 // `conduit serve`: builds the server from the config, serves until SIGTERM or SIGINT, then
 // drains and returns the exit status.
 int serve(const ServeOptions& options);

@@ -35,7 +35,7 @@ std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& setting
 
 // Declared in the order they are built; destroyed in reverse, server first.
 struct ServerApp::Parts {
-  explicit Parts(const config::ServerSettings& s)
+  Parts(const config::ServerSettings& s, bool with_worker_ping)
       : redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
         queue(redis),
@@ -46,6 +46,7 @@ struct ServerApp::Parts {
     http::addServiceRoutes(*router, version());
     admin_routes.addTo(*router);
     payload_route.addTo(*router);
+    if (with_worker_ping) http::addWorkerPing(*router);
   }
 
   store::RedisPool redis;
@@ -57,8 +58,8 @@ struct ServerApp::Parts {
   http::HttpServer server;
 };
 
-ServerApp::ServerApp(const config::ServerSettings& settings)
-    : parts_(std::make_unique<Parts>(settings)) {}
+ServerApp::ServerApp(const config::ServerSettings& settings, bool with_worker_ping)
+    : parts_(std::make_unique<Parts>(settings, with_worker_ping)) {}
 
 ServerApp::~ServerApp() = default;
 

@@ -13,7 +13,8 @@ namespace conduit::app {
 // tests run it in-process exactly as the command does.
 class ServerApp {
  public:
-  explicit ServerApp(const config::ServerSettings& settings);
+  // `with_worker_ping`: also answer the worker's /conduit-reactor/ping (`conduit run`).
+  explicit ServerApp(const config::ServerSettings& settings, bool with_worker_ping = false);
   ~ServerApp();
   ServerApp(const ServerApp&) = delete;
   ServerApp& operator=(const ServerApp&) = delete;

@@ -20,4 +20,8 @@ void addServiceRoutes(Router& router, std::string_view version) {
              [v = std::string(version)](const Request&) { return plainText(v); });
 }
 
+void addWorkerPing(Router& router) {
+  router.add("GET", "/conduit-reactor/ping", [](const Request&) { return plainText("pong"); });
+}
+
 }  // namespace conduit::http

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <signal.h>
+
+namespace conduit::app {
+
+// Blocks SIGTERM and SIGINT in this thread and every thread started after it, so that they are
+// taken by waitForStopSignal() instead of killing the process mid-request; ignores SIGPIPE, so
+// that a client hanging up mid-answer does not kill it either. Call before starting threads.
+sigset_t blockStopSignals();
+
+// Waits for SIGTERM or SIGINT and returns which.
+int waitForStopSignal(const sigset_t& signals);
+
+}  // namespace conduit::app

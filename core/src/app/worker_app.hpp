@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "app/workflow_config.hpp"
+#include "config/app_config.hpp"
+#include "config/server_settings.hpp"
+#include "config/worker_settings.hpp"
+#include "worker/delivery_worker.hpp"
+
+namespace conduit::app {
+
+// The composition root of a worker process (`conduit work`, the worker half of `conduit run`):
+// each worker's plugin loaded from plugin_dir and its instance made, the checkpoint store, and
+// the delivery worker that feeds them from the queue.
+class WorkerApp {
+ public:
+  // Loads each plugin once (several workers may share one) and makes and configures one
+  // instance per worker. Throws plugin::PluginLoadError (the path and the failed check) or
+  // config::ConfigError (a key a plugin declares cannot be resolved): start-up stops, exit 2.
+  WorkerApp(const config::AppConfig& config, const config::ServerSettings& server,
+            const config::WorkerSettings& settings, WorkflowConfig workflow);
+  // Tells each plugin instance to shut down, destroys them, then unloads the libraries.
+  ~WorkerApp();
+  WorkerApp(const WorkerApp&) = delete;
+  WorkerApp& operator=(const WorkerApp&) = delete;
+
+  // The app-config keys the loaded plugins declare: known keys, not typos.
+  const std::set<std::string, std::less<>>& pluginKeys() const;
+
+  // Starts reading the queue as the consumer `consumer_name` (see WorkerOptions).
+  void start(const std::string& consumer_name);
+
+  // See DeliveryWorker::stop(). When it returns more than 0, plugin calls are still running:
+  // exit without destroying this object.
+  int stop(std::chrono::milliseconds grace);
+
+  worker::WorkerCounts counts() const;
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+// This process's consumer name in the queue's group: `<hostname>:<port>`, unique on a machine
+// (the port is bound) and the same after a restart, so that a restarted process takes back what
+// it left pending at once instead of after claim_idle_ms.
+std::string consumerName(uint16_t port);
+
+}  // namespace conduit::app

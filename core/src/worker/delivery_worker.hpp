@@ -1,0 +1,112 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "plugin/plugin_instance.hpp"
+#include "queue/delivery_consumer.hpp"
+#include "store/redis_pool.hpp"
+#include "worker/retry_policy.hpp"
+
+namespace conduit::worker {
+
+struct WorkerOptions {
+  // This process's consumer name in the group: stable across restarts on one machine (host and
+  // port), so that a restarted process takes back at once what it left pending.
+  std::string consumer_name;
+  int concurrency = 16;  // deliveries being processed at once
+  RetryPolicy retry;
+  std::chrono::milliseconds claim_idle{60000};  // pending that long elsewhere: taken over
+  std::chrono::milliseconds redis_timeout{2000};
+};
+
+// How many deliveries this process ended, for its stop message and the tests.
+struct WorkerCounts {
+  uint64_t acknowledged = 0;  // every worker answered ok (or failed for good)
+  uint64_t retries = 0;       // attempts that ended in a retry
+  uint64_t dead_letters = 0;  // dead-letter entries written
+};
+
+// The worker half of a process: takes deliveries off the queue and hands each to every
+// processor (one per workers.yaml entry), at least once.
+//
+// - A delivery is acknowledged (and deleted) only after every processor answered ok or failed
+//   for good; those that failed for good get a dead-letter entry each.
+// - A retry answer puts the delivery back after a backoff; the processors that already answered
+//   ok are not called again, including after a crash (their outcomes are kept in Redis).
+// - Deliveries this process holds (being processed or waiting for a retry) are kept from other
+//   consumers by refreshing their idle time; those another process left pending longer than
+//   claim_idle are taken over.
+class DeliveryWorker {
+ public:
+  // `processors` are not owned: they must outlive the worker.
+  DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
+                 std::vector<plugin::PluginInstance*> processors);
+  ~DeliveryWorker();
+  DeliveryWorker(const DeliveryWorker&) = delete;
+  DeliveryWorker& operator=(const DeliveryWorker&) = delete;
+
+  void start();
+
+  // Stops reading, lets the deliveries being processed finish for at most `grace`, and leaves
+  // every other one pending for another consumer (or this one, restarted). Returns how many
+  // were still being processed when the grace ran out: then the processors must not be
+  // destroyed, as their calls are still running.
+  int stop(std::chrono::milliseconds grace);
+
+  WorkerCounts counts() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // A delivery this process holds: ready, waiting for its next attempt, or being processed.
+  struct Job {
+    std::string entry_id;
+    std::optional<queue::QueuedDelivery> delivery;    // dropped while waiting, fetched again
+    std::optional<queue::DeliveryProgress> progress;  // unknown for entries taken over
+  };
+
+  void readLoop();
+  void executeLoop();
+  void takeBackOwnPending();
+  void keepHoldingAndClaim();
+  int freeSlots(Clock::time_point now) const;  // with mutex_ held
+  void schedule(Job job, Clock::time_point when);
+  void release(const std::string& entry_id);
+
+  void run(Job& job);
+  void attempt(Job& job);
+  std::vector<std::string> checkpointKeys(const std::string& entry_id) const;
+
+  store::RedisPool& redis_;
+  WorkerOptions options_;
+  std::vector<plugin::PluginInstance*> processors_;
+  queue::DeliveryConsumer consumer_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable job_added_;           // executors wait on it
+  std::condition_variable job_ended_;           // the reader (for room) and stop() wait on it
+  std::multimap<Clock::time_point, Job> jobs_;  // by when they may run
+  std::set<std::string> held_;                  // entry ids of jobs_ and of those running
+  int running_ = 0;
+  bool stopping_ = false;
+  std::string claim_cursor_ = "0-0";
+
+  std::atomic<uint64_t> acknowledged_{0};
+  std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> dead_letters_{0};
+
+  std::thread reader_;
+  std::vector<std::thread> executors_;
+};
+
+}  // namespace conduit::worker

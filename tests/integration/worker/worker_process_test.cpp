@@ -1,0 +1,446 @@
+// `conduit work` and `conduit run` as users run them: the real binary, a real redis-server, and
+// real plugins (tests/plugins/scripted.cpp) whose calls are recorded in a file.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include "process.hpp"
+#include "queue/delivery_consumer.hpp"
+#include "queue/delivery_queue.hpp"
+#include "redis_server.hpp"
+#include "server_fixture.hpp"
+
+using conduit::queue::DeliveryConsumer;
+using conduit::queue::QueueNames;
+using conduit::testing::eventually;
+using conduit::testing::freeLoopbackPort;
+using conduit::testing::Process;
+using conduit::testing::readFile;
+using conduit::testing::RedisServer;
+using conduit::testing::runToEnd;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kConduit = CONDUIT_BINARY;
+
+// One call of the scripted plugin, as it recorded it.
+struct Call {
+  std::string worker;
+  std::string delivery;
+  int attempt = 0;
+  std::string pid;
+  std::string checkpoint;
+};
+
+// A site: Redis, an app.env, the shipped state machines and a workers.yaml of scripted workers.
+class WorkerSite {
+ public:
+  explicit WorkerSite(const std::vector<std::string>& workers = {"first"},
+                      const std::map<std::string, std::string>& settings = {}) {
+    std::map<std::string, std::string> config = {{"redis_url", redis_.url()},
+                                                 {"bind", "127.0.0.1"},
+                                                 {"plugin_dir", CONDUIT_TEST_PLUGIN_DIR},
+                                                 {"scripted_log", calls_path_},
+                                                 {"retry_initial_ms", "50"},
+                                                 {"retry_max_ms", "200"},
+                                                 {"retry_max_attempts", "3"},
+                                                 {"claim_idle_ms", "1000"},
+                                                 {"shutdown_timeout_ms", "10000"}};
+    for (const auto& [key, value] : settings)
+      config[key] = value;
+    std::ofstream env(config_path_);
+    for (const auto& [key, value] : config)
+      env << key << "=" << value << "\n";
+
+    fs::create_directories(hcl_dir_);
+    fs::copy_file(std::string(CONDUIT_CONFIG_DIR) + "/statemachines/jira.hcl",
+                  hcl_dir_ + "/jira.hcl");
+    std::ofstream yaml(workers_path_);
+    yaml << "workers:\n";
+    for (const auto& worker : workers) {
+      yaml << "  " << worker << ":\n    plugin: scripted\n    statefile: jira.hcl\n"
+           << "    projects: [soc]\n";
+    }
+  }
+
+  // The arguments of `conduit <command>` on this site.
+  std::vector<std::string> command(const std::string& name, std::optional<int> port = {}) const {
+    std::vector<std::string> argv = {kConduit,    name,     "--config",     config_path_,
+                                     "--hcl-dir", hcl_dir_, "--worker-cfg", workers_path_};
+    if (port) {
+      argv.push_back("-p");
+      argv.push_back(std::to_string(*port));
+    }
+    return argv;
+  }
+
+  // Queues a merged pull request (as the ingress does) whose title tells the plugin what to do.
+  std::string enqueue(const std::string& delivery_id, const std::string& title) {
+    const std::string payload = R"({"action":"closed","pull_request":{"title":")" + title +
+                                R"(","merged":true,"html_url":"https://example.test/pr/1",)"
+                                R"("head":{"ref":"feature/SOC-1"}}})";
+    conduit::queue::Delivery delivery;
+    delivery.provider = "github";
+    delivery.repo_id = "repo";
+    delivery.repo_path = "org/repo";
+    delivery.event = "pull_request";
+    delivery.delivery_id = delivery_id;
+    delivery.received_at_ms = 1;
+    delivery.payload = payload;
+    return queue_.enqueue(delivery).entry_id;
+  }
+
+  std::vector<Call> calls() const {
+    std::vector<Call> calls;
+    std::istringstream lines(readFile(calls_path_));
+    Call call;
+    while (lines >> call.worker >> call.delivery >> call.attempt >> call.pid >> call.checkpoint)
+      calls.push_back(call);
+    return calls;
+  }
+
+  long long streamLength() { return redis().command({"XLEN", QueueNames::kStream}).integer; }
+  long long pendingCount() {
+    auto reply = redis().command({"XPENDING", QueueNames::kStream, QueueNames::kGroup});
+    return reply.elements.empty() ? 0 : reply.elements[0].integer;
+  }
+  // The dead-letter entries' fields, oldest first.
+  std::vector<std::map<std::string, std::string>> deadLetters() {
+    auto reply = redis().command({"XRANGE", DeliveryConsumer::kDeadLetterStream, "-", "+"});
+    std::vector<std::map<std::string, std::string>> letters;
+    for (const auto& entry : reply.elements)
+      letters.push_back(conduit::testing::streamEntryFields(entry));
+    return letters;
+  }
+  bool drained() { return streamLength() == 0 && pendingCount() == 0; }
+
+  conduit::store::RedisConnection& redis() { return direct_; }
+  const std::string& configPath() const { return config_path_; }
+  const std::string& workersPath() const { return workers_path_; }
+
+ private:
+  RedisServer redis_;
+  std::string dir_ = redis_.directory();
+  std::string config_path_ = dir_ + "/app.env";
+  std::string hcl_dir_ = dir_ + "/statemachines";
+  std::string workers_path_ = dir_ + "/workers.yaml";
+  std::string calls_path_ = dir_ + "/calls.log";
+  conduit::store::RedisPool pool_{redis_.endpoint(), std::chrono::seconds(2)};
+  conduit::queue::DeliveryQueue queue_{pool_};
+  conduit::store::RedisConnection direct_{redis_.endpoint(), std::chrono::seconds(2)};
+};
+
+bool answers(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(0, 200000);
+  auto response = client.Get(path);
+  return response && response->status == 200 && response->body == "pong";
+}
+
+int callsOf(const std::vector<Call>& calls, const std::string& worker,
+            const std::string& delivery) {
+  int n = 0;
+  for (const auto& call : calls)
+    n += call.worker == worker && call.delivery == delivery;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("worker: a delivery is processed once - then acknowledged and deleted") {
+  WorkerSite site;
+  const int port = freeLoopbackPort();
+  Process worker(site.command("work", port));
+  REQUIRE(eventually([&] { return answers(port, "/conduit-reactor/ping"); }));
+
+  const std::string entry = site.enqueue("d-1", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto calls = site.calls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].worker == "first");
+  CHECK(calls[0].delivery == "d-1");
+  CHECK(calls[0].attempt == 1);
+  // Nothing of it is left behind: no progress, no checkpoints, no dead letter.
+  CHECK(site.redis().command({"EXISTS", DeliveryConsumer::progressKey(entry)}).integer == 0);
+  CHECK(site.deadLetters().empty());
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(site.calls().size() == 1);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  CHECK(worker.standardError().find("1 deliveries acknowledged") != std::string::npos);
+}
+
+TEST_CASE("worker: without -p the ping answers on worker_port - never on the API's port") {
+  const int worker_port = freeLoopbackPort();
+  const int api_port = freeLoopbackPort();
+  WorkerSite site({"first"}, {{"worker_port", std::to_string(worker_port)},
+                              {"port", std::to_string(api_port)}});
+  Process worker(site.command("work"));
+  REQUIRE(eventually([&] { return answers(worker_port, "/conduit-reactor/ping"); }));
+  CHECK_FALSE(answers(api_port, "/conduit/ping"));
+}
+
+TEST_CASE("worker: deliveries queued before the worker started are processed") {
+  WorkerSite site;
+  site.enqueue("early-1", "first=ok");
+  site.enqueue("early-2", "first=ok");
+  Process worker(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] { return site.drained(); }));
+  CHECK(site.calls().size() == 2);
+}
+
+TEST_CASE("worker: a retry answer is tried again after a backoff - then succeeds") {
+  WorkerSite site({"first"}, {{"retry_max_ms", "2000"}});
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-retry", "first=retry-once");
+  site.enqueue("d-after", "first=retry-after");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto calls = site.calls();
+  CHECK(callsOf(calls, "first", "d-retry") == 2);
+  CHECK(callsOf(calls, "first", "d-after") == 2);
+  for (const auto& call : calls) {
+    if (call.delivery == "d-retry") CHECK((call.attempt == 1 || call.attempt == 2));
+  }
+  CHECK(site.deadLetters().empty());
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  INFO(worker.standardError());
+  CHECK(worker.standardError().find("attempt 1 of 3 to be retried in 300 ms: first: busy") !=
+        std::string::npos);
+}
+
+TEST_CASE("worker: a retry repeats only the processors that asked - never one that succeeded") {
+  WorkerSite site({"first", "second"});
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-mixed", "first=retry-once second=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto calls = site.calls();
+  CHECK(callsOf(calls, "first", "d-mixed") == 2);
+  CHECK(callsOf(calls, "second", "d-mixed") == 1);
+}
+
+TEST_CASE("worker: failed for good goes to the dead-letter stream with its error") {
+  WorkerSite site({"first", "second"});
+  Process worker(site.command("work", freeLoopbackPort()));
+  const std::string entry = site.enqueue("d-fail", "first=fail second=retry-once");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0]["worker"] == "first");
+  CHECK(letters[0]["error"] == "told to fail");
+  CHECK(letters[0]["entry"] == entry);
+  CHECK(letters[0]["delivery"] == "d-fail");
+  CHECK(letters[0]["event"] == "pull_request");
+  CHECK(letters[0]["payload"].find("first=fail") != std::string::npos);
+  CHECK(letters[0]["attempts"] == "2");  // it waited for second's retry, once
+  // first was not asked again on second's retry.
+  auto calls = site.calls();
+  CHECK(callsOf(calls, "first", "d-fail") == 1);
+  CHECK(callsOf(calls, "second", "d-fail") == 2);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  INFO(worker.standardError());
+  CHECK(worker.standardError().find("worker `first` failed for good after 2 attempt(s), "
+                                    "dead-lettered to conduit::dead-letters: told to fail") !=
+        std::string::npos);
+}
+
+TEST_CASE("worker: a delivery out of attempts is dead-lettered with the last error") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-never", "first=retry-always");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  CHECK(callsOf(site.calls(), "first", "d-never") == 3);
+  auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0]["error"] == "gave up after 3 attempts: never ready");
+  CHECK(letters[0]["attempts"] == "3");
+}
+
+TEST_CASE("worker: a payload that is not JSON fails for good at once") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  // The worker made the group it reads from: no server has run on this Redis.
+  REQUIRE(eventually([&] {
+    return site.redis().command({"EXISTS", QueueNames::kStream}).integer == 1;
+  }));
+  site.redis().command({"XADD", QueueNames::kStream, "*", "schema", "1", "provider", "github",
+                        "repo_id", "repo", "repo_path", "org/repo", "event", "pull_request",
+                        "delivery", "d-junk", "received_at_ms", "1", "payload", "[1, 2"});
+  const bool drained = eventually([&] { return site.drained(); });
+  worker.signal(SIGTERM);
+  worker.wait();
+  INFO(worker.standardError());
+  REQUIRE(drained);
+  auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0]["error"].find("JSON") != std::string::npos);
+  CHECK(site.calls().empty());
+}
+
+TEST_CASE("worker: killed mid-event - a second worker process claims it and finishes it") {
+  WorkerSite site;
+  auto first = std::make_unique<Process>(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-slow", "first=slow");
+  REQUIRE(eventually([&] { return site.calls().size() == 1; }));
+  first->signal(SIGKILL);
+  first->wait();
+  CHECK(site.pendingCount() == 1);  // left pending, not lost
+
+  Process second(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto calls = site.calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[1].pid != calls[0].pid);
+  // The second call saw what the first one kept in the checkpoint store, across the crash.
+  CHECK(calls[1].checkpoint == calls[0].pid);
+  second.signal(SIGTERM);
+  CHECK(second.wait() == 0);
+  CHECK(second.standardError().find("taken over from a worker process") != std::string::npos);
+}
+
+TEST_CASE("worker: a restarted worker process takes back what it left pending - at once") {
+  // Claiming from others waits a minute here: only taking back its own can be this quick.
+  WorkerSite site({"first"}, {{"claim_idle_ms", "60000"}});
+  const int port = freeLoopbackPort();
+  auto before = std::make_unique<Process>(site.command("work", port));
+  site.enqueue("d-slow", "first=slow");
+  REQUIRE(eventually([&] { return site.calls().size() == 1; }));
+  before->signal(SIGKILL);
+  before->wait();
+
+  Process after(site.command("work", port));  // same host and port: same consumer
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(5)));
+  CHECK(site.calls().size() == 2);
+  after.signal(SIGTERM);
+  CHECK(after.wait() == 0);
+  CHECK(after.standardError().find("took back 1 deliveries") != std::string::npos);
+}
+
+TEST_CASE("worker: SIGTERM lets the event in flight finish - and leaves the rest queued") {
+  WorkerSite site({"first"}, {{"worker_concurrency", "1"}});
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-slow", "first=slow");
+  REQUIRE(eventually([&] { return site.calls().size() == 1; }));
+  site.enqueue("d-later-1", "first=ok");
+  site.enqueue("d-later-2", "first=ok");
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  CHECK(site.calls().size() == 1);  // the later ones were not started ...
+  CHECK(site.streamLength() == 2);  // ... and are still queued; d-slow was finished and acked
+
+  Process next(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] { return site.drained(); }));
+  CHECK(site.calls().size() == 3);
+}
+
+TEST_CASE("worker: two worker processes share 1000 deliveries - each processed exactly once") {
+  WorkerSite site;
+  const int port_a = freeLoopbackPort();
+  Process a(site.command("work", port_a));
+  const int port_b = freeLoopbackPort();
+  Process b(site.command("work", port_b));
+  REQUIRE(eventually([&] { return answers(port_a, "/conduit-reactor/ping"); }));
+  REQUIRE(eventually([&] { return answers(port_b, "/conduit-reactor/ping"); }));
+  for (int i = 0; i < 1000; ++i)
+    site.enqueue("d-" + std::to_string(i), "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(60)));
+  auto calls = site.calls();
+  CHECK(calls.size() == 1000);
+  std::set<std::string> deliveries, pids;
+  for (const auto& call : calls) {
+    deliveries.insert(call.delivery);
+    pids.insert(call.pid);
+  }
+  CHECK(deliveries.size() == 1000);
+  CHECK(pids.size() == 2);
+}
+
+TEST_CASE("worker: `conduit run` serves the API and processes what it accepts") {
+  WorkerSite site;
+  const int port = freeLoopbackPort();
+  auto argv = site.command("run");
+  Process run(argv, {{"CONDUIT_PORT", std::to_string(port)}});
+  REQUIRE(eventually([&] { return answers(port, "/conduit/ping"); }));
+  CHECK(answers(port, "/conduit-reactor/ping"));
+
+  httplib::Client client("127.0.0.1", port);
+  auto registered = client.Post("/conduit/webhooks/register",
+                                R"({"provider":"github","repo_id":"svc","repo_path":"o/svc"})",
+                                "application/json");
+  REQUIRE(registered);
+  REQUIRE(registered->status == 201);
+  const std::string secret = conduit::testing::jsonString(registered->body, "/data/secret");
+  const std::string body =
+      R"({"action":"closed","pull_request":{"title":"first=ok","merged":true}})";
+  httplib::Headers headers = {
+      {"X-GitHub-Event", "pull_request"},
+      {"X-GitHub-Delivery", "d-http"},
+      {"X-Hub-Signature-256", conduit::testing::githubSignature(secret, body)}};
+  auto delivered =
+      client.Post("/conduit/webhooks/github/svc/payload", headers, body, "application/json");
+  REQUIRE(delivered);
+  CHECK(delivered->status == 202);
+  REQUIRE(eventually([&] { return site.drained(); }));
+  REQUIRE(site.calls().size() == 1);
+  CHECK(site.calls()[0].delivery == "d-http");
+  run.signal(SIGTERM);
+  CHECK(run.wait() == 0);
+}
+
+TEST_CASE("worker: a plugin that cannot be loaded stops start-up with 2 - naming path and check") {
+  WorkerSite site;
+  std::ofstream(site.workersPath()) << "workers:\n  jira-ish:\n    plugin: no_such_plugin\n"
+                                       "    statefile: jira.hcl\n    projects: [soc]\n";
+  std::string err;
+  CHECK(runToEnd(site.command("work", freeLoopbackPort()), nullptr, &err) == 2);
+  CHECK(err.find(std::string("plugin ") + CONDUIT_TEST_PLUGIN_DIR +
+                 "/no_such_plugin.so: no such file") != std::string::npos);
+
+  std::ofstream(site.workersPath()) << "workers:\n  odd:\n    plugin: wrong_name\n"
+                                       "    statefile: jira.hcl\n    projects: [soc]\n";
+  CHECK(runToEnd(site.command("run"), nullptr, &err) == 2);
+  CHECK(err.find("wrong_name.so: ") != std::string::npos);
+  CHECK(err.find("name") != std::string::npos);
+}
+
+TEST_CASE("worker: a plugin that refuses its configuration stops start-up with 2") {
+  WorkerSite site({"first"}, {{"scripted_log", ""}});
+  std::string err;
+  CHECK(runToEnd(site.command("work", freeLoopbackPort()), nullptr, &err) == 2);
+  CHECK(err.find("worker `first`: plugin " + std::string(CONDUIT_TEST_PLUGIN_DIR) +
+                 "/scripted.so refused to take the worker's configuration: scripted needs "
+                 "scripted_log") != std::string::npos);
+}
+
+TEST_CASE("worker: keys a plugin declares are known keys - typos are still warned about") {
+  WorkerSite site({"first"}, {{"scriptd_log", "typo"}});
+  Process worker(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] {
+    return worker.standardError().find("processes") != std::string::npos ||
+           worker.standardError().find("reading") != std::string::npos;
+  }));
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  const auto err = worker.standardError();
+  CHECK(err.find("scriptd_log") != std::string::npos);
+  CHECK(err.find("scripted_log") == std::string::npos);
+}
+
+TEST_CASE("worker: no workers in workers.yaml is a configuration error") {
+  WorkerSite site;
+  std::ofstream(site.workersPath()) << "workers: {}\n";
+  std::string err;
+  CHECK(runToEnd(site.command("work", freeLoopbackPort()), nullptr, &err) == 2);
+  CHECK(err.find("no workers") != std::string::npos);
+}
