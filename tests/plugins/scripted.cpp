@@ -1,7 +1,11 @@
 // A test plugin whose answers the test writes into the pull request's title, one word per
 // worker: "first=retry-once second=fail". Each call appends a line to the file named by the
 // app-config key `scripted_log`, so that tests in another process see exactly which calls were
-// made:  <worker> <delivery id> <attempt> <pid> <checkpoint>
+// made:  <worker> <delivery id> <attempt> <pid> <checkpoint> <calls running, this one included>
+// shutdown() and the destructor (the ABI's destroy) write `<worker> - 0 <pid> shutdown 0` and
+// `... destroyed 0`.
+//
+// Built twice: `scripted` is marked thread-safe, `scripted_serial` (SCRIPTED_SERIAL) is not.
 //
 // Actions (a worker without a word answers ok):
 //   ok            ok
@@ -11,9 +15,11 @@
 //   fail          failed for good
 //   slow          the first call keeps a checkpoint, then takes 4 s; a later call sees the
 //                 checkpoint and answers ok at once
+//   nap           takes 100 ms, then ok
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -30,10 +36,20 @@ class Scripted : public conduit::sdk::Processor {
     if (log_path_.empty()) throw std::invalid_argument("scripted needs scripted_log");
   }
 
+  ~Scripted() override { record("-", 0, "destroyed", 0); }
+
+  void shutdown() override { record("-", 0, "shutdown", 0); }
+
   conduit::sdk::Result process(const conduit::sdk::Event& event,
                                conduit::sdk::Delivery& delivery) override {
+    // Across every instance of the library: what the host's serialization is about.
+    static std::atomic<int> running{0};
+    struct Running {
+      int now = ++running;
+      ~Running() { --running; }
+    } call;
     const auto checkpoint = delivery.get("started");
-    record(event, checkpoint.value_or("-"));
+    record(event.deliveryId(), event.attempt(), checkpoint.value_or("-"), call.now);
     const std::string action = actionFor(event.title());
     const bool first = event.attempt() == 1;
     if (action == "retry-once" && first) return conduit::sdk::Result::retry("asked to retry once");
@@ -42,6 +58,7 @@ class Scripted : public conduit::sdk::Processor {
     }
     if (action == "retry-always") return conduit::sdk::Result::retry("never ready");
     if (action == "fail") return conduit::sdk::Result::failed("told to fail");
+    if (action == "nap") std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (action == "slow" && !checkpoint) {
       delivery.put("started", std::to_string(::getpid()));
       std::this_thread::sleep_for(std::chrono::seconds(4));
@@ -64,10 +81,11 @@ class Scripted : public conduit::sdk::Processor {
     return "ok";
   }
 
-  void record(const conduit::sdk::Event& event, const std::string& checkpoint) const {
-    const std::string line = worker_ + " " + std::string(event.deliveryId()) + " " +
-                             std::to_string(event.attempt()) + " " + std::to_string(::getpid()) +
-                             " " + checkpoint + "\n";
+  void record(std::string_view delivery, uint32_t attempt, const std::string& checkpoint,
+              int running) const {
+    const std::string line = worker_ + " " + std::string(delivery) + " " + std::to_string(attempt) +
+                             " " + std::to_string(::getpid()) + " " + checkpoint + " " +
+                             std::to_string(running) + "\n";
     // One write() with O_APPEND: lines from several processes never interleave.
     const int fd = ::open(log_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return;
@@ -79,4 +97,8 @@ class Scripted : public conduit::sdk::Processor {
   std::string log_path_;
 };
 
+#ifdef SCRIPTED_SERIAL
+CONDUIT_PLUGIN(Scripted, "scripted_serial", "1.0.0", 0)
+#else
 CONDUIT_PLUGIN(Scripted, "scripted", "1.0.0", CONDUIT_CAPABILITY_THREAD_SAFE)
+#endif

@@ -39,9 +39,11 @@ struct Call {
   int attempt = 0;
   std::string pid;
   std::string checkpoint;
+  int running = 0;  // calls into the library running at once, this one included
 };
 
-// A site: Redis, an app.env, the shipped state machines and a workers.yaml of scripted workers.
+// A site: Redis, an app.env, the shipped state machines and a workers.yaml of scripted workers
+// ("first", or "first:scripted_serial" for another plugin than `scripted`).
 class WorkerSite {
  public:
   explicit WorkerSite(const std::vector<std::string>& workers = {"first"},
@@ -67,8 +69,10 @@ class WorkerSite {
     std::ofstream yaml(workers_path_);
     yaml << "workers:\n";
     for (const auto& worker : workers) {
-      yaml << "  " << worker << ":\n    plugin: scripted\n    statefile: jira.hcl\n"
-           << "    projects: [soc]\n";
+      const size_t colon = worker.find(':');
+      const std::string plugin = colon == std::string::npos ? "scripted" : worker.substr(colon + 1);
+      yaml << "  " << worker.substr(0, colon) << ":\n    plugin: " << plugin
+           << "\n    statefile: jira.hcl\n    projects: [soc]\n";
     }
   }
 
@@ -99,13 +103,14 @@ class WorkerSite {
     return queue_.enqueue(delivery).entry_id;
   }
 
-  std::vector<Call> calls() const {
-    std::vector<Call> calls;
-    std::istringstream lines(readFile(calls_path_));
-    Call call;
-    while (lines >> call.worker >> call.delivery >> call.attempt >> call.pid >> call.checkpoint)
-      calls.push_back(call);
-    return calls;
+  // The process() calls recorded, in order.
+  std::vector<Call> calls() const { return recorded(/*lifecycle=*/false); }
+  // `<worker> shutdown` and `<worker> destroyed`, in order.
+  std::vector<std::string> lifecycle() const {
+    std::vector<std::string> events;
+    for (const auto& call : recorded(/*lifecycle=*/true))
+      events.push_back(call.worker + " " + call.checkpoint);
+    return events;
   }
 
   long long streamLength() { return redis().command({"XLEN", QueueNames::kStream}).integer; }
@@ -123,11 +128,28 @@ class WorkerSite {
   }
   bool drained() { return streamLength() == 0 && pendingCount() == 0; }
 
-  conduit::store::RedisConnection& redis() { return direct_; }
+  conduit::store::RedisConnection& redis() { return *direct_; }
+  RedisServer& redisServer() { return redis_; }
+  // A new direct connection, after the server was restarted.
+  void reconnect() {
+    direct_ = std::make_unique<conduit::store::RedisConnection>(redis_.endpoint(),
+                                                                std::chrono::seconds(2));
+  }
   const std::string& configPath() const { return config_path_; }
   const std::string& workersPath() const { return workers_path_; }
 
  private:
+  std::vector<Call> recorded(bool lifecycle) const {
+    std::vector<Call> calls;
+    std::istringstream lines(readFile(calls_path_));
+    Call call;
+    while (lines >> call.worker >> call.delivery >> call.attempt >> call.pid >> call.checkpoint >>
+           call.running) {
+      if ((call.attempt == 0) == lifecycle) calls.push_back(call);
+    }
+    return calls;
+  }
+
   RedisServer redis_;
   std::string dir_ = redis_.directory();
   std::string config_path_ = dir_ + "/app.env";
@@ -136,7 +158,8 @@ class WorkerSite {
   std::string calls_path_ = dir_ + "/calls.log";
   conduit::store::RedisPool pool_{redis_.endpoint(), std::chrono::seconds(2)};
   conduit::queue::DeliveryQueue queue_{pool_};
-  conduit::store::RedisConnection direct_{redis_.endpoint(), std::chrono::seconds(2)};
+  std::unique_ptr<conduit::store::RedisConnection> direct_ =
+      std::make_unique<conduit::store::RedisConnection>(redis_.endpoint(), std::chrono::seconds(2));
 };
 
 bool answers(int port, const std::string& path) {
@@ -178,6 +201,8 @@ TEST_CASE("worker: a delivery is processed once - then acknowledged and deleted"
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
   CHECK(worker.standardError().find("1 deliveries acknowledged") != std::string::npos);
+  // The plugin was told to shut down, then destroyed.
+  CHECK(site.lifecycle() == std::vector<std::string>{"first shutdown", "first destroyed"});
 }
 
 TEST_CASE("worker: without -p the ping answers on worker_port - never on the API's port") {
@@ -443,4 +468,47 @@ TEST_CASE("worker: no workers in workers.yaml is a configuration error") {
   std::string err;
   CHECK(runToEnd(site.command("work", freeLoopbackPort()), nullptr, &err) == 2);
   CHECK(err.find("no workers") != std::string::npos);
+}
+
+TEST_CASE("worker: a plugin not marked thread-safe gets one call at a time") {
+  WorkerSite site({"first:scripted_serial", "second:scripted_serial"});
+  Process worker(site.command("work", freeLoopbackPort()));
+  for (int i = 0; i < 8; ++i)
+    site.enqueue("d-" + std::to_string(i), "first=nap second=nap");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto calls = site.calls();
+  CHECK(calls.size() == 16);
+  for (const auto& call : calls)
+    CHECK(call.running == 1);
+}
+
+TEST_CASE("worker: a thread-safe plugin gets calls from several threads at once") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  for (int i = 0; i < 8; ++i)
+    site.enqueue("d-" + std::to_string(i), "first=nap");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  int most = 0;
+  for (const auto& call : site.calls())
+    most = std::max(most, call.running);
+  CHECK(most > 1);
+}
+
+TEST_CASE("worker: Redis going away and coming back - the worker goes on by itself") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-before", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  site.redisServer().stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  site.redisServer().start();
+  site.reconnect();
+  site.enqueue("d-after", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  CHECK(site.calls().size() == 2);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  const auto err = worker.standardError();
+  CHECK(err.find("cannot read deliveries from Redis") != std::string::npos);
+  CHECK(err.find("Redis answers again") != std::string::npos);
 }
