@@ -16,11 +16,13 @@
 //   slow          the first call keeps a checkpoint, then takes 4 s; a later call sees the
 //                 checkpoint and answers ok at once
 //   nap           takes 100 ms, then ok
+//   crash         aborts the process
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -59,6 +61,7 @@ class Scripted : public conduit::sdk::Processor {
     if (action == "retry-always") return conduit::sdk::Result::retry("never ready");
     if (action == "fail") return conduit::sdk::Result::failed("told to fail");
     if (action == "nap") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (action == "crash") std::abort();
     if (action == "slow" && !checkpoint) {
       delivery.put("started", std::to_string(::getpid()));
       std::this_thread::sleep_for(std::chrono::seconds(4));

@@ -27,26 +27,30 @@ end
 return lost
 )lua");
 
-// KEYS: stream, dead-letter stream, then keys to delete. ARGV: group, entry id, attempts, now
-// (Unix ms), then (worker, error) pairs. The dead letters copy the entry's own fields, so the
-// payload is not sent back and forth.
+// KEYS: stream, dead-letter stream, then keys to delete. ARGV: group, consumer, entry id,
+// attempts, now (Unix ms), then (worker, error) pairs. Does nothing (returns 0) unless the entry
+// is pending for this consumer: one that lost it to another consumer must not erase that one's
+// checkpoints, and a second run after a lost reply changes nothing. The dead letters copy the
+// entry's own fields, so the payload is not sent back and forth.
 const store::RedisScript kFinishScript(R"lua(
-if #ARGV > 4 then
-  local found = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if not pending[1] or pending[1][2] ~= ARGV[2] then return 0 end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+if #ARGV > 5 then
+  local found = redis.call('XRANGE', KEYS[1], ARGV[3], ARGV[3])
   if found[1] then
-    for i = 5, #ARGV, 2 do
+    for i = 6, #ARGV, 2 do
       local fields = {}
       for _, value in ipairs(found[1][2]) do fields[#fields + 1] = value end
-      for _, value in ipairs({'entry', ARGV[2], 'worker', ARGV[i], 'error', ARGV[i + 1],
-                              'attempts', ARGV[3], 'failed_at_ms', ARGV[4]}) do
+      for _, value in ipairs({'entry', ARGV[3], 'worker', ARGV[i], 'error', ARGV[i + 1],
+                              'attempts', ARGV[4], 'failed_at_ms', ARGV[5]}) do
         fields[#fields + 1] = value
       end
       redis.call('XADD', KEYS[2], '*', unpack(fields))
     end
   end
 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[3])
 for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 )lua");
@@ -169,7 +173,16 @@ ClaimResult DeliveryConsumer::claimIdle(std::chrono::milliseconds min_idle, int 
   });
   ClaimResult result;
   result.next_cursor = reply.elements.empty() ? "0-0" : reply.elements[0].text;
-  if (reply.elements.size() >= 2) result.entries = parseEntries(reply.elements[1]);
+  std::vector<std::string> deleted;
+  if (reply.elements.size() >= 2) result.entries = parseEntries(reply.elements[1], &deleted);
+  // Redis 6.2 claims entries deleted meanwhile (with no fields) instead of dropping them, as 7
+  // does: nothing is left of them to process.
+  if (!deleted.empty()) {
+    store::RedisArgs ack = {"XACK", QueueNames::kStream, QueueNames::kGroup};
+    ack.insert(ack.end(), deleted.begin(), deleted.end());
+    redis_.run(store::Retry::kIdempotent,
+               [&](store::RedisConnection& c) { return c.command(ack); });
+  }
   return result;
 }
 
@@ -244,7 +257,7 @@ void DeliveryConsumer::saveProgress(const std::string& entry_id, const DeliveryP
   });
 }
 
-void DeliveryConsumer::finish(const std::string& entry_id,
+bool DeliveryConsumer::finish(const std::string& entry_id,
                               const std::vector<DeadLetter>& dead_letters, int attempts,
                               const std::vector<std::string>& other_keys) {
   const std::string progress = progressKey(entry_id);
@@ -253,15 +266,25 @@ void DeliveryConsumer::finish(const std::string& entry_id,
   store::RedisArgs args = {QueueNames::kStream, kDeadLetterStream, progress};
   args.insert(args.end(), other_keys.begin(), other_keys.end());
   const size_t key_count = args.size();
-  args.insert(args.end(), {QueueNames::kGroup, entry_id, attempts_text, now});
+  args.insert(args.end(), {QueueNames::kGroup, consumer_, entry_id, attempts_text, now});
   for (const auto& letter : dead_letters) {
     args.push_back(letter.worker);
     args.push_back(letter.error);
   }
-  // Running it twice acknowledges and deletes nothing more, but would write the dead letters
-  // twice: sent once.
-  redis_.run(store::Retry::kOnce,
-             [&](store::RedisConnection& c) { return kFinishScript.run(c, key_count, args); });
+  // Safe to resend: a second run finds the entry no longer pending and does nothing.
+  auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+    return kFinishScript.run(c, key_count, args);
+  });
+  return reply.integer == 1;
+}
+
+int64_t DeliveryConsumer::deliveryCount(const std::string& entry_id) {
+  auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+    return c.command(
+        {"XPENDING", QueueNames::kStream, QueueNames::kGroup, entry_id, entry_id, "1"});
+  });
+  if (reply.elements.empty() || reply.elements[0].elements.size() < 4) return 0;
+  return reply.elements[0].elements[3].integer;
 }
 
 }  // namespace conduit::queue

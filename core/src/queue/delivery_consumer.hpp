@@ -88,11 +88,17 @@ class DeliveryConsumer {
   DeliveryProgress loadProgress(const std::string& entry_id);
   void saveProgress(const std::string& entry_id, const DeliveryProgress& progress);
 
-  // Ends a delivery in one atomic step: a dead-letter entry per `dead_letters` (the delivery's
-  // fields plus entry, worker, error, attempts, failed_at_ms), then XACK and XDEL, and its
-  // progress and `other_keys` (the processors' checkpoints) erased.
-  void finish(const std::string& entry_id, const std::vector<DeadLetter>& dead_letters,
+  // Ends a delivery in one atomic step, if it is still pending for this consumer: XACK, a
+  // dead-letter entry per `dead_letters` (the delivery's fields plus entry, worker, error,
+  // attempts, failed_at_ms), XDEL, and its progress and `other_keys` (the processors'
+  // checkpoints) erased. Returns false, having done nothing, when another consumer has it (or
+  // it was acknowledged already).
+  bool finish(const std::string& entry_id, const std::vector<DeadLetter>& dead_letters,
               int attempts, const std::vector<std::string>& other_keys);
+
+  // How many times the entry was handed to a consumer (read, read again after a restart, or
+  // claimed); 0 when it is not pending. Refreshing the idle time does not count.
+  int64_t deliveryCount(const std::string& entry_id);
 
   static std::string progressKey(std::string_view entry_id);
 

@@ -58,7 +58,8 @@ DeliveryWorker::DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
       consumer_(redis, options_.consumer_name) {}
 
 DeliveryWorker::~DeliveryWorker() {
-  if (reader_.joinable()) stop(std::chrono::milliseconds(0));
+  // Plugin calls must not outlive the worker: wait for them, however long they take.
+  if (reader_.joinable()) stop(std::chrono::hours(24 * 365));
 }
 
 void DeliveryWorker::start() {
@@ -99,7 +100,8 @@ int DeliveryWorker::freeSlots(Clock::time_point now) const {
   int ready = 0;
   for (auto it = jobs_.begin(); it != jobs_.end() && it->first <= now; ++it)
     ++ready;
-  return options_.concurrency - running_ - ready;
+  const int room = options_.concurrency * kHeldPerSlot - static_cast<int>(held_.size());
+  return std::min(options_.concurrency - running_ - ready, room);
 }
 
 void DeliveryWorker::schedule(Job job, Clock::time_point when) {
@@ -107,6 +109,17 @@ void DeliveryWorker::schedule(Job job, Clock::time_point when) {
     std::lock_guard lock(mutex_);
     held_.insert(job.entry_id);
     jobs_.emplace(when, std::move(job));
+  }
+  job_added_.notify_one();
+}
+
+void DeliveryWorker::adopt(std::string entry_id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!held_.insert(entry_id).second) return;
+    // Its payload and progress (attempts, outcomes, when the next attempt is due) are read
+    // when it runs: a long list taken back at start-up holds only ids.
+    jobs_.emplace(Clock::now(), Job{std::move(entry_id), std::nullopt, std::nullopt, std::nullopt});
   }
   job_added_.notify_one();
 }
@@ -119,7 +132,8 @@ void DeliveryWorker::release(const std::string& entry_id) {
 void DeliveryWorker::readLoop() {
   std::unique_ptr<store::RedisConnection> connection;
   bool redis_down = false;
-  bool ready = false;  // the group exists and what this consumer left pending is taken back
+  bool group_ready = false;
+  bool took_back = false;
   auto next_upkeep = Clock::now();
   const auto upkeep_every =
       std::max<std::chrono::milliseconds>(options_.claim_idle / 4, std::chrono::milliseconds(250));
@@ -133,12 +147,15 @@ void DeliveryWorker::readLoop() {
       if (stopping_) return;
     }
     try {
-      if (!ready) {
+      if (!group_ready) {
         // A worker may start before any server has made the group; and a Redis that lost its
         // data (FLUSHALL, a new instance) needs it made again.
         queue::DeliveryQueue(redis_).ensureConsumerGroup();
-        takeBackOwnPending();
-        ready = true;
+        group_ready = true;
+      }
+      if (!took_back) {
+        takeBackOwnPending();  // once: afterwards everything pending here is held already
+        took_back = true;
       }
       if (Clock::now() >= next_upkeep) {
         keepHoldingAndClaim();
@@ -162,7 +179,8 @@ void DeliveryWorker::readLoop() {
       const auto now = Clock::now();
       for (auto& delivery : deliveries) {
         std::string id = delivery.entry_id;
-        schedule(Job{std::move(id), std::move(delivery), queue::DeliveryProgress{}}, now);
+        schedule(Job{std::move(id), std::move(delivery), queue::DeliveryProgress{}, std::nullopt},
+                 now);
       }
     } catch (const std::exception& e) {
       if (!redis_down) {
@@ -171,7 +189,7 @@ void DeliveryWorker::readLoop() {
         redis_down = true;
       }
       connection.reset();
-      ready = false;
+      group_ready = false;
       std::unique_lock lock(mutex_);
       job_ended_.wait_for(lock, kRedisPause, [this] { return stopping_; });
     }
@@ -182,11 +200,13 @@ void DeliveryWorker::takeBackOwnPending() {
   std::string after = "0";
   size_t taken = 0;
   while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
     auto page = consumer_.readOwnPending(100, after);
     for (auto& delivery : page.entries) {
-      std::string id = delivery.entry_id;
-      // Its progress (attempts, outcomes, when the next attempt is due) is read when it runs.
-      schedule(Job{std::move(id), std::move(delivery), std::nullopt}, Clock::now());
+      adopt(std::move(delivery.entry_id));
       ++taken;
     }
     if (page.last_id.empty()) break;
@@ -210,8 +230,9 @@ void DeliveryWorker::keepHoldingAndClaim() {
     if (lost.empty()) continue;
     std::lock_guard lock(mutex_);
     for (const auto& id : lost) {
-      // Another consumer took it (this process had stalled past claim_idle): let that one
-      // finish it. One being processed here goes on; its acknowledgement then does no harm.
+      // Another consumer took it (this process had stalled past claim_idle): that one finishes
+      // it. One being processed here goes on, but its acknowledgement will find the entry is
+      // not its own any more and change nothing.
       for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
         if (it->second.entry_id == id) {
           jobs_.erase(it);
@@ -232,8 +253,7 @@ void DeliveryWorker::keepHoldingAndClaim() {
   claim_cursor_ = claimed.next_cursor;
   for (auto& delivery : claimed.entries) {
     spdlog::info("{}: taken over from a worker process that left it pending", describe(delivery));
-    std::string id = delivery.entry_id;
-    schedule(Job{std::move(id), std::move(delivery), std::nullopt}, Clock::now());
+    adopt(std::move(delivery.entry_id));
   }
 }
 
@@ -256,6 +276,8 @@ void DeliveryWorker::executeLoop() {
       job = std::move(jobs_.begin()->second);
       jobs_.erase(jobs_.begin());
       ++running_;
+      // Several may have come due at once while the others slept without a deadline.
+      if (!jobs_.empty() && jobs_.begin()->first <= Clock::now()) job_added_.notify_one();
     }
     run(job);
     {
@@ -269,19 +291,15 @@ void DeliveryWorker::executeLoop() {
 
 void DeliveryWorker::run(Job& job) {
   try {
-    if (!job.progress) {
-      job.progress = consumer_.loadProgress(job.entry_id);
-      const int64_t wait_ms = job.progress->due_ms - nowUnixMs();
-      if (wait_ms > 0) {
-        job.delivery.reset();
-        schedule(std::move(job), Clock::now() + std::chrono::milliseconds(wait_ms));
-        return;
-      }
+    if (job.decided) {
+      commit(job);  // the processors answered; only Redis has yet to hear it
+      return;
     }
+    if (!job.progress && !resume(job)) return;
     if (!job.delivery) {
       job.delivery = consumer_.fetch(job.entry_id);
       if (!job.delivery) {
-        // Deleted: another consumer finished it while this one waited.
+        // Deleted: another consumer finished it. Forget it (and acknowledge it if still ours).
         consumer_.finish(job.entry_id, {}, job.progress->attempts, {});
         release(job.entry_id);
         return;
@@ -289,39 +307,69 @@ void DeliveryWorker::run(Job& job) {
     }
     attempt(job);
   } catch (const std::exception& e) {
-    // Redis failed between the processors and the acknowledgement: the outcomes are kept here,
-    // so the next try only finishes what is left. Not an attempt: nothing was wrong with it.
-    spdlog::warn("entry {}: Redis failed ({}); trying again in {} ms", job.entry_id, e.what(),
-                 options_.retry.initial.count());
-    schedule(std::move(job), Clock::now() + options_.retry.initial);
+    // Redis failed. What the processors answered is kept on the job, so the next try only
+    // writes it; nothing is counted as an attempt.
+    spdlog::warn("entry {}: Redis failed ({}); trying again in {} s", job.entry_id, e.what(),
+                 kRedisPause.count());
+    schedule(std::move(job), Clock::now() + kRedisPause);
   }
+}
+
+bool DeliveryWorker::resume(Job& job) {
+  job.progress = consumer_.loadProgress(job.entry_id);
+  // Each hand-over (taken back at a restart, taken over from a process that stopped answering)
+  // counts: a delivery whose processing kills its process would otherwise kill them all in turn.
+  const int64_t handovers = consumer_.deliveryCount(job.entry_id) - 1;
+  if (handovers >= options_.retry.max_attempts) {
+    Decision decision;
+    decision.finish = true;
+    for (const auto* processor : processors_) {
+      const std::string& worker = processor->worker();
+      if (job.progress->done.count(worker) != 0) continue;
+      auto failed = job.progress->failed.find(worker);
+      decision.dead_letters.push_back(
+          {worker, failed != job.progress->failed.end()
+                       ? failed->second
+                       : fmt::format("handed over {} times by worker processes that stopped while "
+                                     "holding it (does the plugin crash on it?)",
+                                     handovers)});
+    }
+    job.decided = std::move(decision);
+    commit(job);
+    return false;
+  }
+  const int64_t wait_ms = job.progress->due_ms - nowUnixMs();
+  if (wait_ms > 0) {
+    schedule(std::move(job), Clock::now() + std::chrono::milliseconds(wait_ms));
+    return false;
+  }
+  return true;
 }
 
 void DeliveryWorker::attempt(Job& job) {
   const auto& delivery = *job.delivery;
   auto& progress = *job.progress;
-  const int attempt_number = progress.attempts + 1;
 
+  if (!delivery.schema.empty() && delivery.schema != kSchema) {
+    // Written by a newer release. Let it go without acknowledging it: a newer worker process
+    // takes it over after claim_idle_ms.
+    spdlog::warn(
+        "{}: its schema {} is newer than this release's ({}); left for a newer worker "
+        "process",
+        describe(delivery), delivery.schema, kSchema);
+    release(job.entry_id);
+    return;
+  }
+
+  const int attempt_number = progress.attempts + 1;
   struct RetryAsk {
     std::string worker;
     std::string message;
     std::chrono::milliseconds after;
   };
   std::vector<RetryAsk> retries;
-
   std::string error;
-  std::optional<providers::Event> event;
-  if (!delivery.schema.empty() && delivery.schema != kSchema) {
-    // Written by a newer release: another worker process may read it.
-    retries.push_back({"conduit",
-                       fmt::format("the entry's schema {} is newer than this release's ({})",
-                                   delivery.schema, kSchema),
-                       {}});
-  } else if (!(event = normalize(delivery, error))) {
-    for (const auto* processor : processors_) {
-      if (!progress.done.count(processor->worker())) progress.failed[processor->worker()] = error;
-    }
-  } else {
+  if (auto event = normalize(delivery, error)) {
     const plugin::DeliveryFacts facts{delivery.entry_id,
                                       delivery.provider,
                                       delivery.repo_id,
@@ -345,46 +393,70 @@ void DeliveryWorker::attempt(Job& job) {
           break;
       }
     }
+  } else {
+    for (const auto* processor : processors_) {
+      if (!progress.done.count(processor->worker())) progress.failed[processor->worker()] = error;
+    }
   }
   progress.attempts = attempt_number;
 
-  const bool out_of_attempts = attempt_number >= options_.retry.max_attempts;
-  if (retries.empty() || out_of_attempts) {
-    std::vector<queue::DeadLetter> letters;
+  Decision decision;
+  if (retries.empty() || attempt_number >= options_.retry.max_attempts) {
+    decision.finish = true;
     for (const auto& [worker, why] : progress.failed)
-      letters.push_back({worker, why});
+      decision.dead_letters.push_back({worker, why});
     for (const auto& ask : retries) {
-      letters.push_back(
+      decision.dead_letters.push_back(
           {ask.worker, fmt::format("gave up after {} attempts: {}", attempt_number, ask.message)});
     }
-    consumer_.finish(delivery.entry_id, letters, attempt_number, checkpointKeys(delivery.entry_id));
+  } else {
+    std::chrono::milliseconds asked{0};
+    for (const auto& ask : retries) {
+      asked = std::max(asked, ask.after);
+      decision.retry_reasons += fmt::format("{}{}: {}", decision.retry_reasons.empty() ? "" : "; ",
+                                            ask.worker, ask.message);
+    }
+    decision.retry_in = options_.retry.delayAfter(attempt_number, jitter(), asked);
+  }
+  job.decided = std::move(decision);
+  commit(job);
+}
+
+void DeliveryWorker::commit(Job& job) {
+  const Decision& decision = *job.decided;
+  auto& progress = *job.progress;
+  const std::string what =
+      job.delivery ? describe(*job.delivery) : fmt::format("entry {}", job.entry_id);
+
+  if (decision.finish) {
+    const bool ours = consumer_.finish(job.entry_id, decision.dead_letters, progress.attempts,
+                                       checkpointKeys(job.entry_id));
     release(job.entry_id);
+    if (!ours) {
+      spdlog::info("{}: another worker process had taken it over; left to that one", what);
+      return;
+    }
     acknowledged_.fetch_add(1);
-    dead_letters_.fetch_add(letters.size());
-    for (const auto& letter : letters) {
+    dead_letters_.fetch_add(decision.dead_letters.size());
+    for (const auto& letter : decision.dead_letters) {
       spdlog::error("{}: worker `{}` failed for good after {} attempt(s), dead-lettered to {}: {}",
-                    describe(delivery), letter.worker, attempt_number,
+                    what, letter.worker, progress.attempts,
                     queue::DeliveryConsumer::kDeadLetterStream, letter.error);
     }
-    spdlog::debug("{}: done after {} attempt(s)", describe(delivery), attempt_number);
+    spdlog::debug("{}: done after {} attempt(s)", what, progress.attempts);
     return;
   }
 
-  std::chrono::milliseconds asked{0};
-  std::string reasons;
-  for (const auto& ask : retries) {
-    asked = std::max(asked, ask.after);
-    reasons += fmt::format("{}{}: {}", reasons.empty() ? "" : "; ", ask.worker, ask.message);
-  }
-  const auto delay = options_.retry.delayAfter(attempt_number, jitter(), asked);
-  progress.last_error = reasons;
-  progress.due_ms = nowUnixMs() + delay.count();
-  consumer_.saveProgress(delivery.entry_id, progress);
+  progress.last_error = decision.retry_reasons;
+  progress.due_ms = nowUnixMs() + decision.retry_in.count();
+  consumer_.saveProgress(job.entry_id, progress);
   retries_.fetch_add(1);
-  spdlog::warn("{}: attempt {} of {} to be retried in {} ms: {}", describe(delivery),
-               attempt_number, options_.retry.max_attempts, delay.count(), reasons);
+  spdlog::warn("{}: attempt {} of {} to be retried in {} ms: {}", what, progress.attempts,
+               options_.retry.max_attempts, decision.retry_in.count(), decision.retry_reasons);
+  const auto retry_in = decision.retry_in;
+  job.decided.reset();
   job.delivery.reset();  // fetched again when due: a backlog of retries holds no payloads
-  schedule(std::move(job), Clock::now() + delay);
+  schedule(std::move(job), Clock::now() + retry_in);
 }
 
 std::vector<std::string> DeliveryWorker::checkpointKeys(const std::string& entry_id) const {

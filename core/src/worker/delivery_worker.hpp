@@ -45,9 +45,14 @@ struct WorkerCounts {
 //   ok are not called again, including after a crash (their outcomes are kept in Redis).
 // - Deliveries this process holds (being processed or waiting for a retry) are kept from other
 //   consumers by refreshing their idle time; those another process left pending longer than
-//   claim_idle are taken over.
+//   claim_idle are taken over. A delivery taken over too often (its holders keep dying on it)
+//   is dead-lettered rather than crashing every process in turn.
+// - It holds at most kHeldPerSlot * concurrency deliveries; the rest stay in the stream for
+//   other worker processes.
 class DeliveryWorker {
  public:
+  static constexpr int kHeldPerSlot = 64;
+
   // `processors` are not owned: they must outlive the worker.
   DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
                  std::vector<plugin::PluginInstance*> processors);
@@ -69,10 +74,20 @@ class DeliveryWorker {
   using Clock = std::chrono::steady_clock;
 
   // A delivery this process holds: ready, waiting for its next attempt, or being processed.
+  // How an attempt ended, to be written to Redis. Kept on the job until it is, so that a Redis
+  // failure at that point repeats the write, never the processors.
+  struct Decision {
+    bool finish = false;  // acknowledge (with dead letters), or ...
+    std::vector<queue::DeadLetter> dead_letters;
+    std::chrono::milliseconds retry_in{0};  // ... try again after this long
+    std::string retry_reasons;
+  };
+
   struct Job {
     std::string entry_id;
     std::optional<queue::QueuedDelivery> delivery;    // dropped while waiting, fetched again
-    std::optional<queue::DeliveryProgress> progress;  // unknown for entries taken over
+    std::optional<queue::DeliveryProgress> progress;  // unknown for adopted ones (see adopt)
+    std::optional<Decision> decided;
   };
 
   void readLoop();
@@ -81,10 +96,15 @@ class DeliveryWorker {
   void keepHoldingAndClaim();
   int freeSlots(Clock::time_point now) const;  // with mutex_ held
   void schedule(Job job, Clock::time_point when);
+  // Schedules a delivery this process took back or took over, unless it already holds it.
+  void adopt(std::string entry_id);
   void release(const std::string& entry_id);
 
   void run(Job& job);
+  // For an adopted delivery: false when it is not to run now (waiting, or dead-lettered).
+  bool resume(Job& job);
   void attempt(Job& job);
+  void commit(Job& job);
   std::vector<std::string> checkpointKeys(const std::string& entry_id) const;
 
   store::RedisPool& redis_;

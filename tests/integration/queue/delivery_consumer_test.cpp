@@ -147,3 +147,25 @@ TEST_CASE("consumer: progress survives between attempts - finish leaves nothing 
   CHECK_FALSE(fields["failed_at_ms"].empty());
   CHECK_FALSE(consumer.fetch(entry).has_value());
 }
+
+TEST_CASE("consumer: only the consumer holding an entry can finish it - once") {
+  Queue q;
+  q.queue.ensureConsumerGroup();
+  const std::string entry = q.enqueue("d-1");
+  DeliveryConsumer holder(q.pool, "host:1");
+  DeliveryConsumer other(q.pool, "host:2");
+  RedisConnection blocking(q.redis.endpoint(), std::chrono::seconds(3));
+  REQUIRE(holder.readNew(blocking, 10, milliseconds(100)).size() == 1);
+  CHECK(holder.deliveryCount(entry) == 1);
+  q.direct.command({"SET", "conduit::checkpoints::x", "1"});
+
+  CHECK_FALSE(other.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
+  CHECK(q.pending() == 1);
+  CHECK(q.direct.command({"EXISTS", "conduit::checkpoints::x"}).integer == 1);
+  CHECK(q.direct.command({"EXISTS", DeliveryConsumer::kDeadLetterStream}).integer == 0);
+
+  CHECK(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
+  CHECK_FALSE(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));  // a resend does nothing
+  CHECK(q.direct.command({"XLEN", DeliveryConsumer::kDeadLetterStream}).integer == 1);
+  CHECK(holder.deliveryCount(entry) == 0);
+}

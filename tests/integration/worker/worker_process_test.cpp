@@ -512,3 +512,57 @@ TEST_CASE("worker: Redis going away and coming back - the worker goes on by itse
   CHECK(err.find("cannot read deliveries from Redis") != std::string::npos);
   CHECK(err.find("Redis answers again") != std::string::npos);
 }
+
+TEST_CASE("worker: a Redis outage while a delivery is processed - it is still processed once") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-slow", "first=slow");
+  REQUIRE(eventually([&] { return site.calls().size() == 1; }));
+  site.redisServer().stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  site.redisServer().start();
+  site.reconnect();
+  REQUIRE(eventually([&] { return site.drained(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(site.calls().size() == 1);
+}
+
+TEST_CASE("worker: a delivery that kills its worker process every time is dead-lettered") {
+  WorkerSite site;  // retry_max_attempts=3
+  site.enqueue("d-poison", "first=crash");
+  const int port = freeLoopbackPort();
+  int starts = 0;
+  while (!site.drained() && starts < 6) {
+    Process worker(site.command("work", port));
+    ++starts;
+    eventually([&] { return !worker.running() || site.drained(); });
+    worker.signal(SIGTERM);
+    worker.wait();
+  }
+  CHECK(site.drained());
+  CHECK(starts == 4);  // read once, then taken back three times
+  auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0]["worker"] == "first");
+  CHECK(letters[0]["error"].find("handed over 3 times by worker processes that stopped") == 0);
+}
+
+TEST_CASE("worker: an entry of a newer schema is left pending for a newer worker process") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] {
+    return site.redis().command({"EXISTS", QueueNames::kStream}).integer == 1;
+  }));
+  site.redis().command({"XADD", QueueNames::kStream, "*", "schema", "2", "provider", "github",
+                        "repo_id", "repo", "repo_path", "org/repo", "event", "pull_request",
+                        "delivery", "d-future", "received_at_ms", "1", "payload", "{}"});
+  REQUIRE(eventually([&] { return site.pendingCount() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  CHECK(site.streamLength() == 1);
+  CHECK(site.deadLetters().empty());
+  CHECK(site.calls().empty());
+  CHECK(worker.standardError().find("its schema 2 is newer than this release's (1)") !=
+        std::string::npos);
+}
