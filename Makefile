@@ -46,6 +46,7 @@ bench: build
 	@$(BUILD_DIR)/bench/conduit_statemachine_bench
 	@bench/ingress.sh $(BUILD_DIR)
 	@bench/worker.sh $(BUILD_DIR)
+	@bench/e2e.sh $(BUILD_DIR)
 
 install: build
 	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)

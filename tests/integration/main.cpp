@@ -13,9 +13,11 @@ int main(int argc, char** argv) {
   // The loader refuses plugins (and folders) that group or others may write; under a umask of
   // 002 the build would leave the test plugins so. Close them, as an installation would.
   std::error_code ignored;
-  std::filesystem::permissions(CONDUIT_TEST_PLUGIN_DIR, std::filesystem::perms(0755), ignored);
-  for (const auto& entry : std::filesystem::directory_iterator(CONDUIT_TEST_PLUGIN_DIR, ignored)) {
-    std::filesystem::permissions(entry.path(), std::filesystem::perms(0755), ignored);
+  for (const char* dir : {CONDUIT_TEST_PLUGIN_DIR, CONDUIT_BUILT_PLUGIN_DIR}) {
+    std::filesystem::permissions(dir, std::filesystem::perms(0755), ignored);
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ignored)) {
+      std::filesystem::permissions(entry.path(), std::filesystem::perms(0755), ignored);
+    }
   }
   doctest::Context context(argc, argv);
   return context.run();

@@ -131,7 +131,8 @@ typedef struct conduit_path {
 /* The services the host offers a plugin instance, handed to create(). OWNERSHIP: the host's,
  * valid until destroy() returns. Every function takes the instance's conduit_host handle.
  * THREADING: every function may be called from any thread, at any time between create() and
- * destroy(); those taking a conduit_delivery only during process() for that delivery.
+ * destroy(); those taking a conduit_delivery only during process() for that delivery; the
+ * state machine queries only on the thread running process().
  * APPEND-ONLY: new functions are added at the end. */
 typedef struct conduit_host_api {
   uint32_t struct_size;
@@ -148,12 +149,13 @@ typedef struct conduit_host_api {
 
   /* From the Jira status `status`, where does `event` lead in `project`'s state machine?
    * Project keys and statuses match without regard to case. *answer: valid until process()
-   * returns (the host may reload the state machines in between). */
+   * returns (the host may reload the state machines in between). THREADING: only on the thread
+   * running process(), which pins the state machines it answers from. */
   conduit_status (*state_next)(conduit_host* host, conduit_str project, conduit_str status,
                                conduit_str event, conduit_next* answer);
 
   /* The shortest sequence of events from `from_status` to the state `to_state`. NOT_FOUND when
-   * unreachable. *path: valid until process() returns. */
+   * unreachable. *path: valid until process() returns. THREADING: as state_next. */
   conduit_status (*state_path)(conduit_host* host, conduit_str project, conduit_str from_status,
                                conduit_str to_state, conduit_path* path);
 

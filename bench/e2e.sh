@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: merged pull requests into `conduit run`, issues moved in the Jira
+# simulator answering every call after DELAY_MS. bench/e2e_bench.cpp does the driving and the
+# measuring; this script gives it a private redis-server (append-only, as in production).
+#
+# usage: bench/e2e.sh [BUILD_DIR]     (make bench builds first and runs this)
+# env:   COUNT (1000 pull requests), KEYS (3 issues each), DELAY_MS (50), SAMPLES (20),
+#        CONCURRENCY (worker_concurrency, 16)
+set -euo pipefail
+
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+command -v redis-server >/dev/null || { echo "missing redis-server" >&2; exit 1; }
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --save "" \
+  --appendonly yes --appendfsync everysec --logfile "$work/redis.log" &
+redis_pid=$!
+for _ in $(seq 100); do redis-cli -s "$work/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
+
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+cd "$work"  # no ./config here: conduit run uses the installed-or-given files below
+mkdir -p config
+cp -r "$root/config/statemachines" config/
+printf 'workers:\n  atlassian:\n    statefile: jira.hcl\n    projects: [soc]\n' >config/workers.yaml
+"$root/$build/bench/conduit_e2e_bench" "$root/$build/core/conduit" "unix://$work/redis.sock" "$work"

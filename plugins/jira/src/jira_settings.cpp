@@ -1,0 +1,144 @@
+#include "jira_settings.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <rapidjson/document.h>
+
+namespace conduit::jira {
+namespace {
+
+std::invalid_argument invalid(const std::string& message) {
+  return std::invalid_argument(message);
+}
+
+bool isLoopback(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+}
+
+bool readFlag(const rapidjson::Value& entry, const char* name) {
+  auto it = entry.FindMember(name);
+  if (it == entry.MemberEnd()) return false;
+  if (!it->value.IsBool()) {
+    throw invalid(std::string("workers.yaml: `") + name + "` must be true or false");
+  }
+  return it->value.GetBool();
+}
+
+}  // namespace
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t chunk = 0;
+    for (size_t j = 0; j < 3; ++j) {
+      chunk = (chunk << 8) | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0);
+    }
+    for (size_t j = 0; j < 4; ++j) {
+      out.push_back(j <= n ? kAlphabet[(chunk >> (18 - 6 * j)) & 0x3f] : '=');
+    }
+  }
+  return out;
+}
+
+JiraAddress parseAddress(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    throw invalid("atlassian_domain_url: `" + std::string(url) +
+                  "` is not a URL (https://your-site.atlassian.net)");
+  }
+  const std::string_view scheme = url.substr(0, scheme_end);
+  std::string_view rest = url.substr(scheme_end + 3);
+  const size_t slash = rest.find('/');
+  const std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  while (!path.empty() && path.back() == '/')
+    path.remove_suffix(1);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) {
+    throw invalid("atlassian_domain_url: `" + std::string(url) + "` has no host (or has a user)");
+  }
+  std::string_view host = authority;
+  if (host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (scheme == "http") {
+    if (!isLoopback(host)) {
+      throw invalid(
+          "atlassian_domain_url: plain http:// is only for a Jira on this machine "
+          "(127.0.0.1, localhost); use https:// for `" +
+          std::string(host) + "`");
+    }
+  } else if (scheme != "https") {
+    throw invalid("atlassian_domain_url: the scheme must be https (not `" + std::string(scheme) +
+                  "`)");
+  }
+  return JiraAddress{std::string(scheme) + "://" + std::string(authority), std::string(path)};
+}
+
+JiraSettings readSettings(std::string_view worker_json, const std::set<std::string>& projects,
+                          const ConfigLookup& config) {
+  JiraSettings settings;
+  settings.projects = projects;
+
+  rapidjson::Document entry;
+  entry.Parse(worker_json.data(), worker_json.size());
+  if (entry.HasParseError() || !entry.IsObject()) {
+    throw invalid("workers.yaml: the worker's entry is not a mapping");
+  }
+  if (auto it = entry.FindMember("triggers"); it != entry.MemberEnd()) {
+    if (!it->value.IsObject() || it->value.MemberCount() == 0) {
+      throw invalid(
+          "workers.yaml: `triggers` must map event kinds to state machine events, "
+          "as in `pull_request.merged: next`");
+    }
+    settings.triggers.clear();
+    for (const auto& trigger : it->value.GetObject()) {
+      if (!trigger.value.IsString() || trigger.value.GetStringLength() == 0) {
+        throw invalid(std::string("workers.yaml: triggers: `") + trigger.name.GetString() +
+                      "` must name a state machine event (a string such as next)");
+      }
+      settings.triggers[trigger.name.GetString()] = trigger.value.GetString();
+    }
+  }
+  settings.comment = readFlag(entry, "comment");
+  settings.dry_run = readFlag(entry, "dry_run");
+
+  const auto url = config("atlassian_domain_url");
+  if (!url || url->empty()) {
+    throw invalid(
+        "atlassian_domain_url is not set: the Jira processor needs your Jira's "
+        "address (https://your-site.atlassian.net)");
+  }
+  settings.address = parseAddress(*url);
+
+  if (auto pat = config("atlassian_pat"); pat && !pat->empty()) {
+    settings.credentials = {"Bearer " + *pat, "a personal access token"};
+  } else {
+    const auto email = config("atlassian_email");
+    const auto token = config("atlassian_api_key");
+    if (!email || email->empty() || !token || token->empty()) {
+      throw invalid(
+          "Jira credentials are not set: set atlassian_email and atlassian_api_key "
+          "(Jira Cloud), or atlassian_pat (Jira Data Center)");
+    }
+    settings.credentials = {"Basic " + base64(*email + ":" + *token), *email};
+  }
+
+  if (auto timeout = config("atlassian_timeout_ms")) {
+    long long ms = 0;
+    auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), ms);
+    if (ec != std::errc() || end != timeout->data() + timeout->size() || ms < 100 || ms > 600000) {
+      throw invalid("atlassian_timeout_ms: `" + *timeout + "` is not a number from 100 to 600000");
+    }
+    settings.timeout = std::chrono::milliseconds(ms);
+  }
+  return settings;
+}
+
+}  // namespace conduit::jira

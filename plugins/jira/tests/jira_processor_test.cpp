@@ -1,0 +1,233 @@
+// The whole processor, through its C entry point and the SDK's FakeHost, against the Jira
+// simulator on a real socket: what a plugin author would test without the daemon.
+#include <doctest/doctest.h>
+#include <conduit/testing.hpp>
+
+#include "jira_simulator.hpp"
+
+extern "C" const conduit_plugin_descriptor* conduit_plugin_entry_v1();
+
+using conduit::jira_simulator::JiraSimulator;
+using conduit::jira_simulator::SimulatorOptions;
+using conduit::sdk::testing::EventData;
+using conduit::sdk::testing::FakeHost;
+using conduit::sdk::testing::PluginUnderTest;
+
+namespace {
+
+// A simulator, a host whose state machines are the shipped jira.hcl's for SOC and DEVHOP, and
+// the plugin configured as the worker `atlassian`.
+struct Site {
+  explicit Site(const std::string& worker_json = "{}", SimulatorOptions options = {}) {
+    jira = std::make_unique<JiraSimulator>(std::move(options));
+    jira->start();
+    setUpHost(*host);
+    plugin = std::make_unique<PluginUnderTest>(conduit_plugin_entry_v1(), *host);
+    REQUIRE(plugin->configure("atlassian", worker_json, {"soc", "devhop"}) == "");
+  }
+
+  void setUpHost(FakeHost& h) const {
+    h.setConfig("atlassian_domain_url", jira->url());
+    h.setConfig("atlassian_email", "dev@example.test");
+    h.setConfig("atlassian_api_key", "simulator-token");
+    for (const std::string project : {"SOC", "DEVHOP"}) {
+      h.addTransition(project, "To Do", "next", "in_progress", "In Progress");
+      h.addTransition(project, "In Progress", "next", "done", "Done");
+      h.addEnd(project, "Done", "next");
+    }
+  }
+
+  // A new delivery: a fresh host (its own checkpoint store) and plugin instance.
+  void nextDelivery(const std::string& worker_json = "{}") {
+    plugin.reset();
+    host = std::make_unique<FakeHost>();
+    setUpHost(*host);
+    plugin = std::make_unique<PluginUnderTest>(conduit_plugin_entry_v1(), *host);
+    REQUIRE(plugin->configure("atlassian", worker_json, {"soc", "devhop"}) == "");
+  }
+
+  PluginUnderTest::Answer merged(const std::string& title, const std::string& branch = "",
+                                 uint32_t attempt = 1) {
+    EventData event;
+    event.kind = "pull_request.merged";
+    event.title = title;
+    event.branch = branch;
+    event.url = "https://github.com/org/repo/pull/7";
+    event.author = "alice";
+    event.attempt = attempt;
+    return plugin->process(event);
+  }
+
+  bool logged(const std::string& text) const {
+    for (const auto& [level, line] : host->logs()) {
+      if (line.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  std::unique_ptr<JiraSimulator> jira;
+  std::unique_ptr<FakeHost> host = std::make_unique<FakeHost>();
+  std::unique_ptr<PluginUnderTest> plugin;
+};
+
+}  // namespace
+
+TEST_CASE("processor: a merged pull request moves each issue it names once") {
+  Site site;
+  auto answer = site.merged("SOC-1 and DEVHOP-2: login", "feature/SOC-3-login");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-1") == "In Progress");
+  CHECK(site.jira->status("DEVHOP-2") == "In Progress");
+  CHECK(site.jira->status("SOC-3") == "In Progress");
+  CHECK(site.jira->totalTransitionsApplied() == 3);
+  CHECK(site.host->checkpoint("done:SOC-1") == "In Progress");
+  CHECK(site.logged("SOC-1 moved from \"To Do\" to \"In Progress\" (transition \"Start work\")"));
+  CHECK(site.host->counter("jira.transitions") == 3);
+
+  // The same delivery again (a retry, a redelivery after a crash): nothing moves twice.
+  CHECK(site.merged("SOC-1 and DEVHOP-2: login", "feature/SOC-3-login", 2).outcome ==
+        CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->totalTransitionsApplied() == 3);
+  CHECK(site.jira->status("SOC-1") == "In Progress");
+}
+
+TEST_CASE("processor: <end> moves nothing - and says so") {
+  Site site;
+  site.jira->setStatus("SOC-1", "Done");
+  CHECK(site.merged("SOC-1").outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->totalTransitionsApplied() == 0);
+  CHECK(site.logged("SOC-1 is at \"Done\": `next` leads to <end>"));
+}
+
+TEST_CASE("processor: events and kinds that are not triggers move nothing") {
+  Site site;
+  EventData closed;
+  closed.kind = "pull_request.closed";
+  closed.title = "SOC-1";
+  CHECK(site.plugin->process(closed).outcome == CONDUIT_OUTCOME_OK);
+  EventData created;
+  created.kind = "release.created";
+  created.release_name = "SOC-1";
+  CHECK(site.plugin->process(created).outcome == CONDUIT_OUTCOME_OK);
+  EventData push;
+  push.kind = "push";
+  push.commit_messages = {"SOC-1 fix"};
+  CHECK(site.plugin->process(push).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->requestCount() == 0);
+}
+
+TEST_CASE("processor: a published release moves the issues of its name and body") {
+  Site site;
+  EventData release;
+  release.kind = "release.published";
+  release.release_name = "v1.2 (SOC-4)";
+  release.release_body = "Includes DEVHOP-9.";
+  CHECK(site.plugin->process(release).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-4") == "In Progress");
+  CHECK(site.jira->status("DEVHOP-9") == "In Progress");
+}
+
+TEST_CASE("processor: a push counts only with a trigger for it - from its commit messages") {
+  Site site(R"({"triggers":{"push":"next"}})");
+  EventData push;
+  push.kind = "push";
+  push.commit_messages = {"SOC-5: first", "unrelated", "fix DEVHOP-6"};
+  CHECK(site.plugin->process(push).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-5") == "In Progress");
+  CHECK(site.jira->status("DEVHOP-6") == "In Progress");
+}
+
+TEST_CASE("processor: 429 with Retry-After asks for that delay - then the retry succeeds") {
+  Site site;
+  site.jira->failNext("GET", "/rest/api/2/issue/SOC-1", 429, 1, 7);
+  auto first = site.merged("SOC-1");
+  CHECK(first.outcome == CONDUIT_OUTCOME_RETRY);
+  CHECK(first.retry_after_ms == 7000);
+  CHECK(first.message.find("429") != std::string::npos);
+  CHECK(site.merged("SOC-1", "", 2).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-1") == "In Progress");
+}
+
+TEST_CASE("processor: a 500 on the transition is retried - and moves the issue once") {
+  Site site;
+  site.jira->failNext("POST", "/rest/api/2/issue/SOC-1/transitions", 500);
+  auto first = site.merged("SOC-1 SOC-2");
+  CHECK(first.outcome == CONDUIT_OUTCOME_RETRY);
+  CHECK(first.retry_after_ms == 0);                    // the host's backoff
+  CHECK(site.jira->status("SOC-2") == "In Progress");  // one failing key holds back no other
+  CHECK(site.merged("SOC-1 SOC-2", "", 2).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->transitionsApplied("SOC-1") == 1);
+  CHECK(site.jira->transitionsApplied("SOC-2") == 1);
+}
+
+TEST_CASE("processor: refused credentials fail for good at once - no other call is made") {
+  SimulatorOptions options;
+  options.api_token = "another-token";
+  Site site("{}", options);
+  auto answer = site.merged("SOC-1 SOC-2 SOC-3");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
+  CHECK(answer.message.find("401") != std::string::npos);
+  CHECK(site.jira->requestCount() == 1);
+  CHECK(site.logged("Jira refused the credentials of dev@example.test"));
+}
+
+TEST_CASE("processor: a missing issue fails for good - the others go on") {
+  Site site;
+  site.jira->removeIssue("SOC-404");
+  auto answer = site.merged("SOC-404 SOC-1");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
+  CHECK(answer.message.find("SOC-404: no such issue") != std::string::npos);
+  CHECK(site.jira->status("SOC-1") == "In Progress");
+}
+
+TEST_CASE("processor: no transition leading to the target fails - listing those available") {
+  Site site;
+  site.host->addTransition("SOC", "To Do", "next", "done", "Done");  // the machine skips a step
+  auto answer = site.merged("SOC-1");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
+  CHECK(answer.message ==
+        "SOC-1: no transition available from \"To Do\" leads to \"Done\" (available: Start work "
+        "-> In Progress)");
+}
+
+TEST_CASE("processor: a status with no alias fails for good - naming status and project") {
+  Site site;
+  site.jira->setStatus("SOC-1", "Blocked");
+  auto answer = site.merged("SOC-1");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
+  CHECK(answer.message.find("SOC-1: ") == 0);
+  CHECK(site.jira->totalTransitionsApplied() == 0);
+}
+
+TEST_CASE("processor: a transition matched by its own name when no target status matches") {
+  Site site;
+  site.host->addTransition("SOC", "To Do", "next", "start", "Start work");
+  CHECK(site.merged("SOC-1").outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-1") == "In Progress");
+}
+
+TEST_CASE("processor: comment: true comments once on each moved issue") {
+  Site site(R"({"comment":true})");
+  CHECK(site.merged("SOC-1").outcome == CONDUIT_OUTCOME_OK);
+  auto comments = site.jira->comments("SOC-1");
+  REQUIRE(comments.size() == 1);
+  CHECK(comments[0] ==
+        "Moved to In Progress by Conduit: pull request \"SOC-1\" "
+        "(https://github.com/org/repo/pull/7) was merged by alice.");
+  CHECK(site.merged("SOC-1", "", 2).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->comments("SOC-1").size() == 1);
+}
+
+TEST_CASE("processor: dry_run changes nothing in Jira - and logs what it would do") {
+  Site site(R"({"dry_run":true,"comment":true})");
+  CHECK(site.merged("SOC-1").outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->totalTransitionsApplied() == 0);
+  CHECK(site.jira->comments("SOC-1").empty());
+  CHECK(site.logged("dry run: would move SOC-1 from \"To Do\" to \"In Progress\""));
+}
+
+TEST_CASE("processor: a worker without Jira's address or credentials is refused") {
+  FakeHost host;
+  PluginUnderTest plugin(conduit_plugin_entry_v1(), host);
+  CHECK(plugin.configure("atlassian", "{}", {"SOC"}).find("atlassian_domain_url is not set") == 0);
+}

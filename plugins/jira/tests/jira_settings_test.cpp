@@ -1,0 +1,102 @@
+#include "jira_settings.hpp"
+
+#include <map>
+#include <stdexcept>
+
+#include <doctest/doctest.h>
+
+using conduit::jira::base64;
+using conduit::jira::parseAddress;
+using conduit::jira::readSettings;
+
+namespace {
+
+conduit::jira::ConfigLookup lookup(std::map<std::string, std::string> values) {
+  return [values](std::string_view key) -> std::optional<std::string> {
+    auto it = values.find(std::string(key));
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const std::map<std::string, std::string> kCloud = {
+    {"atlassian_domain_url", "https://example.atlassian.net"},
+    {"atlassian_email", "bot@example.com"},
+    {"atlassian_api_key", "t0ken"}};
+
+std::string errorOf(const std::string& json, const std::map<std::string, std::string>& config) {
+  try {
+    readSettings(json, {"SOC"}, lookup(config));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("jira settings: the original's keys - Basic auth for Jira Cloud") {
+  auto s = readSettings(R"({"statefile":"jira.hcl","projects":["soc"]})", {"SOC"}, lookup(kCloud));
+  CHECK(s.address.scheme_host_port == "https://example.atlassian.net");
+  CHECK(s.address.base_path == "");
+  CHECK(s.credentials.authorization == "Basic " + base64("bot@example.com:t0ken"));
+  CHECK(s.credentials.who == "bot@example.com");
+  CHECK(s.triggers.at("pull_request.merged") == "next");
+  CHECK(s.triggers.at("release.published") == "next");
+  CHECK(s.triggers.size() == 2);
+  CHECK_FALSE(s.comment);
+  CHECK_FALSE(s.dry_run);
+  CHECK(s.timeout == std::chrono::milliseconds(10000));
+}
+
+TEST_CASE("jira settings: a personal access token means Bearer (Jira Data Center)") {
+  auto s = readSettings("{}", {"SOC"},
+                        lookup({{"atlassian_domain_url", "https://jira.example.com/jira/"},
+                                {"atlassian_pat", "p4t"}}));
+  CHECK(s.credentials.authorization == "Bearer p4t");
+  CHECK(s.credentials.who.find("p4t") == std::string::npos);
+  CHECK(s.address.base_path == "/jira");
+}
+
+TEST_CASE("jira settings: triggers - comment and dry_run from workers.yaml") {
+  auto s = readSettings(R"({"triggers":{"push":"next","release.published":"release"},
+                            "comment":true,"dry_run":true})",
+                        {"SOC"}, lookup(kCloud));
+  CHECK(s.triggers ==
+        std::map<std::string, std::string>{{"push", "next"}, {"release.published", "release"}});
+  CHECK(s.comment);
+  CHECK(s.dry_run);
+}
+
+TEST_CASE("jira settings: every mistake is named") {
+  CHECK(errorOf("{}", {}).find("atlassian_domain_url is not set") == 0);
+  CHECK(errorOf("{}", {{"atlassian_domain_url", "https://x.atlassian.net"}})
+            .find("Jira credentials are not set") == 0);
+  CHECK(errorOf(R"({"triggers":{"push":1}})", kCloud).find("triggers: `push`") !=
+        std::string::npos);
+  CHECK(errorOf(R"({"triggers":[]})", kCloud).find("`triggers` must map") != std::string::npos);
+  CHECK(errorOf(R"({"comment":"yes"})", kCloud).find("`comment` must be true or false") !=
+        std::string::npos);
+  auto bad_timeout = kCloud;
+  bad_timeout["atlassian_timeout_ms"] = "fast";
+  CHECK(errorOf("{}", bad_timeout).find("atlassian_timeout_ms") == 0);
+}
+
+TEST_CASE("jira settings: https - or plain http only for this machine") {
+  CHECK(parseAddress("http://127.0.0.1:9095").scheme_host_port == "http://127.0.0.1:9095");
+  CHECK(parseAddress("http://localhost:9095/").base_path == "");
+  CHECK_THROWS_WITH_AS(parseAddress("http://jira.example.com"),
+                       doctest::Contains("use https:// for `jira.example.com`"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(parseAddress("ftp://jira.example.com"), std::invalid_argument);
+  CHECK_THROWS_AS(parseAddress("jira.example.com"), std::invalid_argument);
+  CHECK_THROWS_AS(parseAddress("https://user@jira.example.com"), std::invalid_argument);
+}
+
+TEST_CASE("jira settings: base64 as RFC 4648") {
+  CHECK(base64("") == "");
+  CHECK(base64("f") == "Zg==");
+  CHECK(base64("fo") == "Zm8=");
+  CHECK(base64("foo") == "Zm9v");
+  CHECK(base64("foob") == "Zm9vYg==");
+}

@@ -1,0 +1,211 @@
+// The whole flow as a user meets it: a signed GitHub delivery to `conduit run` (the real binary,
+// with the original's configuration files), through Redis and the real jira.so, to the Jira
+// simulator, whose transition names differ from its status names.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include "jira_simulator.hpp"
+#include "process.hpp"
+#include "queue/delivery_consumer.hpp"
+#include "queue/delivery_queue.hpp"
+#include "redis_server.hpp"
+#include "server_fixture.hpp"
+
+using conduit::jira_simulator::JiraSimulator;
+using conduit::jira_simulator::SimulatorOptions;
+using conduit::queue::DeliveryConsumer;
+using conduit::queue::QueueNames;
+using conduit::testing::eventually;
+using conduit::testing::freeLoopbackPort;
+using conduit::testing::Process;
+using conduit::testing::RedisServer;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Redis, the simulator, and `conduit run` on the original's app.env (its env:// variables set),
+// the shipped jira.hcl and the original's workers.yaml (worker `atlassian`: devhop and soc).
+class Flow {
+ public:
+  explicit Flow(SimulatorOptions simulator = {}) : jira_(std::move(simulator)) {
+    jira_.start();
+    fs::copy(std::string(CONDUIT_CONFIG_DIR) + "/statemachines", dir_ + "/statemachines");
+    fs::copy_file(std::string(CONDUIT_CONFIG_DIR) + "/workers.yaml", dir_ + "/workers.yaml");
+    start();
+    registerHook();
+  }
+  ~Flow() { stop(); }
+
+  void start() {
+    conduit_ = std::make_unique<Process>(
+        std::vector<std::string>{CONDUIT_BINARY, "run", "--config",
+                                 CONDUIT_TEST_DATA_DIR "/original-app.env", "--hcl-dir",
+                                 dir_ + "/statemachines", "--worker-cfg", dir_ + "/workers.yaml"},
+        std::map<std::string, std::optional<std::string>>{
+            {"ELASTIC_REDIS_URL", redis_.url()},
+            {"ATLASSIAN_EMAIL", "dev@example.test"},
+            {"ATLASSIAN_API_KEY", "simulator-token"},
+            {"CONDUIT_ATLASSIAN_DOMAIN_URL", jira_.url()},
+            {"CONDUIT_PORT", std::to_string(port_)},
+            {"CONDUIT_BIND", "127.0.0.1"},
+            {"CONDUIT_RETRY_INITIAL_MS", "50"},
+            {"CONDUIT_RETRY_MAX_MS", "2000"},
+            {"CONDUIT_RETRY_MAX_ATTEMPTS", "4"},
+            {"CONDUIT_CLAIM_IDLE_MS", "1000"}});
+    REQUIRE(eventually([&] {
+      httplib::Client client("127.0.0.1", port_);
+      auto pong = client.Get("/conduit-reactor/ping");
+      return pong && pong->status == 200;
+    }));
+  }
+
+  // Stops `conduit run` (SIGTERM) and returns its log.
+  std::string stop(int signal_number = SIGTERM) {
+    if (!conduit_) return "";
+    conduit_->signal(signal_number);
+    conduit_->wait();
+    std::string log = conduit_->standardError();
+    conduit_.reset();
+    return log;
+  }
+
+  // POSTs a merged pull request, signed as GitHub signs it; returns the HTTP status.
+  int merged(const std::string& delivery_id, const std::string& title,
+             const std::string& branch = "main") {
+    const std::string body =
+        R"({"action":"closed","pull_request":{"title":")" + title +
+        R"(","body":"","merged":true,"html_url":"https://github.com/acme/app/pull/1",)"
+        R"("head":{"ref":")" +
+        branch + R"("},"merged_by":{"login":"alice"}}})";
+    httplib::Client client("127.0.0.1", port_);
+    auto response =
+        client.Post("/conduit/webhooks/github/app/payload",
+                    {{"X-GitHub-Event", "pull_request"},
+                     {"X-GitHub-Delivery", delivery_id},
+                     {"X-Hub-Signature-256", conduit::testing::githubSignature(secret_, body)}},
+                    body, "application/json");
+    return response ? response->status : 0;
+  }
+
+  // Everything queued was acknowledged.
+  bool settled() {
+    auto redis = std::make_unique<conduit::store::RedisConnection>(redis_.endpoint(),
+                                                                   std::chrono::seconds(2));
+    return redis->command({"XLEN", QueueNames::kStream}).integer == 0;
+  }
+
+  long long deadLetters() {
+    conduit::store::RedisConnection redis(redis_.endpoint(), std::chrono::seconds(2));
+    return redis.command({"XLEN", DeliveryConsumer::kDeadLetterStream}).integer;
+  }
+
+  JiraSimulator& jira() { return jira_; }
+
+ private:
+  void registerHook() {
+    httplib::Client client("127.0.0.1", port_);
+    auto response = client.Post("/conduit/webhooks/register",
+                                R"({"provider":"github","repo_path":"acme/app","repo_id":"app"})",
+                                "application/json");
+    REQUIRE(response);
+    REQUIRE(response->status == 201);
+    secret_ = conduit::testing::jsonString(response->body, "/data/secret");
+  }
+
+  RedisServer redis_;
+  std::string dir_ = redis_.directory();
+  JiraSimulator jira_;
+  int port_ = freeLoopbackPort();
+  std::unique_ptr<Process> conduit_;
+  std::string secret_;
+};
+
+}  // namespace
+
+TEST_CASE("jira flow: a merged pull request moves each issue of two projects once") {
+  Flow flow;
+  CHECK(flow.merged("d-1", "SOC-1 and DEVHOP-7: login", "feature/SOC-2-login") == 202);
+  REQUIRE(eventually([&] { return flow.jira().totalTransitionsApplied() == 3; }));
+  REQUIRE(eventually([&] { return flow.settled(); }));
+  CHECK(flow.jira().status("SOC-1") == "In Progress");
+  CHECK(flow.jira().status("SOC-2") == "In Progress");
+  CHECK(flow.jira().status("DEVHOP-7") == "In Progress");
+  CHECK(flow.jira().status("OTHER-1").empty());  // not a project of the worker: never asked
+
+  // GitHub's redelivery (same delivery id) is a duplicate: nothing moves again.
+  CHECK(flow.merged("d-1", "SOC-1 and DEVHOP-7: login", "feature/SOC-2-login") == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(flow.jira().totalTransitionsApplied() == 3);
+  const std::string log = flow.stop();
+  CHECK(log.find("atlassian (jira): SOC-1 moved from \"To Do\" to \"In Progress\" (transition "
+                 "\"Start work\")") != std::string::npos);
+}
+
+TEST_CASE("jira flow: <end> moves nothing") {
+  Flow flow;
+  flow.jira().setStatus("SOC-5", "Done");
+  CHECK(flow.merged("d-end", "SOC-5") == 202);
+  REQUIRE(eventually([&] { return flow.settled(); }));
+  CHECK(flow.jira().status("SOC-5") == "Done");
+  CHECK(flow.jira().totalTransitionsApplied() == 0);
+  CHECK(flow.deadLetters() == 0);
+}
+
+TEST_CASE("jira flow: 429 with Retry-After - then success") {
+  Flow flow;
+  flow.jira().failNext("GET", "/rest/api/2/issue/SOC-1", 429, 1, 1);
+  CHECK(flow.merged("d-429", "SOC-1") == 202);
+  REQUIRE(eventually([&] { return flow.settled(); }));
+  CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
+  const std::string log = flow.stop();
+  CHECK(log.find("attempt 1 of 4 to be retried in 1000 ms: atlassian: GET SOC-1: Jira answered "
+                 "429") != std::string::npos);
+}
+
+TEST_CASE("jira flow: 500 - then success") {
+  Flow flow;
+  flow.jira().failNext("POST", "/rest/api/2/issue/SOC-1/transitions", 500);
+  CHECK(flow.merged("d-500", "SOC-1") == 202);
+  REQUIRE(eventually([&] { return flow.settled(); }));
+  CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
+  CHECK(flow.deadLetters() == 0);
+}
+
+TEST_CASE("jira flow: refused credentials fail for good - without a retry storm") {
+  SimulatorOptions options;
+  options.api_token = "a-token-conduit-does-not-have";
+  Flow flow(options);
+  CHECK(flow.merged("d-401", "SOC-1 SOC-2 SOC-3") == 202);
+  REQUIRE(eventually([&] { return flow.settled(); }));
+  CHECK(flow.deadLetters() == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(flow.jira().requestCount() == 1);  // one refusal, then nothing
+  const std::string log = flow.stop();
+  CHECK(log.find("Jira refused the credentials of dev@example.test") != std::string::npos);
+  CHECK(log.find("simulator-token") == std::string::npos);
+}
+
+TEST_CASE("jira flow: killed mid-event and restarted - each ticket moves exactly once") {
+  SimulatorOptions options;
+  options.delay = std::chrono::milliseconds(1200);
+  Flow flow(options);
+  CHECK(flow.merged("d-kill", "SOC-1 SOC-2") == 202);
+  // GET SOC-1 answered, POST SOC-1 received and being delayed: kill now. The simulator still
+  // applies it, but conduit never hears back.
+  REQUIRE(eventually([&] { return flow.jira().requestCount() >= 2; }));
+  flow.stop(SIGKILL);
+  REQUIRE(eventually([&] { return flow.jira().transitionsApplied("SOC-1") == 1; }));
+
+  flow.start();  // same host and port: takes its pending delivery back at once
+  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(30)));
+  CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
+  CHECK(flow.jira().transitionsApplied("SOC-2") == 1);
+  CHECK(flow.jira().status("SOC-1") == "In Progress");
+  CHECK(flow.jira().status("SOC-2") == "In Progress");
+}
