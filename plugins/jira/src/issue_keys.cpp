@@ -5,6 +5,8 @@
 namespace conduit::jira {
 namespace {
 
+constexpr size_t kMaxDigits = 18;
+
 bool isUpper(char c) {
   return c >= 'A' && c <= 'Z';
 }
@@ -24,7 +26,9 @@ std::string keyAt(std::string_view text, size_t dash, const std::set<std::string
   size_t end = dash + 1;
   while (end < text.size() && isDigit(text[end]))
     ++end;
-  if (end == dash + 1 || text[dash + 1] == '0') return {};  // no number, or not as Jira writes it
+  // No number, not as Jira writes it, or longer than any issue number (a key names a Redis
+  // checkpoint and a URL: keep it short).
+  if (end == dash + 1 || text[dash + 1] == '0' || end - dash - 1 > kMaxDigits) return {};
   if (end < text.size() && isLetterOrDigit(text[end])) return {};
   // The longest project key ending at the dash that starts on a boundary: in `X_SOC-1`, both
   // X_SOC and SOC qualify (an underscore is not a letter or digit); the longer one wins.

@@ -14,11 +14,19 @@ namespace {
 // Connecting should be quick; a Jira that does not accept within this is down for us.
 constexpr std::chrono::milliseconds kMaxConnectTimeout{5000};
 
+// The member `name` of `value` when `value` is an object that has it; nullptr otherwise.
+// RapidJSON asserts (or worse, without assertions) on FindMember of a non-object: whatever a
+// proxy or an odd Jira answers must not crash the worker.
+const rapidjson::Value* member(const rapidjson::Value& value, const char* name) {
+  if (!value.IsObject()) return nullptr;
+  auto it = value.FindMember(name);
+  return it == value.MemberEnd() ? nullptr : &it->value;
+}
+
 std::string jsonString(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return {};
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || !it->value.IsString()) return {};
-  return std::string(it->value.GetString(), it->value.GetStringLength());
+  const rapidjson::Value* value = member(object, name);
+  if (value == nullptr || !value->IsString()) return {};
+  return std::string(value->GetString(), value->GetStringLength());
 }
 
 // Jira's own words from an error body: its errorMessages and errors, joined.
@@ -32,14 +40,13 @@ std::string jiraMessages(const std::string& body) {
     if (!text.empty()) text += "; ";
     text += part;
   };
-  if (auto it = document.FindMember("errorMessages");
-      it != document.MemberEnd() && it->value.IsArray()) {
-    for (const auto& message : it->value.GetArray()) {
+  if (const auto* list = member(document, "errorMessages"); list != nullptr && list->IsArray()) {
+    for (const auto& message : list->GetArray()) {
       if (message.IsString()) add(message.GetString());
     }
   }
-  if (auto it = document.FindMember("errors"); it != document.MemberEnd() && it->value.IsObject()) {
-    for (const auto& field : it->value.GetObject()) {
+  if (const auto* errors = member(document, "errors"); errors != nullptr && errors->IsObject()) {
+    for (const auto& field : errors->GetObject()) {
       if (field.value.IsString()) {
         add(std::string(field.name.GetString()) + ": " + field.value.GetString());
       }
@@ -72,7 +79,13 @@ JiraFailure failureOf(const httplib::Result& result, std::string_view what) {
   std::string details = jiraMessages(response.body);
   failure.message = std::string(what) + ": Jira answered " + std::to_string(response.status) +
                     (details.empty() ? "" : " (" + details + ")");
-  if (response.status == 401 || response.status == 403) {
+  if (response.status >= 300 && response.status < 400) {
+    // A redirect is a configuration mistake (http to https, a moved site): not followed, with
+    // credentials, to wherever it points.
+    failure.kind = JiraFailure::Kind::kRejected;
+    failure.message +=
+        " redirecting to " + response.get_header_value("Location") + ": check atlassian_domain_url";
+  } else if (response.status == 401 || response.status == 403) {
     failure.kind = JiraFailure::Kind::kCredentials;
   } else if (response.status == 404) {
     failure.kind = JiraFailure::Kind::kNotFound;
@@ -159,11 +172,8 @@ std::variant<IssueState, JiraFailure> JiraClient::issue(const std::string& key) 
                        "GET " + key + ": Jira's answer is not a JSON object"};
   }
   IssueState state;
-  if (auto fields = document.FindMember("fields"); fields != document.MemberEnd()) {
-    if (auto status = fields->value.FindMember("status");
-        fields->value.IsObject() && status != fields->value.MemberEnd()) {
-      state.status = jsonString(status->value, "name");
-    }
+  if (const auto* fields = member(document, "fields")) {
+    if (const auto* status = member(*fields, "status")) state.status = jsonString(*status, "name");
   }
   if (state.status.empty()) {
     return JiraFailure{JiraFailure::Kind::kRetryLater,
@@ -171,13 +181,10 @@ std::variant<IssueState, JiraFailure> JiraClient::issue(const std::string& key) 
                        {},
                        "GET " + key + ": Jira's answer has no fields.status.name"};
   }
-  if (auto list = document.FindMember("transitions");
-      list != document.MemberEnd() && list->value.IsArray()) {
-    for (const auto& item : list->value.GetArray()) {
+  if (const auto* list = member(document, "transitions"); list != nullptr && list->IsArray()) {
+    for (const auto& item : list->GetArray()) {
       Transition transition{jsonString(item, "id"), jsonString(item, "name"), {}};
-      if (auto to = item.FindMember("to"); item.IsObject() && to != item.MemberEnd()) {
-        transition.to = jsonString(to->value, "name");
-      }
+      if (const auto* to = member(item, "to")) transition.to = jsonString(*to, "name");
       if (!transition.id.empty()) state.transitions.push_back(std::move(transition));
     }
   }
@@ -200,7 +207,8 @@ std::optional<JiraFailure> JiraClient::transition(const std::string& key,
     Lease client(*this);
     return (*client).Post(path.c_str(), body, "application/json");
   }();
-  if (result && result->status == 204) return std::nullopt;
+  // Jira answers 204; a gateway in front may turn it into another 2xx.
+  if (result && result->status >= 200 && result->status < 300) return std::nullopt;
   return failureOf(result, "POST " + key + " transition " + transition_id);
 }
 
@@ -216,7 +224,7 @@ std::optional<JiraFailure> JiraClient::comment(const std::string& key, const std
     Lease client(*this);
     return (*client).Post(path.c_str(), body, "application/json");
   }();
-  if (result && result->status == 201) return std::nullopt;
+  if (result && result->status >= 200 && result->status < 300) return std::nullopt;
   return failureOf(result, "POST " + key + " comment");
 }
 

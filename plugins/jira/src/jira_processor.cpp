@@ -21,6 +21,16 @@ std::string commentedCheckpoint(const std::string& key) {
 std::string failedCheckpoint(const std::string& key) {
   return "failed:" + key;  // failed for good: not tried again on a retry for another key
 }
+std::string fromCheckpoint(const std::string& key) {
+  return "from:" + key;  // the status the issue was moved from, written with the target
+}
+
+// A message kept in a checkpoint: the host keeps values of at most 4096 bytes.
+std::string forCheckpoint(std::string message) {
+  constexpr size_t kMax = 1024;
+  if (message.size() > kMax) message = message.substr(0, kMax) + "...";
+  return message;
+}
 
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -156,6 +166,7 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
     return commentOnce(key, *done, event, delivery);
   }
   auto fail = [&](std::string message) {
+    message = forCheckpoint(std::move(message));
     delivery.put(failedCheckpoint(key), message);
     host().warn(message);
     host().count("jira.failed");
@@ -172,13 +183,16 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
   const std::string project(projectOf(key));
 
   // A target recorded by an earlier attempt: the POST may or may not have happened. Where the
-  // issue already stands there, it did; otherwise it is tried again. `next` is not asked again:
-  // from the new status it would lead one step further.
+  // issue has left the status it was moved from, it did (or someone moved it meanwhile):
+  // either way, done. Otherwise it is tried again. `next` is not asked again: from the new
+  // status it would lead one step further.
   std::string target;
   if (auto recorded = delivery.get(targetCheckpoint(key))) {
-    if (equalsIgnoringCase(issue.status, *recorded)) {
-      delivery.put(doneCheckpoint(key), *recorded);
-      return commentOnce(key, *recorded, event, delivery);
+    const auto from = delivery.get(fromCheckpoint(key));
+    if (equalsIgnoringCase(issue.status, *recorded) ||
+        (from && !equalsIgnoringCase(issue.status, *from))) {
+      delivery.put(doneCheckpoint(key), issue.status);
+      return commentOnce(key, issue.status, event, delivery);
     }
     target = *recorded;
   } else {
@@ -203,7 +217,11 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
     return {};
   }
 
-  delivery.put(targetCheckpoint(key), target);
+  // What the issue will stand at: the transition's own target status, which differs from the
+  // state machine's when the transition was matched by its name.
+  const std::string reaching = transition->to.empty() ? target : transition->to;
+  delivery.put(fromCheckpoint(key), issue.status);
+  delivery.put(targetCheckpoint(key), reaching);
   if (auto failure = client_->transition(key, transition->id)) {
     auto outcome = fromFailure(key, *failure);
     if (outcome.kind != KeyOutcome::Kind::kFailed) return outcome;
@@ -212,11 +230,11 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
     }
     return fail(outcome.message);
   }
-  delivery.put(doneCheckpoint(key), target);
-  host().info(key + " moved from \"" + issue.status + "\" to \"" + target + "\" (transition \"" +
+  delivery.put(doneCheckpoint(key), reaching);
+  host().info(key + " moved from \"" + issue.status + "\" to \"" + reaching + "\" (transition \"" +
               transition->name + "\"): " + what(event));
   host().count("jira.transitions");
-  return commentOnce(key, target, event, delivery);
+  return commentOnce(key, reaching, event, delivery);
 }
 
 JiraProcessor::KeyOutcome JiraProcessor::commentOnce(const std::string& key,
@@ -227,8 +245,10 @@ JiraProcessor::KeyOutcome JiraProcessor::commentOnce(const std::string& key,
   const std::string text = "Moved to " + status + " by Conduit: " + what(event) + ".";
   if (auto failure = client_->comment(key, text)) {
     auto outcome = fromFailure(key, *failure);
-    // The issue has moved; a comment Jira refuses for good is not worth a dead letter.
-    if (outcome.kind == KeyOutcome::Kind::kFailed) {
+    // The issue has moved; a comment Jira refuses for good (or refuses this account, which may
+    // move issues without being allowed to comment) is not worth a dead letter.
+    if (outcome.kind == KeyOutcome::Kind::kFailed ||
+        outcome.kind == KeyOutcome::Kind::kCredentialsRefused) {
       host().warn(key + ": moved, but the comment was refused: " + outcome.message);
       return {};
     }

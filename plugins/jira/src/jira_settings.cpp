@@ -1,5 +1,6 @@
 #include "jira_settings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -13,7 +14,34 @@ std::invalid_argument invalid(const std::string& message) {
 }
 
 bool isLoopback(std::string_view host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+  return host == "127.0.0.1" || host == "localhost";
+}
+
+bool isHostChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-';
+}
+
+// A path that goes into every request line as it is: printable, no query or fragment.
+bool isPlainPath(std::string_view path) {
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '?' || c == '#') return false;
+  }
+  return true;
+}
+
+// A credential goes into a header: surrounding blanks (a file's CRLF) are dropped, and any
+// other control character is refused rather than sent.
+std::string credential(const char* key, std::string value) {
+  const size_t first = value.find_first_not_of(" \t\r\n");
+  const size_t last = value.find_last_not_of(" \t\r\n");
+  value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
+      throw invalid(std::string(key) + ": contains a control character");
+    }
+  }
+  return value;
 }
 
 bool readFlag(const rapidjson::Value& entry, const char* name) {
@@ -63,9 +91,26 @@ JiraAddress parseAddress(std::string_view url) {
   }
   std::string_view host = authority;
   if (host.front() == '[') {
-    host = host.substr(0, host.find(']') + 1);
-  } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
+    throw invalid("atlassian_domain_url: `" + std::string(host) +
+                  "` is not a host name (an IPv6 address is not supported: use a name)");
+  }
+  if (size_t colon = host.find(':'); colon != std::string_view::npos) {
+    const std::string_view port = host.substr(colon + 1);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+        value > 65535) {
+      throw invalid("atlassian_domain_url: `" + std::string(port) + "` is not a port number");
+    }
     host = host.substr(0, colon);
+  }
+  if (host.empty() || !std::all_of(host.begin(), host.end(), isHostChar)) {
+    throw invalid("atlassian_domain_url: `" + std::string(host) +
+                  "` is not a host name (an IPv6 address is not supported: use a name)");
+  }
+  if (!isPlainPath(path)) {
+    throw invalid("atlassian_domain_url: the path `" + std::string(path) +
+                  "` may not hold blanks, control characters, a query or a fragment");
   }
   if (scheme == "http") {
     if (!isLoopback(host)) {
@@ -117,17 +162,19 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
   }
   settings.address = parseAddress(*url);
 
-  if (auto pat = config("atlassian_pat"); pat && !pat->empty()) {
-    settings.credentials = {"Bearer " + *pat, "a personal access token"};
+  const std::string pat = credential("atlassian_pat", config("atlassian_pat").value_or(""));
+  if (!pat.empty()) {
+    settings.credentials = {"Bearer " + pat, "a personal access token"};
   } else {
-    const auto email = config("atlassian_email");
-    const auto token = config("atlassian_api_key");
-    if (!email || email->empty() || !token || token->empty()) {
+    const std::string email = credential("atlassian_email", config("atlassian_email").value_or(""));
+    const std::string token =
+        credential("atlassian_api_key", config("atlassian_api_key").value_or(""));
+    if (email.empty() || token.empty()) {
       throw invalid(
           "Jira credentials are not set: set atlassian_email and atlassian_api_key "
           "(Jira Cloud), or atlassian_pat (Jira Data Center)");
     }
-    settings.credentials = {"Basic " + base64(*email + ":" + *token), *email};
+    settings.credentials = {"Basic " + base64(email + ":" + token), email};
   }
 
   if (auto timeout = config("atlassian_timeout_ms")) {

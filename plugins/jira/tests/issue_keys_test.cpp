@@ -31,6 +31,8 @@ TEST_CASE("issue keys: not glued to letters or digits - upper case - no leading 
   CHECK(find("SOC-012").empty());
   CHECK(find("SOC-").empty());
   CHECK(find("SOC-x").empty());
+  CHECK(find("SOC-1234567890123456789").empty());  // 19 digits: no issue number is that long
+  CHECK(find("SOC-123456789012345678") == Keys{"SOC-123456789012345678"});
 }
 
 TEST_CASE("issue keys: only the worker's projects count") {

@@ -1,6 +1,9 @@
 // The whole processor, through its C entry point and the SDK's FakeHost, against the Jira
 // simulator on a real socket: what a plugin author would test without the daemon.
+#include <thread>
+
 #include <doctest/doctest.h>
+#include <httplib.h>
 #include <conduit/testing.hpp>
 
 #include "jira_simulator.hpp"
@@ -196,6 +199,8 @@ TEST_CASE("processor: a status with no alias fails for good - naming status and 
   auto answer = site.merged("SOC-1");
   CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
   CHECK(answer.message.find("SOC-1: ") == 0);
+  CHECK(answer.message.find("Blocked") != std::string::npos);
+  CHECK(answer.message.find("SOC") != std::string::npos);
   CHECK(site.jira->totalTransitionsApplied() == 0);
 }
 
@@ -230,4 +235,85 @@ TEST_CASE("processor: a worker without Jira's address or credentials is refused"
   FakeHost host;
   PluginUnderTest plugin(conduit_plugin_entry_v1(), host);
   CHECK(plugin.configure("atlassian", "{}", {"SOC"}).find("atlassian_domain_url is not set") == 0);
+}
+
+TEST_CASE("processor: 403 is refused credentials too") {
+  Site site;
+  site.jira->failNext("GET", "/rest/api/2/issue/SOC-1", 403);
+  auto answer = site.merged("SOC-1 SOC-2");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
+  CHECK(site.jira->requestCount() == 1);
+}
+
+TEST_CASE("processor: 503 with Retry-After asks for that delay") {
+  Site site;
+  site.jira->failNext("GET", "/rest/api/2/issue/SOC-1", 503, 1, 2);
+  auto answer = site.merged("SOC-1");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_RETRY);
+  CHECK(answer.retry_after_ms == 2000);
+}
+
+TEST_CASE("processor: a 400 on the transition fails the key - listing what was available") {
+  Site site;
+  site.jira->failNext("POST", "/rest/api/2/issue/SOC-1/transitions", 400);
+  auto answer = site.merged("SOC-1 SOC-2");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
+  CHECK(answer.message.find("Jira answered 400") != std::string::npos);
+  CHECK(answer.message.find("(available: Start work -> In Progress)") != std::string::npos);
+  CHECK(site.jira->status("SOC-2") == "In Progress");
+}
+
+TEST_CASE("processor: a key failed for good is not tried again when the event is retried") {
+  Site site;
+  site.jira->removeIssue("SOC-404");
+  site.jira->failNext("GET", "/rest/api/2/issue/SOC-2", 500);
+  CHECK(site.merged("SOC-404 SOC-2").outcome == CONDUIT_OUTCOME_RETRY);
+  const int requests = site.jira->requestCount();
+  auto second = site.merged("SOC-404 SOC-2", "", 2);
+  CHECK(second.outcome == CONDUIT_OUTCOME_FAILED);
+  CHECK(second.message.find("SOC-404: no such issue") != std::string::npos);
+  CHECK(site.jira->requestCount() == requests + 2);  // GET and POST of SOC-2 only
+}
+
+TEST_CASE("processor: a comment Jira refuses is logged - the issue moved and the event is ok") {
+  Site site(R"({"comment":true})");
+  site.jira->failNext("POST", "/rest/api/2/issue/SOC-1/comment", 403);
+  CHECK(site.merged("SOC-1 SOC-2").outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-1") == "In Progress");
+  CHECK(site.jira->comments("SOC-2").size() == 1);
+  CHECK(site.logged("SOC-1: moved, but the comment was refused"));
+}
+
+TEST_CASE("processor: matched by name - the checkpoint keeps the status the transition reached") {
+  Site site;
+  site.host->addTransition("SOC", "To Do", "next", "start", "Start work");
+  CHECK(site.merged("SOC-1").outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.host->checkpoint("target:SOC-1") == "In Progress");
+  CHECK(site.host->checkpoint("from:SOC-1") == "To Do");
+  CHECK(site.host->checkpoint("done:SOC-1") == "In Progress");
+}
+
+TEST_CASE("processor: an answer that is not what Jira sends is retried - never a crash") {
+  httplib::Server odd;
+  odd.Get(".*", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"fields":5,"transitions":[1,"x",{"id":7}]})", "application/json");
+  });
+  const int port = odd.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { odd.listen_after_bind(); });
+  while (!odd.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    FakeHost host;
+    host.setConfig("atlassian_domain_url", "http://127.0.0.1:" + std::to_string(port));
+    host.setConfig("atlassian_pat", "x");
+    PluginUnderTest plugin(conduit_plugin_entry_v1(), host);
+    REQUIRE(plugin.configure("atlassian", "{}", {"SOC"}) == "");
+    EventData event;
+    event.title = "SOC-1";
+    auto answer = plugin.process(event);
+    CHECK(answer.outcome == CONDUIT_OUTCOME_RETRY);
+    CHECK(answer.message == "GET SOC-1: Jira's answer has no fields.status.name");
+  }
+  odd.stop();
+  serving.join();
 }

@@ -49,6 +49,14 @@ TEST_CASE("jira settings: the original's keys - Basic auth for Jira Cloud") {
   CHECK(s.timeout == std::chrono::milliseconds(10000));
 }
 
+TEST_CASE("jira settings: blanks around a credential (a file's CRLF) are dropped") {
+  auto s = readSettings("{}", {"SOC"},
+                        lookup({{"atlassian_domain_url", "https://x.atlassian.net"},
+                                {"atlassian_email", " bot@example.com "},
+                                {"atlassian_api_key", "t0ken\r\n"}}));
+  CHECK(s.credentials.authorization == "Basic " + base64("bot@example.com:t0ken"));
+}
+
 TEST_CASE("jira settings: a personal access token means Bearer (Jira Data Center)") {
   auto s = readSettings("{}", {"SOC"},
                         lookup({{"atlassian_domain_url", "https://jira.example.com/jira/"},
@@ -77,6 +85,9 @@ TEST_CASE("jira settings: every mistake is named") {
   CHECK(errorOf(R"({"triggers":[]})", kCloud).find("`triggers` must map") != std::string::npos);
   CHECK(errorOf(R"({"comment":"yes"})", kCloud).find("`comment` must be true or false") !=
         std::string::npos);
+  auto crlf = kCloud;
+  crlf["atlassian_api_key"] = "t0k\r\nen";
+  CHECK(errorOf("{}", crlf) == "atlassian_api_key: contains a control character");
   auto bad_timeout = kCloud;
   bad_timeout["atlassian_timeout_ms"] = "fast";
   CHECK(errorOf("{}", bad_timeout).find("atlassian_timeout_ms") == 0);
@@ -91,6 +102,16 @@ TEST_CASE("jira settings: https - or plain http only for this machine") {
   CHECK_THROWS_AS(parseAddress("ftp://jira.example.com"), std::invalid_argument);
   CHECK_THROWS_AS(parseAddress("jira.example.com"), std::invalid_argument);
   CHECK_THROWS_AS(parseAddress("https://user@jira.example.com"), std::invalid_argument);
+  CHECK(parseAddress("https://jira.example.com:8443/jira").scheme_host_port ==
+        "https://jira.example.com:8443");
+  CHECK_THROWS_WITH_AS(parseAddress("https://jira.example.com:99999999999"),
+                       doctest::Contains("is not a port number"), std::invalid_argument);
+  CHECK_THROWS_AS(parseAddress("https://jira.example.com:"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parseAddress("https://[2001:db8::a]"),
+                       doctest::Contains("is not a host name"), std::invalid_argument);
+  CHECK_THROWS_AS(parseAddress("https://jira.example.com?x=1"), std::invalid_argument);
+  CHECK_THROWS_AS(parseAddress("https://jira.example.com/a b"), std::invalid_argument);
+  CHECK_THROWS_AS(parseAddress("https://jira.example.com/a\r\nX: y"), std::invalid_argument);
 }
 
 TEST_CASE("jira settings: base64 as RFC 4648") {
