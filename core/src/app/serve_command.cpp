@@ -67,7 +67,10 @@ int serve(const ServeOptions& options) {
   }
   spdlog::info("listening on http://{}:{}", settings.bind, app.port());
 
-  const int signal_number = waitForStopSignal(stop_signals);
+  int signal_number = 0;
+  while ((signal_number = waitForSignal(stop_signals)) == SIGHUP) {
+    spdlog::info("SIGHUP: conduit serve has nothing to reload (app.env is read at start only)");
+  }
   spdlog::info("{} received: finishing the requests in flight (at most {} s)",
                strsignal(signal_number), kDrainGrace.count());
   if (int unfinished = app.stop(kDrainGrace); unfinished > 0) {

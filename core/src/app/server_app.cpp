@@ -44,6 +44,7 @@ struct ServerApp::Parts {
         router(std::make_shared<http::Router>()),
         server({s.bind, s.port, httpThreads(s), s.max_body_bytes}, router) {
     http::addServiceRoutes(*router, version());
+    http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);

@@ -9,12 +9,13 @@ sigset_t blockStopSignals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   return signals;
 }
 
-int waitForStopSignal(const sigset_t& signals) {
+int waitForSignal(const sigset_t& signals) {
   int number = 0;
   sigwait(&signals, &number);
   return number;

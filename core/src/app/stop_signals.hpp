@@ -4,12 +4,12 @@
 
 namespace conduit::app {
 
-// Blocks SIGTERM and SIGINT in this thread and every thread started after it, so that they are
-// taken by waitForStopSignal() instead of killing the process mid-request; ignores SIGPIPE, so
-// that a client hanging up mid-answer does not kill it either. Call before starting threads.
+// Blocks SIGTERM, SIGINT and SIGHUP in this thread and every thread started after it, so that
+// they are taken by waitForSignal() instead of killing the process mid-request; ignores SIGPIPE,
+// so that a client hanging up mid-answer does not kill it either. Call before starting threads.
 sigset_t blockStopSignals();
 
-// Waits for SIGTERM or SIGINT and returns which.
-int waitForStopSignal(const sigset_t& signals);
+// Waits for SIGTERM, SIGINT or SIGHUP (`systemctl reload`) and returns which.
+int waitForSignal(const sigset_t& signals);
 
 }  // namespace conduit::app

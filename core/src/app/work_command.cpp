@@ -28,11 +28,23 @@ namespace {
 // Everything a worker process is built from, read and checked before anything starts.
 struct WorkerInputs {
   std::string config_path;
+  std::string hcl_dir;
+  std::string workers_file;
   std::optional<config::AppConfig> config;
   config::ServerSettings server;
   config::WorkerSettings worker;
   WorkflowConfig workflow;
 };
+
+// The state machines and workers.yaml, checked against each other; no workers is an error.
+WorkflowLoad loadWorkers(const std::string& hcl_dir, const std::string& workers_file) {
+  auto load = loadWorkflowConfig(hcl_dir, workers_file);
+  if (load.errors.empty() && (!load.config.workers || load.config.workers->workers.empty())) {
+    load.errors.push_back(
+        fmt::format("{}: no workers: a worker process would have nothing to do", workers_file));
+  }
+  return load;
+}
 
 // Reads the config, the state machines and workers.yaml; prints every problem and returns
 // nullopt when any is wrong.
@@ -48,15 +60,9 @@ std::optional<WorkerInputs> readInputs(const WorkOptions& options) {
     fmt::print(stderr, "conduit: {}\n", e.what());
     return std::nullopt;
   }
-  const std::string hcl_dir = options.hcl_dir.value_or(defaultHclDir());
-  const std::string workers_file = options.workers_file.value_or(defaultWorkersFile());
-  auto load = loadWorkflowConfig(hcl_dir, workers_file);
-  if (load.errors.empty() && (!load.config.workers || load.config.workers->workers.empty())) {
-    load.errors.push_back(
-        fmt::format("{}: no workers: a worker process would have nothing to "
-                    "do",
-                    workers_file));
-  }
+  inputs.hcl_dir = options.hcl_dir.value_or(defaultHclDir());
+  inputs.workers_file = options.workers_file.value_or(defaultWorkersFile());
+  auto load = loadWorkers(inputs.hcl_dir, inputs.workers_file);
   if (!load.errors.empty()) {
     for (const auto& error : load.errors)
       fmt::print(stderr, "conduit: {}\n", error);
@@ -66,8 +72,36 @@ std::optional<WorkerInputs> readInputs(const WorkOptions& options) {
   return inputs;
 }
 
+// SIGHUP (`systemctl reload`): the state machines and workers.yaml read again and, when they
+// validate, put in force; otherwise the ones in force are kept. The log says which.
+void reloadWorkflow(WorkerApp& workers, const WorkerInputs& inputs) {
+  spdlog::info("SIGHUP: reading {} and {} again", inputs.hcl_dir, inputs.workers_file);
+  auto load = loadWorkers(inputs.hcl_dir, inputs.workers_file);
+  try {
+    if (load.errors.empty()) {
+      spdlog::info("reloaded: {}", workers.reload(std::move(load.config)));
+      return;
+    }
+  } catch (const plugin::PluginLoadError& e) {
+    load.errors.push_back(e.what());
+  } catch (const config::ConfigError& e) {
+    load.errors.push_back(e.what());
+  }
+  for (const auto& error : load.errors)
+    spdlog::error("reload: {}", error);
+  spdlog::warn("reload refused: the state machines and workers.yaml in force are kept");
+}
+
+// Waits for SIGTERM or SIGINT, reloading on each SIGHUP meanwhile; returns the stop signal.
+int serveUntilStopped(const sigset_t& signals, WorkerApp& workers, const WorkerInputs& inputs) {
+  int signal_number = 0;
+  while ((signal_number = waitForSignal(signals)) == SIGHUP)
+    reloadWorkflow(workers, inputs);
+  return signal_number;
+}
+
 // Loads the plugins; prints why and returns nullptr when one is refused.
-std::unique_ptr<WorkerApp> loadWorkers(WorkerInputs& inputs) {
+std::unique_ptr<WorkerApp> startWorkers(WorkerInputs& inputs) {
   try {
     auto app = std::make_unique<WorkerApp>(*inputs.config, inputs.server, inputs.worker,
                                            std::move(inputs.workflow));
@@ -111,11 +145,13 @@ int work(const WorkOptions& options) {
   const sigset_t stop_signals = blockStopSignals();
   setUpLogging(inputs->server.log_level);
   spdlog::info("conduit {} worker starting with {}", version(), inputs->config_path);
-  auto workers = loadWorkers(*inputs);
+  auto workers = startWorkers(*inputs);
   if (!workers) return kExitUsageOrConfig;
 
   auto router = std::make_shared<http::Router>();
   http::addWorkerPing(*router);
+  http::addServiceRoutes(*router, version());
+  http::addReadiness(*router, [&workers] { workers->checkRedis(); });
   http::HttpServer ping(
       {inputs->server.bind, options.port.value_or(inputs->worker.worker_port), 1, 1024}, router);
   try {
@@ -127,7 +163,7 @@ int work(const WorkOptions& options) {
   spdlog::info("answering /conduit-reactor/ping on http://{}:{}", inputs->server.bind, ping.port());
   workers->start(consumerName(ping.port()));
 
-  const int signal_number = waitForStopSignal(stop_signals);
+  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs);
   const auto grace = std::chrono::milliseconds(inputs->worker.shutdown_timeout_ms);
   spdlog::info("{} received: finishing the deliveries being processed (at most {} ms)",
                strsignal(signal_number), grace.count());
@@ -148,7 +184,7 @@ int runAll(const WorkOptions& options) {
   if (!inputs->server.secret_key) {
     spdlog::warn("secret_key is not set: hook secrets are stored in Redis in plain text");
   }
-  auto workers = loadWorkers(*inputs);
+  auto workers = startWorkers(*inputs);
   if (!workers) return kExitUsageOrConfig;
 
   ServerApp server(inputs->server, /*with_worker_ping=*/true);
@@ -161,7 +197,7 @@ int runAll(const WorkOptions& options) {
   spdlog::info("listening on http://{}:{}", inputs->server.bind, server.port());
   workers->start(consumerName(server.port()));
 
-  const int signal_number = waitForStopSignal(stop_signals);
+  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs);
   const auto grace = std::chrono::milliseconds(inputs->worker.shutdown_timeout_ms);
   spdlog::info("{} received: finishing requests and deliveries in flight (at most {} ms)",
                strsignal(signal_number), grace.count());

@@ -18,9 +18,10 @@ namespace conduit::app {
 // Declared in the order they are built; destroyed in reverse: the worker stops first, the
 // instances go before the libraries they came from.
 struct WorkerApp::Parts {
-  Parts(const config::ServerSettings& server, const config::WorkerSettings& worker_settings,
-        WorkflowConfig workflow)
-      : redis(server.redis, std::chrono::milliseconds(server.redis_timeout_ms)),
+  Parts(const config::AppConfig& app_config, const config::ServerSettings& server,
+        const config::WorkerSettings& worker_settings, WorkflowConfig workflow)
+      : config(app_config),
+        redis(server.redis, std::chrono::milliseconds(server.redis_timeout_ms)),
         checkpoints(redis),
         settings(worker_settings),
         redis_timeout(server.redis_timeout_ms),
@@ -30,10 +31,8 @@ struct WorkerApp::Parts {
 
   ~Parts() {
     worker.reset();
-    for (auto& instance : instances)
-      instance->shutdown();
-    instances.clear();  // each destroy() runs before its library is unloaded below
-    libraries.clear();
+    retire(std::move(instances));
+    libraries.clear();  // after every instance's destroy()
   }
 
   std::shared_ptr<const statemachine::StateMachines> currentMachines() {
@@ -41,6 +40,64 @@ struct WorkerApp::Parts {
     return machines;
   }
 
+  // The library of `plugin`, loaded on first use and shared by the workers that use it.
+  std::shared_ptr<plugin::SharedPlugin> library(const std::string& plugin) {
+    if (auto it = libraries.find(plugin); it != libraries.end()) return it->second;
+    auto loaded = std::make_shared<plugin::SharedPlugin>(
+        plugin::PluginLibrary::load(settings.plugin_dir, plugin));
+    const auto& descriptor = loaded->descriptor();
+    spdlog::info("plugin {} {} (ABI {}.{}) loaded from {}", descriptor.name, descriptor.version,
+                 descriptor.abi_major, descriptor.abi_minor, loaded->path());
+    libraries.emplace(plugin, loaded);
+    return loaded;
+  }
+
+  // One configured instance per entry. Throws PluginLoadError or ConfigError; the instances
+  // made before the failure are destroyed.
+  std::vector<std::unique_ptr<plugin::PluginInstance>> makeInstances(
+      const std::vector<config::WorkerEntry>& entries) {
+    std::vector<std::unique_ptr<plugin::PluginInstance>> made;
+    for (const auto& entry : entries) {
+      auto shared = library(entry.plugin);
+      plugin::PluginHost::Context context;
+      context.worker = entry.name;
+      context.plugin = entry.plugin;
+      context.machines = [this] { return currentMachines(); };
+      context.checkpoints = &checkpoints;
+      if (const char* const* keys = shared->descriptor().config_keys) {
+        for (; *keys != nullptr; ++keys) {
+          plugin_keys.insert(*keys);
+          if (auto value = config.get(*keys)) context.config.emplace(*keys, std::move(*value));
+        }
+      }
+      made.push_back(std::make_unique<plugin::PluginInstance>(shared, entry, std::move(context)));
+    }
+    return made;
+  }
+
+  static void retire(std::vector<std::unique_ptr<plugin::PluginInstance>> old) {
+    for (auto& instance : old)
+      instance->shutdown();
+    old.clear();  // destroy()
+  }
+
+  void startWorker() {
+    worker::WorkerOptions options;
+    options.consumer_name = consumer_name;
+    options.concurrency = settings.worker_concurrency;
+    options.retry.initial = std::chrono::milliseconds(settings.retry_initial_ms);
+    options.retry.max = std::chrono::milliseconds(settings.retry_max_ms);
+    options.retry.max_attempts = settings.retry_max_attempts;
+    options.claim_idle = std::chrono::milliseconds(settings.claim_idle_ms);
+    options.redis_timeout = redis_timeout;
+    std::vector<plugin::PluginInstance*> processors;
+    for (auto& instance : instances)
+      processors.push_back(instance.get());
+    worker = std::make_unique<worker::DeliveryWorker>(redis, options, std::move(processors));
+    worker->start();
+  }
+
+  config::AppConfig config;
   store::RedisPool redis;
   plugin::CheckpointStore checkpoints;
   config::WorkerSettings settings;
@@ -51,36 +108,14 @@ struct WorkerApp::Parts {
   std::set<std::string, std::less<>> plugin_keys;
   std::map<std::string, std::shared_ptr<plugin::SharedPlugin>> libraries;
   std::vector<std::unique_ptr<plugin::PluginInstance>> instances;
+  std::string consumer_name;
   std::unique_ptr<worker::DeliveryWorker> worker;
 };
 
 WorkerApp::WorkerApp(const config::AppConfig& config, const config::ServerSettings& server,
                      const config::WorkerSettings& settings, WorkflowConfig workflow)
-    : parts_(std::make_unique<Parts>(server, settings, std::move(workflow))) {
-  auto& p = *parts_;
-  for (const auto& entry : p.workers) {
-    auto& library = p.libraries[entry.plugin];
-    if (!library) {
-      library = std::make_shared<plugin::SharedPlugin>(
-          plugin::PluginLibrary::load(settings.plugin_dir, entry.plugin));
-      const auto& descriptor = library->descriptor();
-      spdlog::info("plugin {} {} (ABI {}.{}) loaded from {}", descriptor.name, descriptor.version,
-                   descriptor.abi_major, descriptor.abi_minor, library->path());
-    }
-    plugin::PluginHost::Context context;
-    context.worker = entry.name;
-    context.plugin = entry.plugin;
-    context.machines = [&p] { return p.currentMachines(); };
-    context.checkpoints = &p.checkpoints;
-    if (const char* const* keys = library->descriptor().config_keys) {
-      for (; *keys != nullptr; ++keys) {
-        p.plugin_keys.insert(*keys);
-        if (auto value = config.get(*keys)) context.config.emplace(*keys, std::move(*value));
-      }
-    }
-    p.instances.push_back(
-        std::make_unique<plugin::PluginInstance>(library, entry, std::move(context)));
-  }
+    : parts_(std::make_unique<Parts>(config, server, settings, std::move(workflow))) {
+  parts_->instances = parts_->makeInstances(parts_->workers);
 }
 
 WorkerApp::~WorkerApp() = default;
@@ -91,23 +126,50 @@ const std::set<std::string, std::less<>>& WorkerApp::pluginKeys() const {
 
 void WorkerApp::start(const std::string& consumer_name) {
   auto& p = *parts_;
-  worker::WorkerOptions options;
-  options.consumer_name = consumer_name;
-  options.concurrency = p.settings.worker_concurrency;
-  options.retry.initial = std::chrono::milliseconds(p.settings.retry_initial_ms);
-  options.retry.max = std::chrono::milliseconds(p.settings.retry_max_ms);
-  options.retry.max_attempts = p.settings.retry_max_attempts;
-  options.claim_idle = std::chrono::milliseconds(p.settings.claim_idle_ms);
-  options.redis_timeout = p.redis_timeout;
-  std::vector<plugin::PluginInstance*> processors;
-  for (auto& instance : p.instances)
-    processors.push_back(instance.get());
-  p.worker = std::make_unique<worker::DeliveryWorker>(p.redis, options, std::move(processors));
-  p.worker->start();
+  p.consumer_name = consumer_name;
+  p.startWorker();
   spdlog::info(
-      "worker process {}: {} worker(s), {} deliveries at a time, reading {} from Redis at {}",
-      consumer_name, p.instances.size(), options.concurrency, queue::QueueNames::kStream,
+      "worker process {}: {} worker(s), {} deliveries at a time, reading {} from Redis "
+      "at {}",
+      consumer_name, p.instances.size(), p.settings.worker_concurrency, queue::QueueNames::kStream,
       p.redis.endpoint().describe());
+}
+
+std::string WorkerApp::reload(WorkflowConfig workflow) {
+  auto& p = *parts_;
+  auto machines = std::make_shared<const statemachine::StateMachines>(std::move(workflow.machines));
+  auto workers =
+      workflow.workers ? std::move(workflow.workers->workers) : std::vector<config::WorkerEntry>{};
+  const bool same_workers =
+      workers.size() == p.workers.size() &&
+      std::equal(workers.begin(), workers.end(), p.workers.begin(),
+                 [](const config::WorkerEntry& a, const config::WorkerEntry& b) {
+                   return a.name == b.name && a.plugin == b.plugin &&
+                          a.settings_json == b.settings_json;
+                 });
+  if (same_workers) {
+    std::lock_guard lock(p.machines_mutex);
+    p.machines = std::move(machines);
+    return "state machines reloaded; workers.yaml unchanged";
+  }
+  // The new instances first: should one refuse, nothing has changed. Their state machine
+  // queries answer from `p.machines`, which is swapped before they get any delivery.
+  auto instances = p.makeInstances(workers);
+  // Then the deliveries being processed finish (however long: this is not a stop), the worker
+  // restarts with the new instances and takes back what it had left pending.
+  if (p.worker) p.worker->stop(std::chrono::hours(24 * 365));
+  p.worker.reset();
+  {
+    std::lock_guard lock(p.machines_mutex);
+    p.machines = std::move(machines);
+  }
+  Parts::retire(std::exchange(p.instances, std::move(instances)));
+  p.workers = std::move(workers);
+  if (!p.consumer_name.empty()) p.startWorker();
+  std::string names;
+  for (const auto& worker : p.workers)
+    names += (names.empty() ? "" : ", ") + worker.name;
+  return fmt::format("state machines and workers.yaml reloaded; workers now: {}", names);
 }
 
 int WorkerApp::stop(std::chrono::milliseconds grace) {
@@ -117,6 +179,10 @@ int WorkerApp::stop(std::chrono::milliseconds grace) {
 
 worker::WorkerCounts WorkerApp::counts() const {
   return parts_->worker ? parts_->worker->counts() : worker::WorkerCounts{};
+}
+
+void WorkerApp::checkRedis() {
+  parts_->redis.ping();
 }
 
 std::string consumerName(uint16_t port) {

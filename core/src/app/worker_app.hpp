@@ -34,11 +34,21 @@ class WorkerApp {
   // Starts reading the queue as the consumer `consumer_name` (see WorkerOptions).
   void start(const std::string& consumer_name);
 
+  // Takes state machines and a workers.yaml that validated (SIGHUP): the state machines from the
+  // next delivery on; when workers.yaml changed, new plugin instances are made first, then the
+  // deliveries being processed finish, and the worker restarts with them. Throws
+  // plugin::PluginLoadError or config::ConfigError, having changed nothing, when a new instance
+  // cannot be made. Returns what was reloaded, for the log.
+  std::string reload(WorkflowConfig workflow);
+
   // See DeliveryWorker::stop(). When it returns more than 0, plugin calls are still running:
   // exit without destroying this object.
   int stop(std::chrono::milliseconds grace);
 
   worker::WorkerCounts counts() const;
+
+  // For /conduit/ready: throws when Redis does not answer.
+  void checkRedis();
 
  private:
   struct Parts;

@@ -16,6 +16,17 @@ namespace {
 
 constexpr std::string_view kEnvScheme = "env://";
 constexpr std::string_view kFileScheme = "file://";
+constexpr std::string_view kCredentialScheme = "cred://";
+
+// A systemd credential name (LoadCredential=NAME:...): a file name, nothing that climbs out of
+// $CREDENTIALS_DIRECTORY.
+bool isCredentialName(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (c == '/' || static_cast<unsigned char>(c) < ' ') return false;
+  }
+  return true;
+}
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -120,6 +131,23 @@ std::optional<std::string> AppConfig::get(std::string_view key) const {
   }
   if (startsWith(raw, kFileScheme)) {
     return readSecretFile(raw.substr(kFileScheme.size()), where(key), key);
+  }
+  if (startsWith(raw, kCredentialScheme)) {
+    const std::string name = raw.substr(kCredentialScheme.size());
+    if (!isCredentialName(name)) {
+      throw ConfigError(
+          fmt::format("{}: {}: `cred://` needs a credential name, as in "
+                      "cred://admin_token, got `{}`",
+                      where(key), key, name));
+    }
+    auto directory = env_("CREDENTIALS_DIRECTORY");
+    if (!directory || directory->empty()) {
+      throw ConfigError(fmt::format(
+          "{}: {}: `cred://{}` needs $CREDENTIALS_DIRECTORY, which systemd sets for a unit with "
+          "LoadCredential={}:<file>; it is not set",
+          where(key), key, name, name));
+    }
+    return readSecretFile(*directory + "/" + name, where(key), key);
   }
   return raw;
 }

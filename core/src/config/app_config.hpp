@@ -22,7 +22,8 @@ Environment processEnvironment();
 // `env://NAME` naming an unset variable is an error only for a key that something needs.
 //
 // Value forms: plain text; `env://NAME` (the variable NAME); `file:///absolute/path` (the file's
-// contents, one trailing newline dropped, for secrets kept out of the config).
+// contents, one trailing newline dropped, for secrets kept out of the config); `cred://NAME`
+// (the systemd credential NAME: $CREDENTIALS_DIRECTORY/NAME, read as file:// reads).
 class AppConfig {
  public:
   // Reads and parses `path`. Throws ConfigError when it cannot be read or parsed.

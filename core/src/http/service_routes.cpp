@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "http/api_response.hpp"
+
 namespace conduit::http {
 namespace {
 
@@ -18,6 +20,17 @@ void addServiceRoutes(Router& router, std::string_view version) {
   router.add("GET", "/conduit/ping", [](const Request&) { return plainText("pong"); });
   router.add("GET", "/conduit/version",
              [v = std::string(version)](const Request&) { return plainText(v); });
+}
+
+void addReadiness(Router& router, ReadinessCheck check) {
+  router.add("GET", "/conduit/ready", [check = std::move(check)](const Request&) {
+    try {
+      check();
+      return plainText("ready");
+    } catch (const std::exception& e) {
+      return errorResponse(ApiError::kRedisUnavailable, e.what());
+    }
+  });
 }
 
 void addWorkerPing(Router& router) {

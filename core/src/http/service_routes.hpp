@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <string>
 #include <string_view>
 
 #include "http/router.hpp"
@@ -9,6 +11,14 @@ namespace conduit::http {
 // `GET /conduit/ping` answers `pong`; `GET /conduit/version` the version. Plain text, no auth:
 // they are for load balancers and people.
 void addServiceRoutes(Router& router, std::string_view version);
+
+// Whether the process can do its work now: throws (with the reason) when it cannot.
+using ReadinessCheck = std::function<void()>;
+
+// `GET /conduit/ready` answers 200 `ready` while `check` passes, else 503 `redis_unavailable`
+// with the reason: for load balancers' and Kubernetes' readiness probes (liveness is
+// /conduit/ping, which does not depend on Redis).
+void addReadiness(Router& router, ReadinessCheck check);
 
 // `GET /conduit-reactor/ping` answers `pong`: the original worker's health route, served by
 // `conduit work` on worker_port and by `conduit run` on the API port.

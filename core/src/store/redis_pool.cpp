@@ -25,6 +25,10 @@ RedisPool::Lease::~Lease() {
   pool.idle_.push_back(std::move(connection));
 }
 
+void RedisPool::ping() {
+  run(Retry::kIdempotent, [](RedisConnection& c) { return c.command({"PING"}); });
+}
+
 void RedisPool::discardIdle() {
   std::vector<std::unique_ptr<RedisConnection>> dropped;
   std::lock_guard lock(mutex_);

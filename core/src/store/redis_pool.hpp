@@ -40,6 +40,9 @@ class RedisPool {
 
   const config::RedisEndpoint& endpoint() const { return endpoint_; }
 
+  // PING: returns when Redis answers, throws RedisUnavailable or RedisError otherwise.
+  void ping();
+
  private:
   // A connection taken from the pool, given back when done unless it broke.
   struct Lease {

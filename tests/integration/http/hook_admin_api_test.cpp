@@ -30,6 +30,25 @@ TEST_CASE("api: ping and version are plain text") {
   CHECK(version->body == CONDUIT_VERSION_FOR_TESTS);
 }
 
+TEST_CASE("api: ready answers 200 while Redis answers - 503 while it does not") {
+  ServerFixture server;
+  auto client = server.client();
+  auto ready = client.Get("/conduit/ready");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  CHECK(ready->body == "ready");
+
+  server.redis().stop();
+  auto down = client.Get("/conduit/ready");
+  REQUIRE(down);
+  CHECK(down->status == 503);
+  CHECK(down->body.find("redis_unavailable") != std::string::npos);
+  CHECK(client.Get("/conduit/ping")->status == 200);  // liveness does not depend on Redis
+
+  server.redis().start();
+  CHECK(client.Get("/conduit/ready")->status == 200);
+}
+
 TEST_CASE("api: register answers 201 with a one-time secret and the payload uri") {
   ServerFixture server;
   auto response =

@@ -185,6 +185,11 @@ TEST_CASE("worker: a delivery is processed once - then acknowledged and deleted"
   Process worker(site.command("work", port));
   REQUIRE(eventually([&] { return answers(port, "/conduit-reactor/ping"); }));
 
+  httplib::Client probe("127.0.0.1", port);
+  auto ready = probe.Get("/conduit/ready");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+
   const std::string entry = site.enqueue("d-1", "first=ok");
   REQUIRE(eventually([&] { return site.drained(); }));
   auto calls = site.calls();
@@ -565,4 +570,54 @@ TEST_CASE("worker: an entry of a newer schema is left pending for a newer worker
   CHECK(site.calls().empty());
   CHECK(worker.standardError().find("its schema 2 is newer than this release's (1)") !=
         std::string::npos);
+}
+
+TEST_CASE("worker: SIGHUP puts a changed workers.yaml in force - keeping the old one if invalid") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-before", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+
+  // A broken file is refused; the worker goes on with what it had.
+  std::ofstream(site.workersPath()) << "workers:\n  first: [\n";
+  worker.signal(SIGHUP);
+  REQUIRE(eventually(
+      [&] { return worker.standardError().find("reload refused") != std::string::npos; }));
+  site.enqueue("d-during", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  CHECK(callsOf(site.calls(), "first", "d-during") == 1);
+
+  // A valid one with a second worker: both get the next delivery.
+  std::ofstream(site.workersPath())
+      << "workers:\n"
+      << "  first:\n    plugin: scripted\n    statefile: jira.hcl\n    projects: [soc]\n"
+      << "  second:\n    plugin: scripted\n    statefile: jira.hcl\n    projects: [devhop]\n";
+  worker.signal(SIGHUP);
+  REQUIRE(eventually([&] {
+    return worker.standardError().find("workers now: first, second") != std::string::npos;
+  }));
+  site.enqueue("d-after", "first=ok second=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  CHECK(callsOf(site.calls(), "first", "d-after") == 1);
+  CHECK(callsOf(site.calls(), "second", "d-after") == 1);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  // The first instance was shut down and destroyed at the reload, and the new ones at the stop.
+  CHECK(site.lifecycle() == std::vector<std::string>{"first shutdown", "first destroyed",
+                                                     "first shutdown", "second shutdown",
+                                                     "first destroyed", "second destroyed"});
+}
+
+TEST_CASE("worker: SIGHUP does not stop `conduit serve`") {
+  WorkerSite site;
+  const int port = freeLoopbackPort();
+  Process serve(
+      {CONDUIT_BINARY, "serve", "--config", site.configPath(), "-p", std::to_string(port)});
+  REQUIRE(eventually([&] { return answers(port, "/conduit/ping"); }));
+  serve.signal(SIGHUP);
+  REQUIRE(eventually(
+      [&] { return serve.standardError().find("nothing to reload") != std::string::npos; }));
+  CHECK(answers(port, "/conduit/ping"));
+  serve.signal(SIGTERM);
+  CHECK(serve.wait() == 0);
 }

@@ -1,6 +1,7 @@
 #include "config/app_config.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -75,6 +76,29 @@ TEST_CASE("app config: file:// reads a secret from a file - dropping one trailin
       AppConfig::fromText("admin_token=file://secret.txt\n", "app.env", fakeEnvironment({}));
   CHECK_THROWS_WITH_AS(relative.get("admin_token"), doctest::Contains("absolute path"),
                        ConfigError);
+}
+
+TEST_CASE("app config: cred:// reads a systemd credential from $CREDENTIALS_DIRECTORY") {
+  const std::string dir = "/tmp/conduit-app-config-test-credentials";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/jira_token") << "t0ken\n";
+  auto config = AppConfig::fromText("atlassian_api_key=cred://jira_token\n", "app.env",
+                                    fakeEnvironment({{"CREDENTIALS_DIRECTORY", dir}}));
+  CHECK(config.get("atlassian_api_key") == "t0ken");
+
+  auto missing = AppConfig::fromText("admin_token=cred://admin_token\n", "app.env",
+                                     fakeEnvironment({{"CREDENTIALS_DIRECTORY", dir}}));
+  CHECK_THROWS_WITH_AS(missing.get("admin_token"),
+                       doctest::Contains(("cannot read " + dir).c_str()), ConfigError);
+  auto outside =
+      AppConfig::fromText("admin_token=cred://jira_token\n", "app.env", fakeEnvironment({}));
+  CHECK_THROWS_WITH_AS(outside.get("admin_token"),
+                       doctest::Contains("needs $CREDENTIALS_DIRECTORY"), ConfigError);
+  auto climbing = AppConfig::fromText("admin_token=cred://../etc/shadow\n", "app.env",
+                                      fakeEnvironment({{"CREDENTIALS_DIRECTORY", dir}}));
+  CHECK_THROWS_WITH_AS(climbing.get("admin_token"), doctest::Contains("needs a credential name"),
+                       ConfigError);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("app config: a missing file is an error naming it") {
