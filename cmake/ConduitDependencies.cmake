@@ -6,6 +6,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(Pistache REQUIRED IMPORTED_TARGET libpistache)
 pkg_check_modules(Hiredis REQUIRED IMPORTED_TARGET hiredis)
 pkg_check_modules(HttpLib REQUIRED IMPORTED_TARGET cpp-httplib)
+# sd_notify: readiness, reloads, stops and the watchdog under systemd (Type=notify).
+pkg_check_modules(Systemd REQUIRED IMPORTED_TARGET libsystemd)
 
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)

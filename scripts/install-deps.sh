@@ -8,9 +8,11 @@ packages=(
   libpistache-dev libhiredis-dev rapidjson-dev libssl-dev
   libboost-dev libboost-filesystem-dev libcpp-httplib-dev
   libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev
-  redis-server redis-tools openssl
+  libsystemd-dev redis-server redis-tools openssl
 )
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
+# dpkg-shlibdeps works out the packages' Depends.
+[ "${1:-}" = "--package" ] && packages+=(dpkg-dev debootstrap)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -12,6 +12,7 @@
 #include "app/default_paths.hpp"
 #include "app/logging.hpp"
 #include "app/server_app.hpp"
+#include "app/service_notifier.hpp"
 #include "app/stop_signals.hpp"
 #include "app/version.hpp"
 #include "config/app_config.hpp"
@@ -66,6 +67,8 @@ int serve(const ServeOptions& options) {
     return kExitFailure;
   }
   spdlog::info("listening on http://{}:{}", settings.bind, app.port());
+  ServiceNotifier systemd;
+  systemd.ready(fmt::format("listening on {}:{}", settings.bind, app.port()));
 
   int signal_number = 0;
   while ((signal_number = waitForSignal(stop_signals)) == SIGHUP) {
@@ -73,6 +76,7 @@ int serve(const ServeOptions& options) {
   }
   spdlog::info("{} received: finishing the requests in flight (at most {} s)",
                strsignal(signal_number), kDrainGrace.count());
+  systemd.stopping("finishing the requests in flight");
   if (int unfinished = app.stop(kDrainGrace); unfinished > 0) {
     // The grace is a promise to whoever stops us (systemd, Kubernetes): leave now, without
     // waiting for handlers stuck on a slow Redis. Their clients see the connection drop and

@@ -13,6 +13,7 @@
 #include "app/default_paths.hpp"
 #include "app/logging.hpp"
 #include "app/server_app.hpp"
+#include "app/service_notifier.hpp"
 #include "app/stop_signals.hpp"
 #include "app/version.hpp"
 #include "app/worker_app.hpp"
@@ -74,12 +75,15 @@ std::optional<WorkerInputs> readInputs(const WorkOptions& options) {
 
 // SIGHUP (`systemctl reload`): the state machines and workers.yaml read again and, when they
 // validate, put in force; otherwise the ones in force are kept. The log says which.
-void reloadWorkflow(WorkerApp& workers, const WorkerInputs& inputs) {
+void reloadWorkflow(WorkerApp& workers, const WorkerInputs& inputs, ServiceNotifier& systemd) {
   spdlog::info("SIGHUP: reading {} and {} again", inputs.hcl_dir, inputs.workers_file);
+  systemd.reloading();
   auto load = loadWorkers(inputs.hcl_dir, inputs.workers_file);
   try {
     if (load.errors.empty()) {
-      spdlog::info("reloaded: {}", workers.reload(std::move(load.config)));
+      const std::string what = workers.reload(std::move(load.config));
+      spdlog::info("reloaded: {}", what);
+      systemd.ready(what);
       return;
     }
   } catch (const plugin::PluginLoadError& e) {
@@ -90,13 +94,16 @@ void reloadWorkflow(WorkerApp& workers, const WorkerInputs& inputs) {
   for (const auto& error : load.errors)
     spdlog::error("reload: {}", error);
   spdlog::warn("reload refused: the state machines and workers.yaml in force are kept");
+  systemd.ready("reload refused: the state machines and workers.yaml in force are kept");
 }
 
 // Waits for SIGTERM or SIGINT, reloading on each SIGHUP meanwhile; returns the stop signal.
-int serveUntilStopped(const sigset_t& signals, WorkerApp& workers, const WorkerInputs& inputs) {
+int serveUntilStopped(const sigset_t& signals, WorkerApp& workers, const WorkerInputs& inputs,
+                      ServiceNotifier& systemd) {
   int signal_number = 0;
   while ((signal_number = waitForSignal(signals)) == SIGHUP)
-    reloadWorkflow(workers, inputs);
+    reloadWorkflow(workers, inputs, systemd);
+  systemd.stopping("finishing the deliveries in flight");
   return signal_number;
 }
 
@@ -162,8 +169,10 @@ int work(const WorkOptions& options) {
   }
   spdlog::info("answering /conduit-reactor/ping on http://{}:{}", inputs->server.bind, ping.port());
   workers->start(consumerName(ping.port()));
+  ServiceNotifier systemd;
+  systemd.ready(fmt::format("processing deliveries as {}", consumerName(ping.port())));
 
-  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs);
+  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs, systemd);
   const auto grace = std::chrono::milliseconds(inputs->worker.shutdown_timeout_ms);
   spdlog::info("{} received: finishing the deliveries being processed (at most {} ms)",
                strsignal(signal_number), grace.count());
@@ -196,8 +205,11 @@ int runAll(const WorkOptions& options) {
   }
   spdlog::info("listening on http://{}:{}", inputs->server.bind, server.port());
   workers->start(consumerName(server.port()));
+  ServiceNotifier systemd;
+  systemd.ready(
+      fmt::format("listening on {}:{}, processing deliveries", inputs->server.bind, server.port()));
 
-  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs);
+  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs, systemd);
   const auto grace = std::chrono::milliseconds(inputs->worker.shutdown_timeout_ms);
   spdlog::info("{} received: finishing requests and deliveries in flight (at most {} ms)",
                strsignal(signal_number), grace.count());
