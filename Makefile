@@ -8,7 +8,10 @@ PREFIX       ?= /usr/local
 
 SOURCES = $(shell git ls-files '*.c' '*.cpp' '*.hpp' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test test-dev test-sanitize format format-check bench install clean
+PACKAGE_DIR  ?= build-package
+
+.PHONY: all deps build run test test-dev test-sanitize format format-check bench install package \
+  package-test clean
 
 all: build
 
@@ -35,6 +38,21 @@ test-sanitize: deps
 	@cmake --build $(SANITIZE_DIR) -j$(JOBS)
 	@ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j$(JOBS)
 
+# The Debian packages (conduit, conduit-plugin-jira, conduit-sdk-dev) into out/: a release build
+# for /usr, /etc/conduit and /usr/lib/conduit/plugins.
+package: deps
+	@scripts/install-deps.sh --package
+	@cmake -S . -B $(PACKAGE_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+	  -DBUILD_TESTING=OFF >/dev/null
+	@cmake --build $(PACKAGE_DIR) -j$(JOBS)
+	@cd $(PACKAGE_DIR) && cpack -G DEB
+	@ls -1 out/*.deb
+
+# Installs the packages into a throwaway Debian 12 root and checks them (root; downloads a base
+# system the first time).
+package-test: package
+	@tests/packaging/package_test.sh out .
+
 format:
 	@clang-format -i $(SOURCES)
 
@@ -52,4 +70,4 @@ install: build
 	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
-	@rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	@rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(PACKAGE_DIR) out

@@ -1,4 +1,5 @@
-# conduit_add_plugin(<target> SOURCES <files>... [NAME <name>] [NO_INSTALL])
+# conduit_add_plugin(<target> SOURCES <files>... [NAME <name>] [COMPONENT <component>]
+#                    [NO_INSTALL])
 #
 # Builds a Conduit processor plugin: a MODULE library named <name>.so (default: the target's
 # name), C++17, with hidden symbols so that conduit_plugin_entry_v1 is its only export, linked
@@ -7,7 +8,7 @@
 #   find_package(ConduitSDK REQUIRED)
 #   conduit_add_plugin(hello SOURCES hello.cpp)
 function(conduit_add_plugin target)
-  cmake_parse_arguments(PLUGIN "NO_INSTALL" "NAME" "SOURCES" ${ARGN})
+  cmake_parse_arguments(PLUGIN "NO_INSTALL" "NAME;COMPONENT" "SOURCES" ${ARGN})
   if(NOT PLUGIN_SOURCES)
     message(FATAL_ERROR "conduit_add_plugin(${target}): SOURCES is required")
   endif()
@@ -37,6 +38,9 @@ function(conduit_add_plugin target)
   # lib/conduit/plugins under any prefix (not the multiarch libdir): /usr/lib/conduit/plugins
   # for a package, where conduit looks by default.
   if(NOT PLUGIN_NO_INSTALL)
-    install(TARGETS ${target} LIBRARY DESTINATION lib/conduit/plugins)
+    if(NOT PLUGIN_COMPONENT)
+      set(PLUGIN_COMPONENT ${PLUGIN_NAME})
+    endif()
+    install(TARGETS ${target} LIBRARY DESTINATION lib/conduit/plugins COMPONENT ${PLUGIN_COMPONENT})
   endif()
 endfunction()
