@@ -71,6 +71,13 @@ mode=$(in_root stat -c '%a %U:%G' /etc/conduit/app.env)
 [ "$(wc -c <"$root/etc/conduit/credentials/secret_key")" = 64 ] || fail "secret_key is not 32 bytes in hex"
 [ "$(stat -c '%a' "$root/usr/lib/conduit/plugins/jira.so")" = 644 ] || fail "jira.so mode"
 
+step "installing again (an upgrade) keeps the secrets and an administrator's permissions"
+key_before=$(cat "$root/etc/conduit/credentials/secret_key")
+in_root chmod 0600 /etc/conduit/workers.yaml
+in_root sh -c 'dpkg -i /tmp/conduit_*.deb' >/dev/null
+[ "$(cat "$root/etc/conduit/credentials/secret_key")" = "$key_before" ] || fail "secret_key changed"
+[ "$(in_root stat -c '%a' /etc/conduit/workers.yaml)" = 600 ] || fail "workers.yaml mode was reset"
+
 step "the example processor builds against the installed SDK alone"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   cmake make g++ >/dev/null

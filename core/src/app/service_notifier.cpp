@@ -7,7 +7,7 @@
 
 namespace conduit::app {
 
-ServiceNotifier::ServiceNotifier() {
+ServiceNotifier::ServiceNotifier(std::function<bool()> healthy) : healthy_(std::move(healthy)) {
   uint64_t interval_us = 0;
   // True only when systemd asked this very process ($WATCHDOG_PID) for keep-alives.
   if (sd_watchdog_enabled(0, &interval_us) > 0 && interval_us > 0) {
@@ -41,7 +41,7 @@ void ServiceNotifier::feedWatchdog(long long interval_us) {
   const auto every = std::chrono::microseconds(interval_us / 2);
   std::unique_lock lock(mutex_);
   while (!stopped_) {
-    sd_notify(0, "WATCHDOG=1");
+    if (!healthy_ || healthy_()) sd_notify(0, "WATCHDOG=1");
     stop_.wait_for(lock, every, [this] { return stopped_; });
   }
 }

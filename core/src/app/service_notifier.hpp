@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -13,9 +14,9 @@ namespace conduit::app {
 class ServiceNotifier {
  public:
   // Starts feeding the watchdog when the unit has WatchdogSec= (systemd sets $WATCHDOG_USEC for
-  // this process): a keep-alive every half of it, so that a process that hangs whole is killed
-  // and restarted.
-  ServiceNotifier();
+  // this process): a keep-alive every half of it, as long as `healthy` says so (always, when
+  // none is given). A process that stops feeding it is killed and restarted.
+  explicit ServiceNotifier(std::function<bool()> healthy = {});
   ~ServiceNotifier();
   ServiceNotifier(const ServiceNotifier&) = delete;
   ServiceNotifier& operator=(const ServiceNotifier&) = delete;
@@ -27,6 +28,7 @@ class ServiceNotifier {
  private:
   void feedWatchdog(long long interval_us);
 
+  std::function<bool()> healthy_;
   std::mutex mutex_;
   std::condition_variable stop_;
   bool stopped_ = false;

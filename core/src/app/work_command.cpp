@@ -86,9 +86,7 @@ void reloadWorkflow(WorkerApp& workers, const WorkerInputs& inputs, ServiceNotif
       systemd.ready(what);
       return;
     }
-  } catch (const plugin::PluginLoadError& e) {
-    load.errors.push_back(e.what());
-  } catch (const config::ConfigError& e) {
+  } catch (const std::exception& e) {  // a plugin refused its entry, or a key cannot be read
     load.errors.push_back(e.what());
   }
   for (const auto& error : load.errors)
@@ -159,8 +157,9 @@ int work(const WorkOptions& options) {
   http::addWorkerPing(*router);
   http::addServiceRoutes(*router, version());
   http::addReadiness(*router, [&workers] { workers->checkRedis(); });
+  // Two threads: a readiness probe waiting on a slow Redis does not hold up the liveness probe.
   http::HttpServer ping(
-      {inputs->server.bind, options.port.value_or(inputs->worker.worker_port), 1, 1024}, router);
+      {inputs->server.bind, options.port.value_or(inputs->worker.worker_port), 2, 1024}, router);
   try {
     ping.start();
   } catch (const std::exception& e) {
@@ -169,7 +168,7 @@ int work(const WorkOptions& options) {
   }
   spdlog::info("answering /conduit-reactor/ping on http://{}:{}", inputs->server.bind, ping.port());
   workers->start(consumerName(ping.port()));
-  ServiceNotifier systemd;
+  ServiceNotifier systemd([&workers] { return workers->healthy(); });
   systemd.ready(fmt::format("processing deliveries as {}", consumerName(ping.port())));
 
   const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs, systemd);
@@ -205,7 +204,7 @@ int runAll(const WorkOptions& options) {
   }
   spdlog::info("listening on http://{}:{}", inputs->server.bind, server.port());
   workers->start(consumerName(server.port()));
-  ServiceNotifier systemd;
+  ServiceNotifier systemd([&workers] { return workers->healthy(); });
   systemd.ready(
       fmt::format("listening on {}:{}, processing deliveries", inputs->server.bind, server.port()));
 

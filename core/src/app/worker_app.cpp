@@ -31,8 +31,8 @@ struct WorkerApp::Parts {
 
   ~Parts() {
     worker.reset();
-    retire(std::move(instances));
-    libraries.clear();  // after every instance's destroy()
+    processors.reset();  // each instance's shutdown() and destroy() ...
+    libraries.clear();   // ... before its library is unloaded
   }
 
   std::shared_ptr<const statemachine::StateMachines> currentMachines() {
@@ -53,10 +53,11 @@ struct WorkerApp::Parts {
   }
 
   // One configured instance per entry. Throws PluginLoadError or ConfigError; the instances
-  // made before the failure are destroyed.
-  std::vector<std::unique_ptr<plugin::PluginInstance>> makeInstances(
+  // made before the failure are destroyed. Each instance is told to shut down, then destroyed,
+  // when the last holder lets go of it: the worker, or the attempt still running in it.
+  std::shared_ptr<const worker::DeliveryWorker::Processors> makeInstances(
       const std::vector<config::WorkerEntry>& entries) {
-    std::vector<std::unique_ptr<plugin::PluginInstance>> made;
+    worker::DeliveryWorker::Processors made;
     for (const auto& entry : entries) {
       auto shared = library(entry.plugin);
       plugin::PluginHost::Context context;
@@ -70,15 +71,13 @@ struct WorkerApp::Parts {
           if (auto value = config.get(*keys)) context.config.emplace(*keys, std::move(*value));
         }
       }
-      made.push_back(std::make_unique<plugin::PluginInstance>(shared, entry, std::move(context)));
+      made.emplace_back(new plugin::PluginInstance(shared, entry, std::move(context)),
+                        [](plugin::PluginInstance* instance) {
+                          instance->shutdown();
+                          delete instance;  // destroy()
+                        });
     }
-    return made;
-  }
-
-  static void retire(std::vector<std::unique_ptr<plugin::PluginInstance>> old) {
-    for (auto& instance : old)
-      instance->shutdown();
-    old.clear();  // destroy()
+    return std::make_shared<const worker::DeliveryWorker::Processors>(std::move(made));
   }
 
   void startWorker() {
@@ -90,10 +89,7 @@ struct WorkerApp::Parts {
     options.retry.max_attempts = settings.retry_max_attempts;
     options.claim_idle = std::chrono::milliseconds(settings.claim_idle_ms);
     options.redis_timeout = redis_timeout;
-    std::vector<plugin::PluginInstance*> processors;
-    for (auto& instance : instances)
-      processors.push_back(instance.get());
-    worker = std::make_unique<worker::DeliveryWorker>(redis, options, std::move(processors));
+    worker = std::make_unique<worker::DeliveryWorker>(redis, options, processors);
     worker->start();
   }
 
@@ -107,7 +103,7 @@ struct WorkerApp::Parts {
   std::vector<config::WorkerEntry> workers;
   std::set<std::string, std::less<>> plugin_keys;
   std::map<std::string, std::shared_ptr<plugin::SharedPlugin>> libraries;
-  std::vector<std::unique_ptr<plugin::PluginInstance>> instances;
+  std::shared_ptr<const worker::DeliveryWorker::Processors> processors;
   std::string consumer_name;
   std::unique_ptr<worker::DeliveryWorker> worker;
 };
@@ -115,7 +111,7 @@ struct WorkerApp::Parts {
 WorkerApp::WorkerApp(const config::AppConfig& config, const config::ServerSettings& server,
                      const config::WorkerSettings& settings, WorkflowConfig workflow)
     : parts_(std::make_unique<Parts>(config, server, settings, std::move(workflow))) {
-  parts_->instances = parts_->makeInstances(parts_->workers);
+  parts_->processors = parts_->makeInstances(parts_->workers);
 }
 
 WorkerApp::~WorkerApp() = default;
@@ -131,8 +127,8 @@ void WorkerApp::start(const std::string& consumer_name) {
   spdlog::info(
       "worker process {}: {} worker(s), {} deliveries at a time, reading {} from Redis "
       "at {}",
-      consumer_name, p.instances.size(), p.settings.worker_concurrency, queue::QueueNames::kStream,
-      p.redis.endpoint().describe());
+      consumer_name, p.processors->size(), p.settings.worker_concurrency,
+      queue::QueueNames::kStream, p.redis.endpoint().describe());
 }
 
 std::string WorkerApp::reload(WorkflowConfig workflow) {
@@ -152,20 +148,17 @@ std::string WorkerApp::reload(WorkflowConfig workflow) {
     p.machines = std::move(machines);
     return "state machines reloaded; workers.yaml unchanged";
   }
-  // The new instances first: should one refuse, nothing has changed. Their state machine
-  // queries answer from `p.machines`, which is swapped before they get any delivery.
-  auto instances = p.makeInstances(workers);
-  // Then the deliveries being processed finish (however long: this is not a stop), the worker
-  // restarts with the new instances and takes back what it had left pending.
-  if (p.worker) p.worker->stop(std::chrono::hours(24 * 365));
-  p.worker.reset();
+  // The new instances first: should one refuse, nothing has changed. Then they are put in
+  // force for the next attempts; the attempts running go on with the old ones, which are shut
+  // down and destroyed when the last of those ends.
+  auto processors = p.makeInstances(workers);
   {
     std::lock_guard lock(p.machines_mutex);
     p.machines = std::move(machines);
   }
-  Parts::retire(std::exchange(p.instances, std::move(instances)));
+  if (p.worker) p.worker->replaceProcessors(processors);
+  p.processors = std::move(processors);
   p.workers = std::move(workers);
-  if (!p.consumer_name.empty()) p.startWorker();
   std::string names;
   for (const auto& worker : p.workers)
     names += (names.empty() ? "" : ", ") + worker.name;
@@ -179,6 +172,12 @@ int WorkerApp::stop(std::chrono::milliseconds grace) {
 
 worker::WorkerCounts WorkerApp::counts() const {
   return parts_->worker ? parts_->worker->counts() : worker::WorkerCounts{};
+}
+
+bool WorkerApp::healthy() const {
+  // Far above the reader's longest turn (a Redis call bounded by redis_timeout_ms).
+  constexpr std::chrono::seconds kStalled{60};
+  return parts_->worker && parts_->worker->readerAlive(kStalled);
 }
 
 void WorkerApp::checkRedis() {

@@ -35,10 +35,10 @@ class WorkerApp {
   void start(const std::string& consumer_name);
 
   // Takes state machines and a workers.yaml that validated (SIGHUP): the state machines from the
-  // next delivery on; when workers.yaml changed, new plugin instances are made first, then the
-  // deliveries being processed finish, and the worker restarts with them. Throws
-  // plugin::PluginLoadError or config::ConfigError, having changed nothing, when a new instance
-  // cannot be made. Returns what was reloaded, for the log.
+  // next delivery on; when workers.yaml changed, new plugin instances too, made first and used
+  // from the next attempt on (the old ones are shut down and destroyed once the attempts still
+  // in them end). Throws plugin::PluginLoadError or config::ConfigError, having changed
+  // nothing, when a new instance cannot be made. Returns what was reloaded, for the log.
   std::string reload(WorkflowConfig workflow);
 
   // See DeliveryWorker::stop(). When it returns more than 0, plugin calls are still running:
@@ -49,6 +49,9 @@ class WorkerApp {
 
   // For /conduit/ready: throws when Redis does not answer.
   void checkRedis();
+
+  // For the systemd watchdog: the worker is started and its reader goes round its loop.
+  bool healthy() const;
 
  private:
   struct Parts;

@@ -51,7 +51,7 @@ std::string describe(const queue::QueuedDelivery& delivery) {
 }  // namespace
 
 DeliveryWorker::DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
-                               std::vector<plugin::PluginInstance*> processors)
+                               std::shared_ptr<const Processors> processors)
     : redis_(redis),
       options_(std::move(options)),
       processors_(std::move(processors)),
@@ -63,6 +63,9 @@ DeliveryWorker::~DeliveryWorker() {
 }
 
 void DeliveryWorker::start() {
+  reader_beat_ms_ =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+          .count();
   reader_ = std::thread([this] { readLoop(); });
   for (int i = 0; i < options_.concurrency; ++i)
     executors_.emplace_back([this] { executeLoop(); });
@@ -90,6 +93,18 @@ int DeliveryWorker::stop(std::chrono::milliseconds grace) {
     executor.join();
   executors_.clear();
   return 0;
+}
+
+bool DeliveryWorker::readerAlive(std::chrono::milliseconds within) const {
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+          .count();
+  return now - reader_beat_ms_.load() <= within.count();
+}
+
+void DeliveryWorker::replaceProcessors(std::shared_ptr<const Processors> processors) {
+  std::lock_guard lock(mutex_);
+  processors_ = std::move(processors);
 }
 
 WorkerCounts DeliveryWorker::counts() const {
@@ -139,6 +154,9 @@ void DeliveryWorker::readLoop() {
       std::max<std::chrono::milliseconds>(options_.claim_idle / 4, std::chrono::milliseconds(250));
 
   while (true) {
+    reader_beat_ms_ =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+            .count();
     {
       std::unique_lock lock(mutex_);
       // Read only when there is room: what is read is held by this process until processed.
@@ -290,12 +308,17 @@ void DeliveryWorker::executeLoop() {
 }
 
 void DeliveryWorker::run(Job& job) {
+  std::shared_ptr<const Processors> processors;
+  {
+    std::lock_guard lock(mutex_);
+    processors = processors_;
+  }
   try {
     if (job.decided) {
-      commit(job);  // the processors answered; only Redis has yet to hear it
+      commit(job, *processors);  // the processors answered; only Redis has yet to hear it
       return;
     }
-    if (!job.progress && !resume(job)) return;
+    if (!job.progress && !resume(job, *processors)) return;
     if (!job.delivery) {
       job.delivery = consumer_.fetch(job.entry_id);
       if (!job.delivery) {
@@ -305,7 +328,7 @@ void DeliveryWorker::run(Job& job) {
         return;
       }
     }
-    attempt(job);
+    attempt(job, *processors);
   } catch (const std::exception& e) {
     // Redis failed. What the processors answered is kept on the job, so the next try only
     // writes it; nothing is counted as an attempt.
@@ -315,7 +338,7 @@ void DeliveryWorker::run(Job& job) {
   }
 }
 
-bool DeliveryWorker::resume(Job& job) {
+bool DeliveryWorker::resume(Job& job, const Processors& processors) {
   job.progress = consumer_.loadProgress(job.entry_id);
   // Each hand-over (taken back at a restart, taken over from a process that stopped answering)
   // counts: a delivery whose processing kills its process would otherwise kill them all in turn.
@@ -323,7 +346,7 @@ bool DeliveryWorker::resume(Job& job) {
   if (handovers >= options_.retry.max_attempts) {
     Decision decision;
     decision.finish = true;
-    for (const auto* processor : processors_) {
+    for (const auto& processor : processors) {
       const std::string& worker = processor->worker();
       if (job.progress->done.count(worker) != 0) continue;
       auto failed = job.progress->failed.find(worker);
@@ -335,7 +358,7 @@ bool DeliveryWorker::resume(Job& job) {
                                      handovers)});
     }
     job.decided = std::move(decision);
-    commit(job);
+    commit(job, processors);
     return false;
   }
   const int64_t wait_ms = job.progress->due_ms - nowUnixMs();
@@ -346,7 +369,7 @@ bool DeliveryWorker::resume(Job& job) {
   return true;
 }
 
-void DeliveryWorker::attempt(Job& job) {
+void DeliveryWorker::attempt(Job& job, const Processors& processors) {
   const auto& delivery = *job.delivery;
   auto& progress = *job.progress;
 
@@ -377,7 +400,7 @@ void DeliveryWorker::attempt(Job& job) {
                                       delivery.delivery_id,
                                       delivery.payload,
                                       static_cast<uint32_t>(attempt_number)};
-    for (auto* processor : processors_) {
+    for (const auto& processor : processors) {
       const std::string& worker = processor->worker();
       if (progress.done.count(worker) || progress.failed.count(worker)) continue;
       auto outcome = processor->process(*event, facts);
@@ -394,7 +417,7 @@ void DeliveryWorker::attempt(Job& job) {
       }
     }
   } else {
-    for (const auto* processor : processors_) {
+    for (const auto& processor : processors) {
       if (!progress.done.count(processor->worker())) progress.failed[processor->worker()] = error;
     }
   }
@@ -419,10 +442,10 @@ void DeliveryWorker::attempt(Job& job) {
     decision.retry_in = options_.retry.delayAfter(attempt_number, jitter(), asked);
   }
   job.decided = std::move(decision);
-  commit(job);
+  commit(job, processors);
 }
 
-void DeliveryWorker::commit(Job& job) {
+void DeliveryWorker::commit(Job& job, const Processors& processors) {
   const Decision& decision = *job.decided;
   auto& progress = *job.progress;
   const std::string what =
@@ -430,7 +453,7 @@ void DeliveryWorker::commit(Job& job) {
 
   if (decision.finish) {
     const bool ours = consumer_.finish(job.entry_id, decision.dead_letters, progress.attempts,
-                                       checkpointKeys(job.entry_id));
+                                       checkpointKeys(job.entry_id, processors));
     release(job.entry_id);
     if (!ours) {
       spdlog::info("{}: another worker process had taken it over; left to that one", what);
@@ -459,9 +482,10 @@ void DeliveryWorker::commit(Job& job) {
   schedule(std::move(job), Clock::now() + retry_in);
 }
 
-std::vector<std::string> DeliveryWorker::checkpointKeys(const std::string& entry_id) const {
+std::vector<std::string> DeliveryWorker::checkpointKeys(const std::string& entry_id,
+                                                        const Processors& processors) {
   std::vector<std::string> keys;
-  for (const auto* processor : processors_)
+  for (const auto& processor : processors)
     keys.push_back(plugin::CheckpointStore::redisKey(entry_id, processor->worker()));
   return keys;
 }

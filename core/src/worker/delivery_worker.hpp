@@ -53,9 +53,13 @@ class DeliveryWorker {
  public:
   static constexpr int kHeldPerSlot = 64;
 
-  // `processors` are not owned: they must outlive the worker.
+  // The processors in force, one per workers.yaml entry. A reload replaces the whole set; an
+  // attempt keeps the set it started with alive until it ends, so the old instances are
+  // destroyed only when no call into them is left.
+  using Processors = std::vector<std::shared_ptr<plugin::PluginInstance>>;
+
   DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
-                 std::vector<plugin::PluginInstance*> processors);
+                 std::shared_ptr<const Processors> processors);
   ~DeliveryWorker();
   DeliveryWorker(const DeliveryWorker&) = delete;
   DeliveryWorker& operator=(const DeliveryWorker&) = delete;
@@ -69,6 +73,13 @@ class DeliveryWorker {
   int stop(std::chrono::milliseconds grace);
 
   WorkerCounts counts() const;
+
+  // Whether the reader has gone round its loop within `within`: it does at least twice a
+  // second, Redis up or down, unless something blocks it. For the systemd watchdog.
+  bool readerAlive(std::chrono::milliseconds within) const;
+
+  // Puts `processors` in force from the next attempt on (SIGHUP with a changed workers.yaml).
+  void replaceProcessors(std::shared_ptr<const Processors> processors);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -102,14 +113,15 @@ class DeliveryWorker {
 
   void run(Job& job);
   // For an adopted delivery: false when it is not to run now (waiting, or dead-lettered).
-  bool resume(Job& job);
-  void attempt(Job& job);
-  void commit(Job& job);
-  std::vector<std::string> checkpointKeys(const std::string& entry_id) const;
+  bool resume(Job& job, const Processors& processors);
+  void attempt(Job& job, const Processors& processors);
+  void commit(Job& job, const Processors& processors);
+  static std::vector<std::string> checkpointKeys(const std::string& entry_id,
+                                                 const Processors& processors);
 
   store::RedisPool& redis_;
   WorkerOptions options_;
-  std::vector<plugin::PluginInstance*> processors_;
+  std::shared_ptr<const Processors> processors_;  // guarded by mutex_
   queue::DeliveryConsumer consumer_;
 
   mutable std::mutex mutex_;
@@ -121,6 +133,7 @@ class DeliveryWorker {
   bool stopping_ = false;
   std::string claim_cursor_ = "0-0";
 
+  std::atomic<int64_t> reader_beat_ms_{0};  // steady clock, at each turn of the reader
   std::atomic<uint64_t> acknowledged_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> dead_letters_{0};

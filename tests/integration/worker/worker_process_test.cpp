@@ -602,10 +602,11 @@ TEST_CASE("worker: SIGHUP puts a changed workers.yaml in force - keeping the old
   CHECK(callsOf(site.calls(), "second", "d-after") == 1);
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
-  // The first instance was shut down and destroyed at the reload, and the new ones at the stop.
+  // The first instance was shut down and destroyed after the reload, and the new ones at the
+  // stop.
   CHECK(site.lifecycle() == std::vector<std::string>{"first shutdown", "first destroyed",
-                                                     "first shutdown", "second shutdown",
-                                                     "first destroyed", "second destroyed"});
+                                                     "first shutdown", "first destroyed",
+                                                     "second shutdown", "second destroyed"});
 }
 
 TEST_CASE("worker: SIGHUP does not stop `conduit serve`") {
