@@ -12,20 +12,9 @@ build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v redis-server >/dev/null || { echo "missing redis-server" >&2; exit 1; }
 
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --save "" \
-  --appendonly yes --appendfsync everysec --logfile "$work/redis.log" &
-redis_pid=$!
-for _ in $(seq 100); do redis-cli -s "$work/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
-
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+. "$root/bench/lib.sh"
+start_redis
+machine
 cd "$work"  # no ./config here: conduit run uses the installed-or-given files below
 mkdir -p config
 cp -r "$root/config/statemachines" config/

@@ -24,20 +24,7 @@ for tool in wrk redis-server redis-cli openssl curl; do
   command -v "$tool" >/dev/null || { echo "missing $tool (make bench installs it)" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
-peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-# CPU time a process has used so far, in microseconds (user + system).
-cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000000 / hz}' "/proc/$1/stat"; }
+. "$root/bench/lib.sh"
 
 # Runs wrk against the server `pid` and prints: requests/s, p50, p99, non-2xx answers, socket
 # errors, and the CPU microseconds per request of `pid` and of every other pid given.
@@ -72,12 +59,7 @@ drive() {
 # the queue here, so it grows by a gigabyte or two; Redis's automatic AOF rewrite, which copies
 # the whole data set each time the file doubles, would then measure the size of that backlog
 # rather than the ingress. It is off: with workers acknowledging, the stream stays short.
-redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --save "" \
-  --appendonly yes --appendfsync everysec --auto-aof-rewrite-percentage 0 \
-  --logfile "$work/redis.log" &
-redis_pid=$!
-pids+=($redis_pid)
-for _ in $(seq 100); do redis-cli -s "$work/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
+start_redis --auto-aof-rewrite-percentage 0
 
 conduit_port=$(free_port)
 cat >"$work/app.env" <<CONFIG
@@ -104,7 +86,7 @@ bare_pid=$!
 pids+=($bare_pid)
 wait_for "http://127.0.0.1:$bare_port/" || true
 
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+machine
 keep_alive="Connection: keep-alive"
 [ "${KEEPALIVE:-1}" = 0 ] && keep_alive="no keep-alive (a connection per request)"
 echo "Load: wrk -t$wrk_threads -c$connections -d$duration, $(wc -c <"$body") byte bodies, $keep_alive; $server_threads server threads"

@@ -26,28 +26,11 @@ for tool in redis-server redis-cli curl python3; do
 done
 [ -f "$plugins/bench_noop.so" ] || { echo "missing $plugins/bench_noop.so: build first" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 200); do curl -fs -o /dev/null "$1" && return 0; sleep 0.01; done; return 1; }
+. "$root/bench/lib.sh"
 now_ms() { date +%s%3N; }
-cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000000 / hz}' "/proc/$1/stat"; }
-peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
-redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --save "" \
-  --appendonly yes --appendfsync everysec --auto-aof-rewrite-percentage 0 \
-  --logfile "$work/redis.log" &
-redis_pid=$!
-pids+=($redis_pid)
+start_redis --auto-aof-rewrite-percentage 0
 cli() { redis-cli -s "$work/redis.sock" "$@"; }
-for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.05; done
 
 # Queues ARGV[1] copies of the payload (ARGV[2]) as the ingress writes them; each delivery id is
 # `t<Redis's clock in µs>-<n>`, so the plugin can tell how long it waited.
@@ -80,7 +63,7 @@ cp "$root/config/statemachines/jira.hcl" "$work/statemachines/"
 printf 'workers:\n  bench:\n    plugin: bench_noop\n    statefile: jira.hcl\n    projects: [soc]\n' \
   >"$work/workers.yaml"
 
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+machine
 echo "Load: $count queued deliveries of $(wc -c <"$body") bytes, worker_concurrency=$concurrency; then $samples deliveries one at a time"
 echo
 

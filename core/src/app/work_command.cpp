@@ -167,9 +167,10 @@ int work(const WorkOptions& options) {
     return kExitFailure;
   }
   spdlog::info("answering /conduit-reactor/ping on http://{}:{}", inputs->server.bind, ping.port());
-  workers->start(consumerName(ping.port()));
+  const std::string consumer = consumerName(ping.port());
+  workers->start(consumer);
   ServiceNotifier systemd([&workers] { return workers->healthy(); });
-  systemd.ready(fmt::format("processing deliveries as {}", consumerName(ping.port())));
+  systemd.ready(fmt::format("processing deliveries as {}", consumer));
 
   const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs, systemd);
   const auto grace = std::chrono::milliseconds(inputs->worker.shutdown_timeout_ms);

@@ -1,7 +1,5 @@
 #include "http/payload_route.hpp"
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include "http/api_response.hpp"
@@ -11,12 +9,6 @@
 
 namespace conduit::http {
 namespace {
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Response deliveryResponse(int status, std::string_view delivery_id, bool duplicate,
                           std::string_view entry_id) {
@@ -118,8 +110,8 @@ Response PayloadRoute::receive(const Request& request) {
   }
 
   // 8 and 9. Queue it, unless this delivery id was accepted in the last 72 hours.
-  queue::Delivery delivery{provider->name(), repo_id, hook->hook.repo_path, *event, *delivery_id,
-                           nowMs(),          payload};
+  queue::Delivery delivery{provider->name(),    repo_id, hook->hook.repo_path, *event, *delivery_id,
+                           queue::unixTimeMs(), payload};
   auto result = queue_.enqueue(delivery);
   return deliveryResponse(result.duplicate ? 200 : 202, *delivery_id, result.duplicate,
                           result.entry_id);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,13 @@ struct Delivery {
   int64_t received_at_ms = 0;    // Unix time in milliseconds
   std::string_view payload;
 };
+
+// Now, as Unix time in milliseconds: the clock of received_at_ms, and of when a retry is due.
+inline int64_t unixTimeMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // A delivery id as code hosts write them (GitHub: a GUID): 1 to 128 of [A-Za-z0-9._:-]. Also
 // keeps odd bytes out of Redis keys and log lines.

@@ -61,12 +61,6 @@ int64_t toInteger(std::string_view text) {
   return value;
 }
 
-int64_t nowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // [id, [field, value, ...]]; the field list is nil for an entry deleted since it was read.
 std::optional<QueuedDelivery> parseEntry(const store::RedisValue& entry) {
   if (entry.elements.size() != 2 || entry.elements[1].type != store::RedisValue::Type::kArray) {
@@ -151,14 +145,15 @@ PendingPage DeliveryConsumer::readOwnPending(int count, const std::string& after
       list->elements.back().elements.empty() ? "" : list->elements.back().elements[0].text;
   std::vector<std::string> deleted;
   page.entries = parseEntries(*list, &deleted);
-  if (!deleted.empty()) {
-    // Deleted by whoever finished them: nothing is left to do but forget them.
-    store::RedisArgs ack = {"XACK", QueueNames::kStream, QueueNames::kGroup};
-    ack.insert(ack.end(), deleted.begin(), deleted.end());
-    redis_.run(store::Retry::kIdempotent,
-               [&](store::RedisConnection& c) { return c.command(ack); });
-  }
+  forget(deleted);  // deleted by whoever finished them
   return page;
+}
+
+void DeliveryConsumer::forget(const std::vector<std::string>& deleted_ids) {
+  if (deleted_ids.empty()) return;
+  store::RedisArgs ack = {"XACK", QueueNames::kStream, QueueNames::kGroup};
+  ack.insert(ack.end(), deleted_ids.begin(), deleted_ids.end());
+  redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) { return c.command(ack); });
 }
 
 ClaimResult DeliveryConsumer::claimIdle(std::chrono::milliseconds min_idle, int count,
@@ -177,12 +172,7 @@ ClaimResult DeliveryConsumer::claimIdle(std::chrono::milliseconds min_idle, int 
   if (reply.elements.size() >= 2) result.entries = parseEntries(reply.elements[1], &deleted);
   // Redis 6.2 claims entries deleted meanwhile (with no fields) instead of dropping them, as 7
   // does: nothing is left of them to process.
-  if (!deleted.empty()) {
-    store::RedisArgs ack = {"XACK", QueueNames::kStream, QueueNames::kGroup};
-    ack.insert(ack.end(), deleted.begin(), deleted.end());
-    redis_.run(store::Retry::kIdempotent,
-               [&](store::RedisConnection& c) { return c.command(ack); });
-  }
+  forget(deleted);
   return result;
 }
 
@@ -262,7 +252,7 @@ bool DeliveryConsumer::finish(const std::string& entry_id,
                               const std::vector<std::string>& other_keys) {
   const std::string progress = progressKey(entry_id);
   const std::string attempts_text = std::to_string(attempts);
-  const std::string now = std::to_string(nowUnixMs());
+  const std::string now = std::to_string(unixTimeMs());
   store::RedisArgs args = {QueueNames::kStream, kDeadLetterStream, progress};
   args.insert(args.end(), other_keys.begin(), other_keys.end());
   const size_t key_count = args.size();

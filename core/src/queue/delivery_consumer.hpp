@@ -103,6 +103,9 @@ class DeliveryConsumer {
   static std::string progressKey(std::string_view entry_id);
 
  private:
+  // Acknowledges pending entries deleted from the stream: nothing is left of them to process.
+  void forget(const std::vector<std::string>& deleted_ids);
+
   store::RedisPool& redis_;
   std::string consumer_;
 };

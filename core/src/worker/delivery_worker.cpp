@@ -22,12 +22,6 @@ constexpr size_t kHoldBatch = 500;
 // The entry schema this release reads (see queue/delivery_queue.cpp).
 constexpr std::string_view kSchema = "1";
 
-int64_t nowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 double jitter() {
   thread_local std::mt19937 random{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(random);
@@ -361,7 +355,7 @@ bool DeliveryWorker::resume(Job& job, const Processors& processors) {
     commit(job, processors);
     return false;
   }
-  const int64_t wait_ms = job.progress->due_ms - nowUnixMs();
+  const int64_t wait_ms = job.progress->due_ms - queue::unixTimeMs();
   if (wait_ms > 0) {
     schedule(std::move(job), Clock::now() + std::chrono::milliseconds(wait_ms));
     return false;
@@ -471,7 +465,7 @@ void DeliveryWorker::commit(Job& job, const Processors& processors) {
   }
 
   progress.last_error = decision.retry_reasons;
-  progress.due_ms = nowUnixMs() + decision.retry_in.count();
+  progress.due_ms = queue::unixTimeMs() + decision.retry_in.count();
   consumer_.saveProgress(job.entry_id, progress);
   retries_.fetch_add(1);
   spdlog::warn("{}: attempt {} of {} to be retried in {} ms: {}", what, progress.attempts,

@@ -134,6 +134,16 @@ class JiraClient::Lease {
   std::unique_ptr<httplib::Client> client_;
 };
 
+httplib::Result JiraClient::get(const std::string& path) {
+  Lease client(*this);
+  return (*client).Get(path.c_str());
+}
+
+httplib::Result JiraClient::post(const std::string& path, const std::string& json) {
+  Lease client(*this);
+  return (*client).Post(path.c_str(), json, "application/json");
+}
+
 JiraClient::JiraClient(JiraAddress address, Credentials credentials,
                        std::chrono::milliseconds timeout)
     : address_(std::move(address)), credentials_(std::move(credentials)), timeout_(timeout) {}
@@ -157,10 +167,7 @@ std::unique_ptr<httplib::Client> JiraClient::makeClient() const {
 std::variant<IssueState, JiraFailure> JiraClient::issue(const std::string& key) {
   const std::string path =
       address_.base_path + "/rest/api/2/issue/" + key + "?fields=status&expand=transitions";
-  httplib::Result result = [&] {
-    Lease client(*this);
-    return (*client).Get(path.c_str());
-  }();
+  httplib::Result result = get(path);
   if (!result || result->status != 200) return failureOf(result, "GET " + key);
 
   rapidjson::Document document;
@@ -203,10 +210,7 @@ std::optional<JiraFailure> JiraClient::transition(const std::string& key,
     w.EndObject();
     w.EndObject();
   });
-  httplib::Result result = [&] {
-    Lease client(*this);
-    return (*client).Post(path.c_str(), body, "application/json");
-  }();
+  httplib::Result result = post(path, body);
   // Jira answers 204; a gateway in front may turn it into another 2xx.
   if (result && result->status >= 200 && result->status < 300) return std::nullopt;
   return failureOf(result, "POST " + key + " transition " + transition_id);
@@ -220,10 +224,7 @@ std::optional<JiraFailure> JiraClient::comment(const std::string& key, const std
     w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
     w.EndObject();
   });
-  httplib::Result result = [&] {
-    Lease client(*this);
-    return (*client).Post(path.c_str(), body, "application/json");
-  }();
+  httplib::Result result = post(path, body);
   if (result && result->status >= 200 && result->status < 300) return std::nullopt;
   return failureOf(result, "POST " + key + " comment");
 }

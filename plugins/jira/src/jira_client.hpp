@@ -12,7 +12,8 @@
 
 namespace httplib {
 class Client;
-}
+class Result;
+}  // namespace httplib
 
 namespace conduit::jira {
 
@@ -60,6 +61,9 @@ class JiraClient {
   // A connection leased from the pool, given back when done.
   class Lease;
   std::unique_ptr<httplib::Client> makeClient() const;
+  // One request on a leased connection.
+  httplib::Result get(const std::string& path);
+  httplib::Result post(const std::string& path, const std::string& json);
 
   JiraAddress address_;
   Credentials credentials_;
