@@ -227,7 +227,10 @@ JiraProcessor::KeyOutcome JiraProcessor::handleIssueOnce(const std::string& key,
                                                          const std::string& machine_event,
                                                          const sdk::Event& event,
                                                          sdk::Delivery& delivery) {
-  if (auto failed = delivery.get(failedCheckpoint(key))) {
+  // A key that failed for good is not tried again by the delivery's retries. A first attempt
+  // that finds one is a replay (a dead letter put back after its cause was fixed, say): it
+  // tries again. What was done (moved, commented) is never done again, replay or not.
+  if (auto failed = delivery.get(failedCheckpoint(key)); failed && event.attempt() > 1) {
     return {KeyOutcome::Kind::kFailed, *failed, {}};
   }
   if (auto done = delivery.get(doneCheckpoint(key))) {

@@ -470,6 +470,13 @@ TEST_CASE("processor: a key failed for good is not tried again when the event is
   CHECK(second.outcome == CONDUIT_OUTCOME_FAILED);
   CHECK(second.message.find("SOC-404: no such issue") != std::string::npos);
   CHECK(site.jira->requestCount() == requests + 2);  // GET and POST of SOC-2 only
+
+  // Replayed (a first attempt again, with the same checkpoints) after the issue came back:
+  // SOC-404 is tried again, SOC-2 is not moved again.
+  site.jira->setStatus("SOC-404", "To Do");
+  CHECK(site.merged("SOC-404 SOC-2", "", 1).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-404") == "In Progress");
+  CHECK(site.jira->transitionsApplied("SOC-2") == 1);
 }
 
 TEST_CASE("processor: a comment Jira refuses is logged - the issue moved and the event is ok") {
