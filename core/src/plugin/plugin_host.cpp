@@ -202,10 +202,19 @@ conduit_status PluginHost::leaseExtend(conduit_host* host, conduit_str name, con
   auto& me = self(host);
   if (me.context_.leases == nullptr) return CONDUIT_STATUS_ERROR;
   try {
-    return me.context_.leases->extend(me.context_.worker, view(name), view(token),
-                                      std::chrono::milliseconds(ttl_ms))
-               ? CONDUIT_STATUS_OK
-               : CONDUIT_STATUS_NOT_FOUND;
+    if (!me.context_.leases->extend(me.context_.worker, view(name), view(token),
+                                    std::chrono::milliseconds(ttl_ms))) {
+      return CONDUIT_STATUS_NOT_FOUND;
+    }
+    // A lease taken back from an earlier attempt is released with the scope, as one taken now.
+    if (DeliveryScope* scope = me.currentScope()) {
+      auto& held = scope->leases_;
+      const bool known = std::any_of(held.begin(), held.end(), [&](const auto& lease) {
+        return lease.first == view(name) && lease.second == view(token);
+      });
+      if (!known) held.emplace_back(std::string(view(name)), std::string(view(token)));
+    }
+    return CONDUIT_STATUS_OK;
   } catch (const std::exception& e) {
     spdlog::warn("{} ({}): lease {} not extended: {}", me.context_.worker, me.context_.plugin,
                  view(name).substr(0, 100), e.what());

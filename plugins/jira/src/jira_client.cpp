@@ -207,7 +207,9 @@ class JiraClient::DeadlineWatch {
       if (next == entries_.end()) {
         wake_.wait(lock);
       } else {
-        wake_.wait_until(lock, next->first);
+        // A copy: the entry may be erased while the lock is let go during the wait.
+        const auto until = next->first;
+        wake_.wait_until(lock, until);
       }
     }
   }
@@ -278,9 +280,11 @@ httplib::Result JiraClient::request(const std::function<httplib::Result(httplib:
   bool expired = false;
   {
     Lease client(*this);
-    DeadlineWatch::Ticket ticket(*watch_, *client, std::chrono::steady_clock::now() + timeout_);
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    DeadlineWatch::Ticket ticket(*watch_, *client, deadline);
     result = send(*client);
-    expired = ticket.expired();
+    // httplib's own read timeout, as long as the deadline, may end it first.
+    expired = ticket.expired() || std::chrono::steady_clock::now() >= deadline;
   }
   if (expired && !result) {
     JiraFailure timed_out;

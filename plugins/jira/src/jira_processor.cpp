@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <functional>
+#include <thread>
 
 #include "issue_keys.hpp"
 
@@ -26,6 +27,9 @@ std::string failedCheckpoint(const std::string& key) {
 std::string fromCheckpoint(const std::string& key) {
   return "from:" + key;  // the status the issue was moved from, written with the target
 }
+std::string leaseCheckpoint(const std::string& key) {
+  return "lease:" + key;  // the token of the issue's lease, to take it back after a crash
+}
 std::string commentingCheckpoint(const std::string& key) {
   return "commenting:" + key;  // a comment was sent: a retry looks for it before sending again
 }
@@ -33,8 +37,11 @@ std::string commentingCheckpoint(const std::string& key) {
 // How many times one delivery reads an issue again and decides again, within one attempt,
 // after Jira refused a transition the issue had when it was read (someone moved it between).
 constexpr int kMaxDecisions = 3;
-// How many times an answer lost after a transition was sent is checked by reading the issue.
-constexpr int kMaxChecks = 2;
+// How many times an answer lost after a transition was sent is checked by reading the issue,
+// and the pause before each check after the first: Jira failing one request often answers the
+// next.
+constexpr int kMaxChecks = 4;
+constexpr std::chrono::milliseconds kFirstCheckPause{100};
 
 // The part of a comment that names the delivery, so that a retry can tell whether the comment
 // of an earlier attempt reached Jira though its answer was lost. Jira's wiki markup shows
@@ -260,9 +267,17 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
 
   // One delivery at a time moves an issue, in any worker process: each reads the status the
   // issue has once the one before is done, and applies its event to that.
+  // An attempt at this delivery whose process died holding the lease (killed while a
+  // transition was in flight, say) left its token: taken back before it expires, no other
+  // delivery can have moved the issue meanwhile, so its status tells whether that transition
+  // was applied.
   std::optional<sdk::Lease> lease;
   try {
-    lease = host().lease(key, lease_ttl_, lease_wait_);
+    if (auto saved = delivery.get(leaseCheckpoint(key)); saved && !saved->empty()) {
+      lease = host().resumeLease(key, *saved, lease_ttl_);
+      if (lease) host().info(key + ": took back the lease an earlier attempt held");
+    }
+    if (!lease) lease = host().lease(key, lease_ttl_, lease_wait_);
   } catch (const sdk::HostError& e) {
     return {KeyOutcome::Kind::kRetry, key + ": " + e.what(), {}};
   }
@@ -273,6 +288,7 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
                 std::to_string(lease_wait_.count()) + " ms for its lease)",
             {}};
   }
+  delivery.put(leaseCheckpoint(key), lease->token());
   // Before each request: the lease then outlasts the request (its ttl covers one).
   auto keepLease = [&] { return lease->extend(lease_ttl_); };
   const KeyOutcome lost{KeyOutcome::Kind::kRetry,
@@ -387,7 +403,13 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
 JiraProcessor::Applied JiraProcessor::checkApplied(const std::string& key, const std::string& from,
                                                    const std::string& reaching,
                                                    const std::function<bool()>& keep_lease) {
-  for (int check = 1; check <= kMaxChecks && keep_lease(); ++check) {
+  auto pause = kFirstCheckPause;
+  for (int check = 1; check <= kMaxChecks; ++check) {
+    if (check > 1) {
+      std::this_thread::sleep_for(pause);
+      pause *= 3;
+    }
+    if (!keep_lease()) break;
     auto answer = client_->issue(key);
     if (auto* state = std::get_if<IssueState>(&answer)) {
       if (equalsIgnoringCase(state->status, reaching)) return Applied::kYes;

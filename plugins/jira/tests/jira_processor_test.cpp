@@ -373,6 +373,21 @@ TEST_CASE("processor: an issue another holds the lease of waits - then a retry, 
   CHECK(site.jira->status("SOC-1") == "In Progress");
 }
 
+TEST_CASE("processor: a lease an earlier attempt held when its process died is taken back") {
+  Site site("{}", {}, {{"atlassian_timeout_ms", "500"}});
+  // The earlier attempt: killed after sending the transition, which Jira never applied.
+  site.host->holdLease("SOC-1", "token-of-the-dead", std::chrono::hours(1));
+  site.host->setCheckpoint("lease:SOC-1", "token-of-the-dead");
+  site.host->setCheckpoint("from:SOC-1", "To Do");
+  site.host->setCheckpoint("target:SOC-1", "In Progress");
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(site.merged("SOC-1", "", 2).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));  // no wait
+  CHECK(site.logged("SOC-1: took back the lease an earlier attempt held"));
+  CHECK(site.jira->transitionHistory("SOC-1") == std::vector<std::string>{"Start work"});
+  CHECK_FALSE(site.host->leaseHeld("SOC-1"));  // released at the end, as one taken now
+}
+
 TEST_CASE("processor: leases that cannot be taken (Redis down) are a retry") {
   Site site;
   site.host->failLeases(true);

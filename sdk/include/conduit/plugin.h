@@ -195,6 +195,9 @@ typedef struct conduit_host_api {
   /* Keeps the lease `name` for `ttl_ms` (1 to 3600000) from now, if `token` still holds it: a
    * holder extends it before each step it protects, so that the ttl can stay short (a dead
    * holder blocks the name only that long) while the work under it is long. `token` is copied.
+   * It may be the token of an earlier attempt at the same delivery, kept in a checkpoint, whose
+   * process died holding the lease: while that lease has not expired, it is the caller's again
+   * (and released when this process() returns, as one taken now).
    * Return value: OK when extended; NOT_FOUND when the lease had expired (and may be another's
    * now: stop, and answer RETRY); ERROR when Redis could not be reached. */
   conduit_status (*lease_extend)(conduit_host* host, conduit_str name, conduit_str token,

@@ -152,6 +152,9 @@ namespace __attribute__((visibility("hidden"))) sdk {
       return api_->lease_release(host_, str(name_), str(token_)) == CONDUIT_STATUS_OK;
     }
     const std::string& name() const { return name_; }
+    // The proof of holding: kept in a checkpoint, it lets a later attempt at the same delivery
+    // take the lease back (Host::resumeLease) if this process dies holding it.
+    const std::string& token() const { return token_; }
 
    private:
     const conduit_host_api* api_;
@@ -262,6 +265,17 @@ namespace __attribute__((visibility("hidden"))) sdk {
         default:
           throw HostError("the lease " + std::string(name) + " could not be taken");
       }
+    }
+
+    // Takes back, for `ttl`, a lease an earlier attempt at this delivery took (its token kept
+    // in a checkpoint) and did not release because its process died: nullopt when it has
+    // expired since (take it anew with lease()). Throws HostError as lease() does.
+    std::optional<Lease> resumeLease(std::string_view name, std::string_view token,
+                                     std::chrono::milliseconds ttl) const {
+      if (!hasLeases()) throw HostError("this conduit has no leases (plugin ABI 1.1)");
+      Lease lease(api_, host_, std::string(name), std::string(token));
+      if (!lease.extend(ttl)) return std::nullopt;
+      return lease;
     }
 
     const conduit_host_api* api() const { return api_; }

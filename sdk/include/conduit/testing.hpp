@@ -91,6 +91,16 @@ class FakeHost {
     std::lock_guard lock(leases_mutex_);
     leases_.erase(name);
   }
+  // Plays another holder as holdLease() does, with the given token: an earlier attempt whose
+  // process died holding the lease.
+  void holdLease(const std::string& name, const std::string& token, std::chrono::milliseconds ttl) {
+    std::lock_guard lock(leases_mutex_);
+    leases_[name] = {token, std::chrono::steady_clock::now() + ttl};
+  }
+  // Puts a checkpoint as an earlier attempt would have.
+  void setCheckpoint(std::string key, std::string value) {
+    checkpoints_[std::move(key)] = std::move(value);
+  }
   // Makes every lease call fail, as an unreachable Redis would.
   void failLeases(bool fail) { fail_leases_ = fail; }
 

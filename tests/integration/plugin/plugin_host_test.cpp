@@ -298,3 +298,28 @@ TEST_CASE("plugin host: one holder at a time across threads and separate hosts a
   CHECK(done == 40);
   CHECK(most_at_once == 1);
 }
+
+TEST_CASE("plugin host: a later attempt takes back, by its token, a lease a dead process held") {
+  LeaseFixture f;
+  std::string token;
+  {
+    PluginHost::DeliveryScope first(f.host, "1-0");
+    REQUIRE(f.acquire("SOC-7", 60000, 0, &token) == CONDUIT_STATUS_OK);
+  }
+  // The scope released it; as a killed process would not have, take it again by hand with the
+  // same token.
+  REQUIRE(f.redisCommand({"SET", LeaseStore::redisKey("w", "SOC-7"), token, "PX", "60000"}).text ==
+          "OK");
+  {
+    PluginHost::DeliveryScope retry(f.host, "1-0");
+    CHECK(PluginHost::api()->lease_extend(f.host.handle(), str("SOC-7"), str(token), 30000) ==
+          CONDUIT_STATUS_OK);
+    const auto ttl = f.redisCommand({"PTTL", LeaseStore::redisKey("w", "SOC-7")}).integer;
+    CHECK(ttl <= 30000);
+    CHECK(ttl > 20000);
+    CHECK(PluginHost::api()->lease_extend(f.host.handle(), str("SOC-7"), str("not-the-token"),
+                                          30000) == CONDUIT_STATUS_NOT_FOUND);
+  }
+  // Released with the scope, as one taken in it.
+  CHECK(f.redisCommand({"EXISTS", LeaseStore::redisKey("w", "SOC-7")}).integer == 0);
+}
