@@ -15,7 +15,7 @@
 #
 # usage: bench/chaos.sh [BUILD_DIR]
 # env:   FAULT_RATE (0.1), SEED (1: the deliveries' plan and the simulator's faults),
-#        CHAOS_SECONDS (45: how long processes are killed), DRAIN_SECONDS (150: the bound on the
+#        CHAOS_SECONDS (45: how long processes are killed), DRAIN_SECONDS (120: the bound on the
 #        wait for the queue to drain), KEEP (1: keep the work folder; it is kept anyway on failure)
 set -euo pipefail
 
@@ -23,7 +23,7 @@ build=${1:-build}
 fault_rate=${FAULT_RATE:-0.1}
 seed=${SEED:-1}
 chaos_seconds=${CHAOS_SECONDS:-45}
-drain_seconds=${DRAIN_SECONDS:-150}
+drain_seconds=${DRAIN_SECONDS:-120}
 claim_idle_ms=3000
 kill_every_s=3       # a worker process is SIGKILLed this often, the two in turn
 stop_at_s=10         # worker 2 is SIGSTOPped then, for 2.5 claim_idle_ms
