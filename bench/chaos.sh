@@ -54,11 +54,23 @@ declare -A pid=() stopped=() starts=()
 unexpected=()  # "name: how it ended", for exits this script did not cause
 kills=0 stops=0 redis_restarts=0
 keep=${KEEP:-0}
-cleanup() {
+# SIGTERM to each process still running, then at most 10 s for them all, then SIGKILL.
+stop_all() {
+  local name alive
   for name in "${!pid[@]}"; do
     kill -CONT "${pid[$name]}" 2>/dev/null || true
     kill -TERM "${pid[$name]}" 2>/dev/null || true
   done
+  for _ in $(seq 100); do
+    alive=
+    for name in "${!pid[@]}"; do kill -0 "${pid[$name]}" 2>/dev/null && alive=1; done
+    [ -n "$alive" ] || break
+    sleep 0.1
+  done
+  for name in "${!pid[@]}"; do kill -KILL "${pid[$name]}" 2>/dev/null || true; done
+}
+cleanup() {
+  stop_all
   wait 2>/dev/null || true
   if [ "$keep" = 1 ]; then echo "Logs and state kept in $work"; else rm -rf "$work"; fi
 }
@@ -259,11 +271,16 @@ python3 "$driver" check "$work" "$root/config/statemachines/jira.hcl" \
 stop_failures=()
 for name in serve1 serve2 work1 work2; do kill -TERM "${pid[$name]}" 2>/dev/null || true; done
 for name in serve1 serve2 work1 work2; do
+  for _ in $(seq 100); do kill -0 "${pid[$name]}" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "${pid[$name]}" 2>/dev/null; then
+    kill -KILL "${pid[$name]}"
+    stop_failures+=("$name: still running 10 s after SIGTERM")
+  fi
   code=0
   wait "${pid[$name]}" 2>/dev/null || code=$?
-  [ "$code" = 0 ] || stop_failures+=("$name: $code")
+  [ "$code" = 0 ] || stop_failures+=("$name: exit status $code")
+  unset "pid[$name]"
 done
-unset 'pid[serve1]' 'pid[serve2]' 'pid[work1]' 'pid[work2]'
 
 echo
 echo "Processes: $kills SIGKILLs of worker processes (restarted at once), $stops SIGSTOP of" \
