@@ -332,6 +332,21 @@ def check(work, hcl_path, sim_url, cli):
     problems = collections.defaultdict(list)  # check -> lines
     counts = collections.Counter()  # lost, doubled: in moves, comments and deliveries
 
+    # The simulator's log names each fault and the issue it hit: hints at each failure's cause.
+    faults_on = collections.defaultdict(collections.Counter)
+    for line in open(f"{work}/simulator.log"):
+        fault = re.match(r"fault: (\w+) (\w+) /rest/api/2/issue/([A-Z0-9_]+-\d+)(/\w+)?", line)
+        if fault:
+            kind, method, key, what = fault.groups()
+            faults_on[key][f"{kind} {method} {what or 'issue'}"] += 1
+
+    def named_by(key):
+        naming = [d for d in accepted if key in d["keys"]]
+        together = any(d["together"] for d in naming)
+        faults = ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in faults_on[key].items())
+        return (", ".join(tag(d["index"]) for d in naming) +
+                (" (sent together)" if together else "") + f"; faults on it: {faults or 'none'}")
+
     # Redis first: what is left, what was dead-lettered (and which issues that explains).
     queue_length = int(redis(cli, "XLEN", "conduit::deliveries").strip() or -1)
     dead = parse_xrange(redis(cli, "--json", "XRANGE", "conduit::dead-letters", "-", "+"))
@@ -339,9 +354,11 @@ def check(work, hcl_path, sim_url, cli):
     for entry in dead:
         index = delivery_index(entry, deliveries)
         dead_keys.update(by_index[index]["keys"] if index else [])
+        together = index and by_index[index]["together"]
         problems["dead letters"].append(
-            f"{tag(index) if index else '?'} {entry.get('delivery')}: worker "
-            f"{entry.get('worker')}, attempts {entry.get('attempts')}: "
+            f"{tag(index) if index else '?'} {entry.get('delivery')}"
+            f"{' (sent at the same instant as another naming its issue)' if together else ''}: "
+            f"worker {entry.get('worker')}, attempts {entry.get('attempts')}: "
             f"{entry.get('error', '')[:300]}")
     if queue_length != 0:
         counts["lost"] += max(queue_length, 1)
@@ -377,7 +394,7 @@ def check(work, hcl_path, sim_url, cli):
         elif made < wanted and key not in dead_keys:
             counts["lost"] += wanted - made
             problems["lost"].append(f"{key}: {made} transitions for {wanted} expected, and no "
-                                    f"dead letter names it")
+                                    f"dead letter names it; named by {named_by(key)}")
         per_delivery = collections.Counter()
         for comment in got["comments"]:
             found = TAG.search(comment)
@@ -391,8 +408,11 @@ def check(work, hcl_path, sim_url, cli):
         for index, count in sorted(per_delivery.items()):
             if count > 1:
                 counts["doubled"] += count - 1
+                dropped = faults_on[key]["dropped POST /comment"]
                 problems["commented twice"].append(
-                    f"{key}: {count} comments by {tag(index)} ({by_index[index]['id']})")
+                    f"{key}: {count} comments by {tag(index)} ({by_index[index]['id']}); " +
+                    (f"{dropped} comment answer(s) on it dropped" if dropped else
+                     "no comment answer on it dropped: a kill or stall after the POST"))
         if len(per_delivery) < min(made, wanted):
             problems["comment missing"].append(
                 f"{key}: comments by {len(per_delivery)} deliveries for {made} moves")
