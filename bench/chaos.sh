@@ -55,6 +55,7 @@ unexpected=()  # "name: how it ended", for exits this script did not cause
 kills=0 stops=0 redis_restarts=0
 keep=${KEEP:-0}
 # SIGTERM to each process still running, then at most 10 s for them all, then SIGKILL.
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_all() {
   local name alive
   for name in "${!pid[@]}"; do
@@ -69,6 +70,7 @@ stop_all() {
   done
   for name in "${!pid[@]}"; do kill -KILL "${pid[$name]}" 2>/dev/null || true; done
 }
+# shellcheck disable=SC2317  # the EXIT trap (lib.sh's, replaced: the ids here change)
 cleanup() {
   stop_all
   wait 2>/dev/null || true
@@ -116,7 +118,7 @@ supervise() {
 }
 # The queue is drained when every delivery was answered and the stream is empty: an entry is
 # deleted when acknowledged or dead-lettered, and no new one comes after the last answer.
-sent_ms= drained_ms=
+sent_ms='' drained_ms=''
 note_drain() {
   if [ -z "$sent_ms" ] && ! kill -0 "$sender" 2>/dev/null; then
     sent_ms=$(now_ms)
