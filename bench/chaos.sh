@@ -300,6 +300,11 @@ errors=$(cat "$work"/work*.log | grep -c -E ' (error|critical) ' || true)
 crashes=$(cat "$work"/work*.log "$work"/serve*.log |
   grep -c -E 'terminate called|Segmentation|Assertion|AddressSanitizer|core dumped' || true)
 echo "Worker log: $errors error lines, $crashes crash lines"
+# Not a check of this soak, a figure for operators: a refusal's access log line should name the
+# delivery it refused, so that they know which deliveries to redeliver.
+refused=$(cat "$work"/serve*.log | grep -c -E ' (4[0-9][0-9]|5[0-9][0-9]) [0-9.]+ms delivery=' || true)
+unnamed=$(cat "$work"/serve*.log | grep -c -E ' (4[0-9][0-9]|5[0-9][0-9]) [0-9.]+ms delivery=-$' || true)
+echo "Server log: $refused refusals, $unnamed of them logged without their delivery id"
 [ -n "$drained_ms" ] || status=1
 [ "${#unexpected[@]}" = 0 ] || status=1
 [ "${#stop_failures[@]}" = 0 ] || status=1
