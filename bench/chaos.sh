@@ -142,7 +142,10 @@ mkdir -p "$work/redis" "$work/statemachines"
 machine
 start redis
 for _ in $(seq 100); do "${cli[@]}" ping >/dev/null 2>&1 && break; sleep 0.05; done
-"${cli[@]}" ping >/dev/null || { echo "redis-server did not start; see $work/redis.log" >&2; exit 1; }
+"${cli[@]}" ping >/dev/null || {
+  echo "redis-server did not start; see $work/redis.log" >&2
+  exit 1
+}
 
 fault_flags=()
 if [ "$fault_rate" != 0 ]; then
@@ -179,26 +182,34 @@ atlassian_api_key=simulator-token
 atlassian_timeout_ms=2000
 CONFIG
 cp "$root/config/statemachines/jira.hcl" "$work/statemachines/"
-printf 'workers:\n  atlassian:\n    statefile: jira.hcl\n    projects: [devhop, soc]\n    comment: true\n' \
-  >"$work/workers.yaml"
+cat >"$work/workers.yaml" <<YAML
+workers:
+  atlassian:
+    statefile: jira.hcl
+    projects: [devhop, soc]
+    comment: true
+YAML
 
 for name in serve1 serve2 work1 work2; do start "$name"; done
 for name in serve1 serve2; do
   wait_for "http://127.0.0.1:${port[$name]}/conduit/ping" || { cat "$work/$name.log" >&2; exit 1; }
 done
 for name in work1 work2; do
-  wait_for "http://127.0.0.1:${port[$name]}/conduit-reactor/ping" || { cat "$work/$name.log" >&2; exit 1; }
+  wait_for "http://127.0.0.1:${port[$name]}/conduit-reactor/ping" ||
+    { cat "$work/$name.log" >&2; exit 1; }
 done
 
 registered=$(curl -fsS -X POST "http://127.0.0.1:${port[serve1]}/conduit/webhooks/register" \
   -d '{"provider":"github","repo_path":"acme/chaos","repo_id":"chaos"}')
-secret=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret"])' <<<"$registered")
+secret=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret"])' \
+  <<<"$registered")
 
 python3 "$driver" plan "$work" "$seed"
-echo "Faults: Jira fails $fault_rate of its calls (429 with Retry-After: 1, 500, a 5 s hang past" \
-  "the plugin's 2 s timeout, applied then dropped, in turn); a worker process SIGKILLed every" \
-  "${kill_every_s} s for ${chaos_seconds} s; work2 SIGSTOPped at ${stop_at_s} s for ${stop_for_s} s" \
-  "(claim_idle_ms=$claim_idle_ms); Redis SIGKILLed at ${redis_down_at_s} s for ${redis_down_for_s} s"
+echo "Faults: Jira fails $fault_rate of its calls (429 with Retry-After: 1, 500, a 5 s hang" \
+  "past the plugin's 2 s timeout, applied then dropped, in turn); a worker process SIGKILLed" \
+  "every ${kill_every_s} s for ${chaos_seconds} s; work2 SIGSTOPped at ${stop_at_s} s for" \
+  "${stop_for_s} s (claim_idle_ms=$claim_idle_ms); Redis SIGKILLed at ${redis_down_at_s} s for" \
+  "${redis_down_for_s} s"
 echo
 
 # The chaos, while the driver sends. Every step is bounded: the loop ends at chaos_seconds.
@@ -262,7 +273,8 @@ while [ -z "$drained_ms" ] && [ $(($(now_ms) - drain_start)) -lt $((drain_second
   sleep 0.5
 done
 [ -n "$drained_ms" ] ||
-  log "queue NOT drained after ${drain_seconds} s: $("${cli[@]}" XLEN conduit::deliveries) entries left"
+  log "queue NOT drained after ${drain_seconds} s:" \
+    "$("${cli[@]}" XLEN conduit::deliveries) entries left"
 sleep 2  # a late write of a process that woke up would land now
 
 status=0
@@ -289,9 +301,10 @@ echo "Processes: $kills SIGKILLs of worker processes (restarted at once), $stops
   "${stop_for_s} s, $redis_restarts Redis restart; worker starts: work1 ${starts[work1]}," \
   "work2 ${starts[work2]}"
 echo "Unexpected exits: ${#unexpected[@]}${unexpected:+ (${unexpected[*]})}"
-echo "SIGTERM at the end: ${#stop_failures[@]} did not exit 0${stop_failures:+ (${stop_failures[*]})}"
+echo "SIGTERM at the end: ${#stop_failures[@]} did not exit 0" \
+  "${stop_failures:+(${stop_failures[*]})}"
 if [ -n "$drained_ms" ]; then
-  printf 'Time to drain: %.1f s from the first delivery sent; %.1f s after the last was answered\n' \
+  printf 'Time to drain: %.1f s from the first delivery sent; %.1f s after the last answer\n' \
     "$((drained_ms - t0)).0e-3" "$((drained_ms - sent_ms)).0e-3"
 else
   echo "Time to drain: NOT drained within ${drain_seconds} s of the last answer"
@@ -302,8 +315,9 @@ crashes=$(cat "$work"/work*.log "$work"/serve*.log |
 echo "Worker log: $errors error lines, $crashes crash lines"
 # Not a check of this soak, a figure for operators: a refusal's access log line should name the
 # delivery it refused, so that they know which deliveries to redeliver.
-refused=$(cat "$work"/serve*.log | grep -c -E ' (4[0-9][0-9]|5[0-9][0-9]) [0-9.]+ms delivery=' || true)
-unnamed=$(cat "$work"/serve*.log | grep -c -E ' (4[0-9][0-9]|5[0-9][0-9]) [0-9.]+ms delivery=-$' || true)
+refusal=' [45][0-9][0-9] [0-9.]+ms delivery='
+refused=$(cat "$work"/serve*.log | grep -c -E "$refusal" || true)
+unnamed=$(cat "$work"/serve*.log | grep -c -E "$refusal-\$" || true)
 echo "Server log: $refused refusals, $unnamed of them logged without their delivery id"
 [ -n "$drained_ms" ] || status=1
 [ "${#unexpected[@]}" = 0 ] || status=1
