@@ -1,10 +1,20 @@
 #include "jira_simulator.hpp"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -19,6 +29,9 @@ namespace conduit::jira_simulator {
 namespace {
 
 constexpr const char* kIssuePathPrefix = "/rest/api/2/issue/";
+constexpr const char* kApiPathPrefix = "/rest/";
+// Jira's own default and ceiling for a page of comments.
+constexpr int kMaxCommentsPerPage = 5000;
 constexpr const char* kNotAuthenticated =
     "You are not authenticated. Authentication required to perform this operation.";
 constexpr const char* kNoSuchIssue =
@@ -131,13 +144,57 @@ bool isProjectKey(const std::string& key, const std::vector<std::string>& projec
          std::find(projects.begin(), projects.end(), key.substr(0, dash)) != projects.end();
 }
 
+bool startsWith(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+// A query parameter that must be a number in [0, max] when present.
+std::optional<int> queryNumber(const httplib::Request& request, const char* name, int fallback,
+                               int max) {
+  if (!request.has_param(name)) return fallback;
+  const std::string text = request.get_param_value(name);
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return std::min(value, max);
+}
+
+// The port and address of a socket's end, in the shape httplib gives a request's.
+bool socketEnd(int fd, bool peer, std::string& address, int& port) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  auto* generic = reinterpret_cast<sockaddr*>(&storage);
+  if ((peer ? getpeername(fd, generic, &length) : getsockname(fd, generic, &length)) != 0) {
+    return false;
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  if (storage.ss_family == AF_INET) {
+    const auto* ipv4 = reinterpret_cast<const sockaddr_in*>(&storage);
+    inet_ntop(AF_INET, &ipv4->sin_addr, text, sizeof(text));
+    port = ntohs(ipv4->sin_port);
+  } else if (storage.ss_family == AF_INET6) {
+    const auto* ipv6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    inet_ntop(AF_INET6, &ipv6->sin6_addr, text, sizeof(text));
+    port = ntohs(ipv6->sin6_port);
+  } else {
+    return false;
+  }
+  address = text;
+  return true;
+}
+
+const char* faultKindName(int status) {
+  return status == 429 ? "rate_limited" : status >= 500 ? "server_error" : "refused";
+}
+
 }  // namespace
 
 JiraSimulator::JiraSimulator(SimulatorOptions options)
     : options_(std::move(options)),
       expected_authorization_(options_.pat.empty()
                                   ? "Basic " + base64(options_.email + ":" + options_.api_token)
-                                  : "Bearer " + options_.pat) {}
+                                  : "Bearer " + options_.pat),
+      fault_random_(options_.fault_seed) {}
 
 JiraSimulator::~JiraSimulator() {
   stop();
@@ -145,6 +202,10 @@ JiraSimulator::~JiraSimulator() {
 
 void JiraSimulator::start() {
   if (server_) return;  // already serving
+  {
+    std::lock_guard lock(hang_mutex_);
+    stopping_ = false;
+  }
   server_ = std::make_unique<httplib::Server>();
   const auto threads = static_cast<size_t>(std::max(1, options_.threads));
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -192,6 +253,11 @@ void JiraSimulator::start() {
 
 void JiraSimulator::stop() {
   if (!server_) return;
+  {
+    std::lock_guard lock(hang_mutex_);
+    stopping_ = true;
+  }
+  hang_done_.notify_all();
   server_->stop();
   if (thread_.joinable()) thread_.join();
   server_.reset();
@@ -237,10 +303,30 @@ int JiraSimulator::totalTransitionsApplied() const {
   return total_transitions_applied_;
 }
 
+std::vector<std::string> JiraSimulator::transitionHistory(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  auto issue = issues_.find(key);
+  if (issue == issues_.end()) return names;
+  for (const auto& [name, to] : issue->second.history)
+    names.push_back(name);
+  return names;
+}
+
 std::vector<std::string> JiraSimulator::comments(const std::string& key) const {
   std::lock_guard lock(mutex_);
+  std::vector<std::string> bodies;
   auto issue = issues_.find(key);
-  return issue == issues_.end() ? std::vector<std::string>() : issue->second.comments;
+  if (issue == issues_.end()) return bodies;
+  for (const auto& comment : issue->second.comments)
+    bodies.push_back(comment.body);
+  return bodies;
+}
+
+int JiraSimulator::worklogCount(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  auto issue = issues_.find(key);
+  return issue == issues_.end() ? 0 : issue->second.worklogs;
 }
 
 int JiraSimulator::requestCount() const {
@@ -248,11 +334,62 @@ int JiraSimulator::requestCount() const {
   return request_count_;
 }
 
+JiraSimulator::FaultCounts JiraSimulator::faultCounts() const {
+  std::lock_guard lock(mutex_);
+  return fault_counts_;
+}
+
+void JiraSimulator::reset() {
+  std::lock_guard lock(mutex_);
+  issues_.clear();
+  removed_.clear();
+  faults_.clear();
+  custom_status_ids_.clear();
+  request_count_ = 0;
+  api_request_count_ = 0;
+  total_transitions_applied_ = 0;
+  fault_counts_ = FaultCounts();
+  fault_random_.seed(options_.fault_seed);
+  next_random_fault_ = 0;
+}
+
 void JiraSimulator::failNext(const std::string& method, const std::string& path_prefix, int status,
                              int times, int retry_after_seconds) {
   if (times <= 0) return;
+  Fault fault;
+  fault.kind = FaultKind::kStatus;
+  fault.method = method;
+  fault.path_prefix = path_prefix;
+  fault.status = status;
+  fault.remaining = times;
+  fault.retry_after_seconds = retry_after_seconds;
   std::lock_guard lock(mutex_);
-  faults_.push_back({method, path_prefix, status, times, retry_after_seconds});
+  faults_.push_back(std::move(fault));
+}
+
+void JiraSimulator::hangNext(const std::string& method, const std::string& path_prefix,
+                             std::chrono::milliseconds hang, int times) {
+  if (times <= 0) return;
+  Fault fault;
+  fault.kind = FaultKind::kHang;
+  fault.method = method;
+  fault.path_prefix = path_prefix;
+  fault.remaining = times;
+  fault.hang = hang;
+  std::lock_guard lock(mutex_);
+  faults_.push_back(std::move(fault));
+}
+
+void JiraSimulator::dropAnswerNext(const std::string& method, const std::string& path_prefix,
+                                   int times) {
+  if (times <= 0) return;
+  Fault fault;
+  fault.kind = FaultKind::kDrop;
+  fault.method = method;
+  fault.path_prefix = path_prefix;
+  fault.remaining = times;
+  std::lock_guard lock(mutex_);
+  faults_.push_back(std::move(fault));
 }
 
 void JiraSimulator::serve(const httplib::Request& request, httplib::Response& response) {
@@ -262,12 +399,60 @@ void JiraSimulator::serve(const httplib::Request& request, httplib::Response& re
   if (answer.retry_after_seconds > 0) {
     response.set_header("Retry-After", std::to_string(answer.retry_after_seconds));
   }
-  if (options_.log && !answer.event.empty()) {
-    // Called outside the lock, so that a slow log does not hold up the other requests.
-    options_.log(answer.status >= 400 ? fmt::format("{} {}: {} {}", request.method, request.path,
-                                                    answer.status, answer.event)
-                                      : answer.event);
+  if (options_.log) {
+    // Called outside the lock, so that a slow log does not hold up the other requests; before
+    // a connection is dropped, so that a client that sees it closed finds the line written.
+    if (!answer.event.empty()) {
+      options_.log(answer.status >= 400 && answer.fault.empty()
+                       ? fmt::format("{} {}: {} {}", request.method, request.path, answer.status,
+                                     answer.event)
+                       : answer.event);
+    }
+    if (!answer.fault.empty()) options_.log(answer.fault);
   }
+  if (answer.drop) {
+    response.set_header("Connection", "close");
+    // Not expected: httplib holds the connection's socket while the handler runs. Answer
+    // rather than pretend the answer was lost.
+    if (!dropConnection(request) && options_.log) {
+      options_.log("fault: could not close the connection of " + request.method + " " +
+                   request.path + ": answered instead");
+    }
+  }
+}
+
+std::optional<JiraSimulator::Fault> JiraSimulator::takeFault(const httplib::Request& request) {
+  auto match = std::find_if(faults_.begin(), faults_.end(), [&](const Fault& candidate) {
+    return candidate.method == request.method && startsWith(request.path, candidate.path_prefix);
+  });
+  if (match != faults_.end()) {
+    Fault fault = *match;
+    if (--match->remaining == 0) faults_.erase(match);
+    return fault;
+  }
+  if (options_.fault_rate <= 0 || !startsWith(request.path, kApiPathPrefix)) return std::nullopt;
+  // 53 random bits as a number in [0, 1): the same on every platform, unlike the standard
+  // distributions, so that a seed replays the same faults anywhere.
+  const double draw = static_cast<double>(fault_random_() >> 11) * 0x1.0p-53;
+  if (draw >= options_.fault_rate) return std::nullopt;
+  Fault fault;
+  switch (next_random_fault_++ % 4) {
+    case 0:
+      fault.status = 429;
+      fault.retry_after_seconds = 1;
+      break;
+    case 1:
+      fault.status = 500;
+      break;
+    case 2:
+      fault.kind = FaultKind::kHang;
+      fault.hang = options_.fault_hang;
+      break;
+    default:
+      fault.kind = FaultKind::kDrop;
+      break;
+  }
+  return fault;
 }
 
 JiraSimulator::Answer JiraSimulator::answer(const httplib::Request& request) {
@@ -275,42 +460,115 @@ JiraSimulator::Answer JiraSimulator::answer(const httplib::Request& request) {
   {
     std::lock_guard lock(mutex_);
     ++request_count_;
-    auto match = std::find_if(faults_.begin(), faults_.end(), [&](const Fault& candidate) {
-      return candidate.method == request.method &&
-             request.path.compare(0, candidate.path_prefix.size(), candidate.path_prefix) == 0;
-    });
-    if (match != faults_.end()) {
-      fault = *match;
-      if (--match->remaining == 0) faults_.erase(match);
+    if (startsWith(request.path, kApiPathPrefix)) ++api_request_count_;
+    fault = takeFault(request);
+    if (fault) {
+      switch (fault->kind) {
+        case FaultKind::kStatus:
+          if (fault->status == 429) ++fault_counts_.rate_limited;
+          if (fault->status >= 500) ++fault_counts_.server_error;
+          break;
+        case FaultKind::kHang:
+          ++fault_counts_.timeout;
+          break;
+        case FaultKind::kDrop:
+          ++fault_counts_.dropped;
+          break;
+      }
     }
   }
   if (options_.delay.count() > 0) std::this_thread::sleep_for(options_.delay);
+  if (!fault) return route(request);
 
-  if (fault) {
-    const std::string message = fmt::format("Simulated failure (HTTP {}).", fault->status);
-    return {fault->status, errorBody(message), message, fault->retry_after_seconds};
+  const std::string where = fmt::format("{} {}", request.method, request.path);
+  switch (fault->kind) {
+    case FaultKind::kStatus: {
+      const std::string message = fmt::format("Simulated failure (HTTP {}).", fault->status);
+      // The fault's own line says it all: no second line for the refusal.
+      Answer answer{fault->status, errorBody(message), "", fault->retry_after_seconds};
+      answer.fault = fmt::format("fault: {} {}", faultKindName(fault->status), where);
+      return answer;
+    }
+    case FaultKind::kHang: {
+      {
+        std::unique_lock lock(hang_mutex_);
+        hang_done_.wait_for(lock, fault->hang, [this] { return stopping_; });
+      }
+      const std::string message = "Simulated failure (HTTP 500 after a hang).";
+      Answer answer{500, errorBody(message), ""};
+      answer.fault = "fault: timeout " + where;
+      return answer;
+    }
+    case FaultKind::kDrop:
+      break;
   }
+  Answer answer = route(request);
+  answer.drop = true;
+  answer.fault = "fault: dropped " + where;
+  return answer;
+}
+
+JiraSimulator::Answer JiraSimulator::route(const httplib::Request& request) {
   if (!authorized(request)) return {401, errorBody(kNotAuthenticated), kNotAuthenticated};
 
-  // /rest/api/2/issue/{key}, /rest/api/2/issue/{key}/transitions, /rest/api/2/issue/{key}/comment
+  // /rest/api/2/issue/{key}, and /transitions, /comment and /worklog under it.
   const std::string& path = request.path;
-  const size_t prefix_length = std::strlen(kIssuePathPrefix);
-  if (path.compare(0, prefix_length, kIssuePathPrefix) == 0) {
-    const std::string rest = path.substr(prefix_length);
+  if (startsWith(path, kIssuePathPrefix)) {
+    const std::string rest = path.substr(std::strlen(kIssuePathPrefix));
     const size_t slash = rest.find('/');
     const std::string key = rest.substr(0, slash);
     const std::string action = slash == std::string::npos ? "" : rest.substr(slash);
     if (!key.empty()) {
       if (request.method == "GET" && action.empty()) return getIssue(key);
+      if (request.method == "GET" && action == "/comment") return getComments(key, request);
       if (request.method == "POST" && action == "/transitions") {
         return postTransition(key, request.body);
       }
       if (request.method == "POST" && action == "/comment") return postComment(key, request.body);
+      if (request.method == "POST" && action == "/worklog") return postWorklog(key, request.body);
     }
+  }
+  if (request.method == "GET" && path == "/simulator/issues") return simulatorIssues();
+  if (request.method == "POST" && path == "/simulator/reset") {
+    reset();
+    return {204, "", "reset: every issue, comment, count and fault forgotten"};
   }
   const std::string message =
       fmt::format("The Jira simulator has no route for {} {}.", request.method, path);
   return {404, errorBody(message), message};
+}
+
+bool JiraSimulator::dropConnection(const httplib::Request& request) const {
+  // httplib does not hand a handler its socket, so find it: the one socket of this process
+  // whose own end is the request's local address and whose peer is the request's remote one.
+  // Then put /dev/null in its place under the same number (dup2 is atomic): the socket is closed,
+  // so the client sees the connection end without a byte, and what httplib writes afterwards
+  // goes nowhere, without a SIGPIPE, and its next read ends the connection.
+  DIR* fds = opendir("/proc/self/fd");
+  if (!fds) return false;
+  int found = -1;
+  while (dirent* entry = readdir(fds)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == dirfd(fds)) continue;
+    std::string local_address, peer_address;
+    int local_port = 0, peer_port = 0;
+    if (socketEnd(static_cast<int>(fd), false, local_address, local_port) &&
+        local_port == request.local_port &&
+        socketEnd(static_cast<int>(fd), true, peer_address, peer_port) &&
+        peer_port == request.remote_port && peer_address == request.remote_addr) {
+      found = static_cast<int>(fd);
+      break;
+    }
+  }
+  closedir(fds);
+  if (found < 0) return false;
+  const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) return false;
+  shutdown(found, SHUT_RDWR);
+  const bool replaced = dup2(null_fd, found) == found;
+  close(null_fd);
+  return replaced;
 }
 
 bool JiraSimulator::authorized(const httplib::Request& request) const {
@@ -386,6 +644,7 @@ JiraSimulator::Answer JiraSimulator::postTransition(const std::string& key,
     applied = transition;
     from = issue->status;
     issue->status = applied->to;
+    issue->history.emplace_back(applied->name, applied->to);
     ++issue->transitions_applied;
     ++total_transitions_applied_;
   }
@@ -408,8 +667,8 @@ JiraSimulator::Answer JiraSimulator::postComment(const std::string& key, const s
     std::lock_guard lock(mutex_);
     Issue* issue = findIssue(key);
     if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
-    issue->comments.push_back(text);
     comment_id = std::to_string(next_comment_id_++);
+    issue->comments.push_back({comment_id, text});
   }
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);
@@ -420,6 +679,130 @@ JiraSimulator::Answer JiraSimulator::postComment(const std::string& key, const s
   writeString(writer, text);
   writer.EndObject();
   return {201, buffer.GetString(), fmt::format("{}: comment \"{}\"", key, excerpt(text))};
+}
+
+JiraSimulator::Answer JiraSimulator::getComments(const std::string& key,
+                                                 const httplib::Request& request) {
+  const auto start_at = queryNumber(request, "startAt", 0, std::numeric_limits<int>::max());
+  const auto max_results =
+      queryNumber(request, "maxResults", kMaxCommentsPerPage, kMaxCommentsPerPage);
+  if (!start_at || !max_results) {
+    const std::string message = "startAt and maxResults must be numbers of 0 or more.";
+    return {400, errorBody(message), message};
+  }
+  std::lock_guard lock(mutex_);
+  Issue* issue = findIssue(key);
+  if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
+
+  const auto total = static_cast<int>(issue->comments.size());
+  const int first = std::min(*start_at, total);
+  const int last = std::min(total, first + *max_results);
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("startAt");
+  writer.Int(*start_at);
+  writer.Key("maxResults");
+  writer.Int(*max_results);
+  writer.Key("total");
+  writer.Int(total);
+  writer.Key("comments");
+  writer.StartArray();
+  for (int i = first; i < last; ++i) {
+    const Comment& comment = issue->comments[static_cast<size_t>(i)];
+    writer.StartObject();
+    writer.Key("id");
+    writeString(writer, comment.id);
+    writer.Key("body");
+    writeString(writer, comment.body);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  writer.EndObject();
+  return {200, buffer.GetString(), ""};
+}
+
+JiraSimulator::Answer JiraSimulator::postWorklog(const std::string& key, const std::string& body) {
+  rapidjson::Document document;
+  document.Parse(body.data(), body.size());
+  const bool seconds =
+      !document.HasParseError() && document.IsObject() && document.HasMember("timeSpentSeconds") &&
+      document["timeSpentSeconds"].IsInt() && document["timeSpentSeconds"].GetInt() > 0;
+  const bool text = !document.HasParseError() && document.IsObject() &&
+                    document.HasMember("timeSpent") && document["timeSpent"].IsString() &&
+                    document["timeSpent"].GetStringLength() > 0;
+  if (!seconds && !text) {
+    const std::string message =
+        R"(The request body needs "timeSpentSeconds" (a positive number) or "timeSpent" )"
+        R"((as in "1h 30m").)";
+    return {400, errorBody(message), message};
+  }
+  std::string worklog_id;
+  {
+    std::lock_guard lock(mutex_);
+    Issue* issue = findIssue(key);
+    if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
+    ++issue->worklogs;
+    worklog_id = std::to_string(next_comment_id_++);
+  }
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("id");
+  writeString(writer, worklog_id);
+  writer.EndObject();
+  return {201, buffer.GetString(), fmt::format("{}: worklog {}", key, worklog_id)};
+}
+
+JiraSimulator::Answer JiraSimulator::simulatorIssues() {
+  std::lock_guard lock(mutex_);
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("issues");
+  writer.StartArray();
+  for (const auto& [key, issue] : issues_) {
+    writer.StartObject();
+    writer.Key("key");
+    writeString(writer, key);
+    writer.Key("status");
+    writeString(writer, issue.status);
+    writer.Key("transitions");
+    writer.StartArray();
+    for (const auto& [name, to] : issue.history) {
+      writer.StartObject();
+      writer.Key("name");
+      writeString(writer, name);
+      writer.Key("to");
+      writeString(writer, to);
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.Key("comments");
+    writer.StartArray();
+    for (const auto& comment : issue.comments)
+      writeString(writer, comment.body);
+    writer.EndArray();
+    writer.Key("worklogs");
+    writer.Int(issue.worklogs);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  writer.Key("faults");
+  writer.StartObject();
+  writer.Key("rate_limited");
+  writer.Int(fault_counts_.rate_limited);
+  writer.Key("server_error");
+  writer.Int(fault_counts_.server_error);
+  writer.Key("timeout");
+  writer.Int(fault_counts_.timeout);
+  writer.Key("dropped");
+  writer.Int(fault_counts_.dropped);
+  writer.EndObject();
+  writer.Key("requests");
+  writer.Int(api_request_count_);
+  writer.EndObject();
+  return {200, buffer.GetString(), ""};
 }
 
 JiraSimulator::Issue* JiraSimulator::findIssue(const std::string& key) {

@@ -1,11 +1,15 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,6 +34,13 @@ struct SimulatorOptions {
   std::chrono::milliseconds delay{0};  // added to every answer (benchmarks)
   std::vector<std::string> projects = {"SOC", "DEVHOP"};
   int threads = 64;  // server threads: each delayed request holds one
+  // Random faults (the chaos soak): each request to the REST API (/rest/...), with this
+  // probability, gets one fault, the kinds taken in turn: 429 with Retry-After: 1; 500; an
+  // answer held for `fault_hang` and then 500 (the client times out first); and a request
+  // served, its change applied, then its connection closed without any answer. 0: none.
+  double fault_rate = 0;
+  uint64_t fault_seed = 1;  // the same seed and the same requests give the same faults
+  std::chrono::milliseconds fault_hang{15000};
   // One line per transition applied, comment added and request refused; may be empty. Called
   // from the server threads. Never given an Authorization header's value.
   std::function<void(const std::string&)> log;
@@ -67,8 +78,24 @@ class JiraSimulator {
   void removeIssue(const std::string& key);
   int transitionsApplied(const std::string& key) const;  // successful transition POSTs on it
   int totalTransitionsApplied() const;
+  // The names of the transitions applied to the issue, in the order they were applied.
+  std::vector<std::string> transitionHistory(const std::string& key) const;
   std::vector<std::string> comments(const std::string& key) const;  // their bodies, in order
+  int worklogCount(const std::string& key) const;
   int requestCount() const;  // every request received, refused or not
+
+  // Faults injected so far, by kind: failNext's 429 counts as rate_limited and its 5xx as
+  // server_error; hangNext as timeout; dropAnswerNext as dropped; random faults as theirs.
+  struct FaultCounts {
+    int rate_limited = 0;
+    int server_error = 0;
+    int timeout = 0;
+    int dropped = 0;
+  };
+  FaultCounts faultCounts() const;
+  // Forgets every issue, comment, count and pending fault, and starts the random faults again
+  // from the seed, as POST /simulator/reset does.
+  void reset();
 
   // Fault injection: the next `times` requests whose method equals `method` and whose path
   // starts with `path_prefix` are answered `status`, with a JSON errorMessages body and, when
@@ -76,21 +103,41 @@ class JiraSimulator {
   // change nothing. Faults are matched in the order they were set.
   void failNext(const std::string& method, const std::string& path_prefix, int status,
                 int times = 1, int retry_after_seconds = 0);
+  // The same matching; the next `times` such requests are held for `hang` (or until stop())
+  // and then answered 500, changing nothing: a client with a shorter timeout sees a timeout.
+  void hangNext(const std::string& method, const std::string& path_prefix,
+                std::chrono::milliseconds hang, int times = 1);
+  // The same matching; the next `times` such requests are served as usual, their change
+  // (transition, comment, worklog) applied, and then their connection is closed without any
+  // answer: what a client sees when Jira did the work but the answer was lost.
+  void dropAnswerNext(const std::string& method, const std::string& path_prefix, int times = 1);
 
  private:
+  struct Comment {
+    std::string id;
+    std::string body;
+  };
+
   struct Issue {
     std::string id;  // Jira's numeric id, as a string
     std::string status = "To Do";
     int transitions_applied = 0;
-    std::vector<std::string> comments;
+    // (transition name, status it led to), in the order applied.
+    std::vector<std::pair<std::string, std::string>> history;
+    std::vector<Comment> comments;
+    int worklogs = 0;
   };
 
+  enum class FaultKind { kStatus, kHang, kDrop };
+
   struct Fault {
-    std::string method;
+    FaultKind kind = FaultKind::kStatus;
+    std::string method;  // empty for a random fault
     std::string path_prefix;
-    int status;
-    int remaining;
-    int retry_after_seconds;
+    int status = 500;  // kStatus
+    int remaining = 1;
+    int retry_after_seconds = 0;        // kStatus
+    std::chrono::milliseconds hang{0};  // kHang
   };
 
   // What a request gets, and what to log about it.
@@ -99,14 +146,23 @@ class JiraSimulator {
     std::string body;   // JSON, or empty for 204
     std::string event;  // a change applied, or why the request was refused; empty: no log line
     int retry_after_seconds = 0;
+    std::string fault = {};  // "fault: <kind> <method> <path>" when one was injected
+    bool drop = false;       // close the connection instead of answering
   };
 
   void serve(const httplib::Request& request, httplib::Response& response);
   Answer answer(const httplib::Request& request);
+  Answer route(const httplib::Request& request);
+  std::optional<Fault> takeFault(const httplib::Request& request);  // needs mutex_ held
   bool authorized(const httplib::Request& request) const;
   Answer getIssue(const std::string& key);
+  Answer getComments(const std::string& key, const httplib::Request& request);
   Answer postTransition(const std::string& key, const std::string& body);
   Answer postComment(const std::string& key, const std::string& body);
+  Answer postWorklog(const std::string& key, const std::string& body);
+  Answer simulatorIssues();
+  // Closes the request's connection, so that no byte of an answer reaches the client.
+  bool dropConnection(const httplib::Request& request) const;
 
   // These two need mutex_ held.
   Issue* findIssue(const std::string& key);  // nullptr where Jira answers 404
@@ -118,13 +174,23 @@ class JiraSimulator {
   std::thread thread_;
   int port_ = 0;
 
+  // Held requests (hangNext, random timeouts) wait on this, so that stop() does not wait for
+  // them to run out.
+  std::mutex hang_mutex_;
+  std::condition_variable hang_done_;
+  bool stopping_ = false;
+
   mutable std::mutex mutex_;
   std::map<std::string, Issue> issues_;
   std::set<std::string> removed_;
   std::deque<Fault> faults_;
   std::map<std::string, std::string> custom_status_ids_;  // statuses set outside the workflow
   int request_count_ = 0;
+  int api_request_count_ = 0;  // to /rest/: the ones random faults may hit
   int total_transitions_applied_ = 0;
+  FaultCounts fault_counts_;
+  std::mt19937_64 fault_random_;
+  uint64_t next_random_fault_ = 0;  // which kind the next random fault is
   int next_issue_id_ = 10000;
   int next_comment_id_ = 10000;
 };

@@ -5,9 +5,11 @@
 #include <rapidjson/pointer.h>
 
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "jira_simulator.hpp"
@@ -390,4 +392,260 @@ TEST_CASE("stop right after start returns") {
     simulator.start();
     simulator.stop();
   }
+}
+
+TEST_CASE("GET comment pages the comments as Jira does, honouring startAt and maxResults") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  auto http = client(simulator);
+  const std::string comment_path = "/rest/api/2/issue/SOC-1/comment";
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(
+        http.Post(comment_path, R"({"body":"c)" + std::to_string(i) + "\"}", "application/json"));
+  }
+
+  auto all = http.Get(comment_path);
+  REQUIRE(all);
+  CHECK(all->status == 200);
+  auto page = parse(all->body);
+  CHECK(page["startAt"].GetInt() == 0);
+  CHECK(page["total"].GetInt() == 5);
+  REQUIRE(page["comments"].Size() == 5);
+  CHECK(stringAt(page, "/comments/0/body") == "c0");
+  CHECK_FALSE(stringAt(page, "/comments/0/id").empty());
+
+  auto middle = http.Get(comment_path + "?startAt=3&maxResults=1");
+  REQUIRE(middle);
+  auto middle_page = parse(middle->body);
+  CHECK(middle_page["startAt"].GetInt() == 3);
+  CHECK(middle_page["maxResults"].GetInt() == 1);
+  CHECK(middle_page["total"].GetInt() == 5);
+  REQUIRE(middle_page["comments"].Size() == 1);
+  CHECK(stringAt(middle_page, "/comments/0/body") == "c3");
+
+  auto past_end = http.Get(comment_path + "?startAt=9");
+  REQUIRE(past_end);
+  CHECK(parse(past_end->body)["comments"].Empty());
+  auto bad = http.Get(comment_path + "?maxResults=-1");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  auto none = http.Get("/rest/api/2/issue/SOC-2/comment");
+  REQUIRE(none);
+  CHECK(parse(none->body)["total"].GetInt() == 0);
+  auto missing = http.Get("/rest/api/2/issue/OTHER-1/comment");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+}
+
+TEST_CASE("a worklog is recorded") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  auto http = client(simulator);
+  auto logged =
+      http.Post("/rest/api/2/issue/SOC-1/worklog", R"({"timeSpent":"1h"})", "application/json");
+  REQUIRE(logged);
+  CHECK(logged->status == 201);
+  auto bad =
+      http.Post("/rest/api/2/issue/SOC-1/worklog", R"({"timeSpentSeconds":0})", "application/json");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(simulator.worklogCount("SOC-1") == 1);
+}
+
+TEST_CASE("dropAnswerNext applies the change and closes the connection without an answer") {
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  SimulatorOptions options = testOptions();
+  options.log = [&](const std::string& line) {
+    std::lock_guard lock(log_mutex);
+    log.push_back(line);
+  };
+  JiraSimulator simulator(options);
+  simulator.start();
+  auto http = client(simulator);
+  simulator.dropAnswerNext("POST", "/rest/api/2/issue/SOC-1/");
+
+  auto dropped = transition(http, "11");
+  CHECK_FALSE(dropped);  // no status line at all
+  CHECK(simulator.status("SOC-1") == "In Progress");
+  CHECK(simulator.faultCounts().dropped == 1);
+
+  auto next = transition(http, "21");  // a new connection is served as usual
+  REQUIRE(next);
+  CHECK(next->status == 204);
+  CHECK(simulator.transitionHistory("SOC-1") == std::vector<std::string>{"Start work", "Finish"});
+  std::lock_guard lock(log_mutex);
+  CHECK(log == std::vector<std::string>{"SOC-1: To Do -> In Progress (Start work)",
+                                        "fault: dropped POST " + std::string(kTransitionsPath),
+                                        "SOC-1: In Progress -> Done (Finish)"});
+}
+
+TEST_CASE(
+    "hangNext holds the answer past the client's timeout, changes nothing, and stop ends it") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  simulator.hangNext("POST", "/rest/api/2/issue/", std::chrono::seconds(60));
+
+  auto http = client(simulator);
+  http.set_read_timeout(1);
+  const auto started = std::chrono::steady_clock::now();
+  auto timed_out = transition(http, "11");
+  CHECK_FALSE(timed_out);
+  CHECK(simulator.status("SOC-1") == "To Do");
+  CHECK(simulator.faultCounts().timeout == 1);
+  simulator.stop();  // does not wait for the 60 s hang
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+}
+
+TEST_CASE("a short hang ends in a 500") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  simulator.hangNext("GET", "/rest/", std::chrono::milliseconds(200));
+  auto http = client(simulator);
+  const auto started = std::chrono::steady_clock::now();
+  auto response = http.Get(kIssuePath);
+  REQUIRE(response);
+  CHECK(response->status == 500);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(200));
+}
+
+TEST_CASE("random faults come in turn: 429 with Retry-After 1, 500, a hang, a dropped answer") {
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  SimulatorOptions options = testOptions();
+  options.fault_rate = 1;
+  options.fault_hang = std::chrono::milliseconds(100);
+  options.log = [&](const std::string& line) {
+    std::lock_guard lock(log_mutex);
+    log.push_back(line);
+  };
+  JiraSimulator simulator(options);
+  simulator.start();
+  auto http = client(simulator);
+
+  auto rate_limited = transition(http, "11");
+  REQUIRE(rate_limited);
+  CHECK(rate_limited->status == 429);
+  CHECK(rate_limited->get_header_value("Retry-After") == "1");
+  auto server_error = transition(http, "11");
+  REQUIRE(server_error);
+  CHECK(server_error->status == 500);
+  auto hung = transition(http, "11");
+  REQUIRE(hung);  // the hang is short here; a client with a shorter timeout gives up first
+  CHECK(hung->status == 500);
+  CHECK(simulator.status("SOC-1") == "To Do");
+  auto dropped = transition(http, "11");
+  CHECK_FALSE(dropped);
+  CHECK(simulator.status("SOC-1") == "In Progress");
+  auto again = transition(http, "21");
+  REQUIRE(again);
+  CHECK(again->status == 429);
+
+  const auto counts = simulator.faultCounts();
+  CHECK(counts.rate_limited == 2);
+  CHECK(counts.server_error == 1);
+  CHECK(counts.timeout == 1);
+  CHECK(counts.dropped == 1);
+  std::lock_guard lock(log_mutex);
+  const std::string where = "POST " + std::string(kTransitionsPath);
+  CHECK(log == std::vector<std::string>{"fault: rate_limited " + where,
+                                        "fault: server_error " + where, "fault: timeout " + where,
+                                        "SOC-1: To Do -> In Progress (Start work)",
+                                        "fault: dropped " + where, "fault: rate_limited " + where});
+}
+
+// Which of `count` GETs got a fault.
+std::vector<bool> faultPattern(double rate, uint64_t seed, int count) {
+  SimulatorOptions options = testOptions();
+  options.fault_rate = rate;
+  options.fault_seed = seed;
+  options.fault_hang = std::chrono::milliseconds(0);
+  JiraSimulator simulator(options);
+  simulator.start();
+  auto http = client(simulator);
+  std::vector<bool> pattern;
+  for (int i = 0; i < count; ++i) {
+    auto response = http.Get(kIssuePath);
+    pattern.push_back(!response || response->status != 200);
+  }
+  return pattern;
+}
+
+TEST_CASE("the fault rate is about the share of requests faulted, and a seed replays them") {
+  const auto first = faultPattern(0.25, 7, 200);
+  const auto count = std::count(first.begin(), first.end(), true);
+  CHECK(count > 20);
+  CHECK(count < 80);
+  CHECK(faultPattern(0.25, 7, 200) == first);
+  CHECK(faultPattern(0.25, 8, 200) != first);
+  const auto none = faultPattern(0, 7, 50);
+  CHECK(std::count(none.begin(), none.end(), true) == 0);
+}
+
+TEST_CASE("GET /simulator/issues tells every issue's history, the faults and the requests") {
+  SimulatorOptions options = testOptions();
+  options.fault_rate = 1;  // the first REST request gets a 429; /simulator/ is never faulted
+  JiraSimulator simulator(options);
+  simulator.start();
+  auto http = client(simulator);
+  auto limited = transition(http, "11");
+  REQUIRE(limited);
+  CHECK(limited->status == 429);
+  simulator.failNext("GET", "/nothing", 500);  // unmatched: no effect
+  simulator.reset();                           // back to the seed's first fault; forgets the above
+  REQUIRE(transition(http, "11"));             // 429 again
+  simulator.setStatus("SOC-1", "In Progress");
+  simulator.setStatus("SOC-2", "To Do");
+
+  auto response = http.Get("/simulator/issues");
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  auto state = parse(response->body);
+  REQUIRE(state["issues"].Size() == 2);
+  CHECK(stringAt(state, "/issues/0/key") == "SOC-1");
+  CHECK(stringAt(state, "/issues/0/status") == "In Progress");
+  CHECK(state["issues"][0]["transitions"].Empty());
+  CHECK(state["issues"][0]["comments"].Empty());
+  CHECK(state["faults"]["rate_limited"].GetInt() == 1);
+  CHECK(state["faults"]["server_error"].GetInt() == 0);
+  CHECK(state["faults"]["timeout"].GetInt() == 0);
+  CHECK(state["faults"]["dropped"].GetInt() == 0);
+  CHECK(state["requests"].GetInt() == 1);
+
+  httplib::Client anonymous(simulator.url());
+  auto refused = anonymous.Get("/simulator/issues");
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  auto reset = http.Post("/simulator/reset", "", "application/json");
+  REQUIRE(reset);
+  CHECK(reset->status == 204);
+  auto after = http.Get("/simulator/issues");
+  REQUIRE(after);
+  auto cleared = parse(after->body);
+  CHECK(cleared["issues"].Empty());
+  CHECK(cleared["requests"].GetInt() == 0);
+  CHECK(cleared["faults"]["rate_limited"].GetInt() == 0);
+}
+
+TEST_CASE("GET /simulator/issues lists transitions in the order applied, and comments") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  auto http = client(simulator);
+  REQUIRE(transition(http, "11"));
+  REQUIRE(transition(http, "31"));
+  REQUIRE(transition(http, "11"));
+  REQUIRE(http.Post("/rest/api/2/issue/SOC-1/comment", R"({"body":"hi"})", "application/json"));
+  auto response = http.Get("/simulator/issues");
+  REQUIRE(response);
+  auto state = parse(response->body);
+  REQUIRE(state["issues"].Size() == 1);
+  const auto& transitions = state["issues"][0]["transitions"];
+  REQUIRE(transitions.Size() == 3);
+  CHECK(std::string(transitions[0]["name"].GetString()) == "Start work");
+  CHECK(std::string(transitions[0]["to"].GetString()) == "In Progress");
+  CHECK(std::string(transitions[1]["name"].GetString()) == "Stop work");
+  CHECK(std::string(transitions[1]["to"].GetString()) == "To Do");
+  CHECK(std::string(transitions[2]["name"].GetString()) == "Start work");
+  CHECK(stringAt(state, "/issues/0/comments/0") == "hi");
+  CHECK(state["requests"].GetInt() == 4);
 }

@@ -4,7 +4,9 @@
 #include <signal.h>
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <string>
@@ -22,13 +24,19 @@ constexpr int kExitUsage = 2;
 
 constexpr const char* kUsage =
     "usage: conduit-jira-simulator [--bind ADDR] [--port N] [--email E] [--token T] [--pat P]\n"
-    "                              [--delay-ms N]\n"
+    "                              [--delay-ms N] [--fault-rate F] [--fault-seed N]\n"
+    "                              [--fault-hang-ms N]\n"
     "  --bind ADDR    address to listen on (default 127.0.0.1)\n"
     "  --port N       port to listen on, 0 for any free one (default 9095)\n"
     "  --email E      Jira Cloud account for Basic auth (default dev@example.test)\n"
     "  --token T      its API token (default simulator-token)\n"
     "  --pat P        Jira Data Center instead: accept only Authorization: Bearer P\n"
-    "  --delay-ms N   milliseconds added to every answer (default 0)\n";
+    "  --delay-ms N   milliseconds added to every answer (default 0)\n"
+    "  --fault-rate F the share of REST requests, 0 to 1, that get a fault: in turn a 429,\n"
+    "                 a 500, a hang then 500, and an answer dropped after the change was\n"
+    "                 applied (default 0)\n"
+    "  --fault-seed N seed of the random faults (default 1)\n"
+    "  --fault-hang-ms N  how long a hang holds its answer (default 15000)\n";
 
 std::optional<int> parseNumber(std::string_view text, int max) {
   int value = 0;
@@ -57,6 +65,20 @@ bool parseArguments(int argc, char** argv, conduit::jira_simulator::SimulatorOpt
       options.api_token = value;
     } else if (name == "--pat") {
       options.pat = value;
+    } else if (name == "--fault-rate") {
+      char* end = nullptr;
+      const double rate = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(rate >= 0 && rate <= 1)) return false;
+      options.fault_rate = rate;
+    } else if (name == "--fault-seed") {
+      uint64_t seed = 0;
+      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seed);
+      if (error != std::errc() || end != value.data() + value.size()) return false;
+      options.fault_seed = seed;
+    } else if (name == "--fault-hang-ms") {
+      auto hang = parseNumber(value, 3'600'000);
+      if (!hang) return false;
+      options.fault_hang = std::chrono::milliseconds(*hang);
     } else if (name == "--delay-ms") {
       auto delay = parseNumber(value, 3'600'000);
       if (!delay) return false;
@@ -107,8 +129,13 @@ int main(int argc, char** argv) {
                                                : std::string("Bearer auth with the --pat token");
   const std::string delay =
       options.delay.count() > 0 ? fmt::format("; {} ms delay", options.delay.count()) : "";
-  printLine(fmt::format("Jira simulator on {}: projects {}; {}{}", simulator.url(), projects, auth,
-                        delay));
+  const std::string faults =
+      options.fault_rate > 0
+          ? fmt::format("; faults in {} of requests (seed {}, hangs {} ms)", options.fault_rate,
+                        options.fault_seed, options.fault_hang.count())
+          : "";
+  printLine(fmt::format("Jira simulator on {}: projects {}; {}{}{}", simulator.url(), projects,
+                        auth, delay, faults));
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
