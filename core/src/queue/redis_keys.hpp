@@ -71,6 +71,17 @@ inline constexpr std::string_view kOkPrefix = "ok::";          // ok::<worker>
 inline constexpr std::string_view kFailedPrefix = "failed::";  // failed::<worker>
 }  // namespace progress
 
+// The fields of a hook's hash (secrets::<provider>::<repo_id>), as the original service wrote
+// them, and Conduit's sealed form of the secret.
+namespace hook {
+inline constexpr std::string_view kProvider = "provider";
+inline constexpr std::string_view kRepoId = "repo_id";
+inline constexpr std::string_view kRepoPath = "repo_path";
+inline constexpr std::string_view kSecret = "secret";  // the original's plain-text field
+inline constexpr std::string_view kSecretEncrypted = "secret_encrypted";
+inline constexpr std::string_view kSecretKeyId = "secret_key_id";
+}  // namespace hook
+
 // The fields of a consumer's hash.
 namespace consumer {
 inline constexpr std::string_view kToken = "token";  // host, pid, start time and boot: unique
