@@ -607,8 +607,20 @@ TEST_CASE("worker: stalled past claim_idle_ms - it never calls a plugin for what
   WorkerSite site({"first"}, {{"retry_schedule", "3s,1h"}});  // claim_idle_ms=1000
   const int port_a = freeLoopbackPort();
   Process a(site.command("work", port_a));
+  std::vector<std::string> entries;
   for (int i = 0; i < 4; ++i)
-    site.enqueue("d-stall-" + std::to_string(i), "first=retry-always");
+    entries.push_back(site.enqueue("d-stall-" + std::to_string(i), "first=retry-always"));
+  auto progress = [&] {
+    std::vector<std::string> due;
+    for (const auto& entry : entries) {
+      auto fields = site.redis().command({"HGETALL", DeliveryConsumer::progressKey(entry)});
+      std::string text;
+      for (const auto& field : fields.elements)
+        text += field.text + " ";
+      due.push_back(text);
+    }
+    return due;
+  };
   REQUIRE(eventually([&] { return site.calls().size() == 4; }));
   const std::string a_pid = site.calls()[0].pid;
   a.signal(SIGSTOP);
@@ -616,7 +628,19 @@ TEST_CASE("worker: stalled past claim_idle_ms - it never calls a plugin for what
   // Another process takes them over after claim_idle_ms, and makes their second attempt when
   // it is due (3 s after the first).
   Process b(site.command("work", freeLoopbackPort()));
-  const bool taken = eventually([&] { return site.calls().size() == 8; }, std::chrono::seconds(20));
+  const bool taken = eventually(
+      [&] {
+        for (const auto& entry : entries) {
+          if (site.redis()
+                  .command({"HGET", DeliveryConsumer::progressKey(entry), "attempts"})
+                  .text != "2") {
+            return false;
+          }
+        }
+        return true;
+      },
+      std::chrono::seconds(20));
+  const auto progress_before = progress();
   a.signal(SIGCONT);
   REQUIRE(taken);
   // A wakes with the four due: it must find they are not its own any more.
@@ -626,6 +650,7 @@ TEST_CASE("worker: stalled past claim_idle_ms - it never calls a plugin for what
     calls_by_a += call.pid == a_pid;
   CHECK(calls_by_a == 4);  // the first attempts only
   CHECK(site.calls().size() == 8);
+  CHECK(progress() == progress_before);  // nothing written by A since it woke
   CHECK(site.deadLetters().empty());
   CHECK(site.pendingCount() == 4);
   a.signal(SIGTERM);
