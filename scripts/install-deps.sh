@@ -10,7 +10,8 @@ packages=(
   libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev
   libsystemd-dev redis-server redis-tools openssl
 )
-[ "${1:-}" = "--bench" ] && packages+=(wrk)
+# The benchmark scripts and bench/chaos.sh drive Conduit with these.
+[ "${1:-}" = "--bench" ] && packages+=(wrk curl python3)
 # dpkg-shlibdeps works out the packages' Depends.
 [ "${1:-}" = "--package" ] && packages+=(dpkg-dev debootstrap)
 

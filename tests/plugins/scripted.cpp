@@ -17,6 +17,8 @@
 //                 checkpoint and answers ok at once
 //   nap           takes 100 ms, then ok
 //   crash         aborts the process
+//   mark-fail     the first call keeps a checkpoint, then fails for good; a later call that
+//                 sees the checkpoint (a replay of the dead letter) answers ok
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -62,6 +64,10 @@ class Scripted : public conduit::sdk::Processor {
     if (action == "fail") return conduit::sdk::Result::failed("told to fail");
     if (action == "nap") std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (action == "crash") std::abort();
+    if (action == "mark-fail" && !checkpoint) {
+      delivery.put("started", std::to_string(::getpid()));
+      return conduit::sdk::Result::failed("marked, then failed");
+    }
     if (action == "slow" && !checkpoint) {
       delivery.put("started", std::to_string(::getpid()));
       std::this_thread::sleep_for(std::chrono::seconds(4));

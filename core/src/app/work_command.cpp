@@ -168,7 +168,12 @@ int work(const WorkOptions& options) {
   }
   spdlog::info("answering /conduit-reactor/ping on http://{}:{}", inputs->server.bind, ping.port());
   const std::string consumer = consumerName(ping.port());
-  workers->start(consumer);
+  try {
+    workers->start(consumer);
+  } catch (const ConsumerNameTaken& e) {
+    spdlog::error("{}", e.what());
+    return kExitUsageOrConfig;
+  }
   ServiceNotifier systemd([&workers] { return workers->healthy(); });
   systemd.ready(fmt::format("processing deliveries as {}", consumer));
 
@@ -204,7 +209,12 @@ int runAll(const WorkOptions& options) {
     return kExitFailure;
   }
   spdlog::info("listening on http://{}:{}", inputs->server.bind, server.port());
-  workers->start(consumerName(server.port()));
+  try {
+    workers->start(consumerName(server.port()));
+  } catch (const ConsumerNameTaken& e) {
+    spdlog::error("{}", e.what());
+    return kExitUsageOrConfig;
+  }
   ServiceNotifier systemd([&workers] { return workers->healthy(); });
   systemd.ready(
       fmt::format("listening on {}:{}, processing deliveries", inputs->server.bind, server.port()));

@@ -23,7 +23,7 @@ struct WorkerApp::Parts {
         const config::WorkerSettings& worker_settings, WorkflowConfig workflow)
       : config(app_config),
         redis(server.redis, std::chrono::milliseconds(server.redis_timeout_ms)),
-        checkpoints(redis),
+        checkpoints(redis, std::chrono::hours(worker_settings.checkpoint_ttl_hours)),
         leases(redis),
         settings(worker_settings),
         redis_timeout(server.redis_timeout_ms),
@@ -87,13 +87,22 @@ struct WorkerApp::Parts {
     worker::WorkerOptions options;
     options.consumer_name = consumer_name;
     options.concurrency = settings.worker_concurrency;
-    options.retry.initial = std::chrono::milliseconds(settings.retry_initial_ms);
-    options.retry.max = std::chrono::milliseconds(settings.retry_max_ms);
-    options.retry.max_attempts = settings.retry_max_attempts;
+    if (settings.exponentialRetries()) {
+      options.retry = worker::RetryPolicy::exponential(
+          std::chrono::milliseconds(settings.retry_initial_ms),
+          std::chrono::milliseconds(settings.retry_max_ms), settings.retry_max_attempts);
+    } else {
+      std::vector<std::chrono::milliseconds> delays;
+      for (int64_t delay : settings.retry_schedule_ms)
+        delays.emplace_back(delay);
+      options.retry = worker::RetryPolicy::fromSchedule(std::move(delays));
+    }
     options.claim_idle = std::chrono::milliseconds(settings.claim_idle_ms);
     options.redis_timeout = redis_timeout;
-    worker = std::make_unique<worker::DeliveryWorker>(redis, options, processors);
-    worker->start();
+    options.checkpoint_lifetime = std::chrono::hours(settings.checkpoint_ttl_hours);
+    auto made = std::make_unique<worker::DeliveryWorker>(redis, options, processors);
+    made->start();  // throws ConsumerNameTaken, having started nothing
+    worker = std::move(made);
   }
 
   config::AppConfig config;
@@ -115,6 +124,8 @@ struct WorkerApp::Parts {
 WorkerApp::WorkerApp(const config::AppConfig& config, const config::ServerSettings& server,
                      const config::WorkerSettings& settings, WorkflowConfig workflow)
     : parts_(std::make_unique<Parts>(config, server, settings, std::move(workflow))) {
+  for (const auto& notice : settings.notices)
+    spdlog::warn("{}", notice);
   parts_->processors = parts_->makeInstances(parts_->workers);
 }
 
@@ -124,14 +135,15 @@ const std::set<std::string, std::less<>>& WorkerApp::pluginKeys() const {
   return parts_->plugin_keys;
 }
 
-void WorkerApp::start(const std::string& consumer_name) {
+void WorkerApp::start(const std::string& default_consumer_name) {
   auto& p = *parts_;
-  p.consumer_name = consumer_name;
+  p.consumer_name =
+      p.settings.consumer_name.empty() ? default_consumer_name : p.settings.consumer_name;
   p.startWorker();
   spdlog::info(
       "worker process {}: {} worker(s), {} deliveries at a time, reading {} from Redis "
       "at {}",
-      consumer_name, p.processors->size(), p.settings.worker_concurrency,
+      p.consumer_name, p.processors->size(), p.settings.worker_concurrency,
       queue::QueueNames::kStream, p.redis.endpoint().describe());
 }
 

@@ -13,6 +13,10 @@
 
 namespace conduit::app {
 
+// Another live process is the consumer this one was to be: its what() names that one's host
+// and the `consumer_name` key.
+using ConsumerNameTaken = queue::ConsumerNameTaken;
+
 // The composition root of a worker process (`conduit work`, the worker half of `conduit run`):
 // each worker's plugin loaded from plugin_dir and its instance made, the checkpoint store, and
 // the delivery worker that feeds them from the queue.
@@ -31,8 +35,10 @@ class WorkerApp {
   // The app-config keys the loaded plugins declare: known keys, not typos.
   const std::set<std::string, std::less<>>& pluginKeys() const;
 
-  // Starts reading the queue as the consumer `consumer_name` (see WorkerOptions).
-  void start(const std::string& consumer_name);
+  // Starts reading the queue as the consumer named by the `consumer_name` key, or else
+  // `default_consumer_name` (see WorkerOptions). Throws ConsumerNameTaken (exit 2) when a live
+  // process holds that name: nothing is started then.
+  void start(const std::string& default_consumer_name);
 
   // Takes state machines and a workers.yaml that validated (SIGHUP): the state machines from the
   // next delivery on; when workers.yaml changed, new plugin instances too, made first and used

@@ -4,20 +4,23 @@
 
 #include <fmt/format.h>
 
+#include "queue/redis_keys.hpp"
+
 namespace conduit::plugin {
-namespace {
 
-constexpr std::string_view kLifetimeSeconds = "2592000";  // 30 days
+CheckpointStore::CheckpointStore(store::RedisPool& redis, std::chrono::hours lifetime)
+    : redis_(redis), lifetime_(lifetime) {}
 
-}  // namespace
-
-CheckpointStore::CheckpointStore(store::RedisPool& redis) : redis_(redis) {}
-
-std::string CheckpointStore::redisKey(std::string_view entry_id, std::string_view worker) {
-  return fmt::format("conduit::checkpoints::{}::{}", entry_id, worker);
+std::string CheckpointStore::deliveryIdentity(std::string_view provider, std::string_view repo_id,
+                                              std::string_view delivery_id) {
+  return queue::redis_keys::deliveryIdentity(provider, repo_id, delivery_id);
 }
 
-void CheckpointStore::put(std::string_view entry_id, std::string_view worker, std::string_view key,
+std::string CheckpointStore::redisKey(std::string_view identity, std::string_view worker) {
+  return queue::redis_keys::checkpointKey(identity, worker);
+}
+
+void CheckpointStore::put(std::string_view identity, std::string_view worker, std::string_view key,
                           std::string_view value) {
   if (key.empty() || key.size() > kMaxKeyBytes) {
     throw std::invalid_argument(
@@ -27,16 +30,18 @@ void CheckpointStore::put(std::string_view entry_id, std::string_view worker, st
     throw std::invalid_argument(fmt::format("a checkpoint value is at most {} bytes, not {}",
                                             kMaxValueBytes, value.size()));
   }
-  const std::string hash = redisKey(entry_id, worker);
+  const std::string hash = redisKey(identity, worker);
+  const std::string seconds =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(lifetime_).count());
   // Writing the same value twice changes nothing: safe to resend.
   redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
-    return c.pipeline({{"HSET", hash, key, value}, {"EXPIRE", hash, kLifetimeSeconds}});
+    return c.pipeline({{"HSET", hash, key, value}, {"EXPIRE", hash, seconds}});
   });
 }
 
-std::optional<std::string> CheckpointStore::get(std::string_view entry_id, std::string_view worker,
+std::optional<std::string> CheckpointStore::get(std::string_view identity, std::string_view worker,
                                                 std::string_view key) {
-  const std::string hash = redisKey(entry_id, worker);
+  const std::string hash = redisKey(identity, worker);
   auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
     return c.command({"HGET", hash, key});
   });
@@ -44,8 +49,8 @@ std::optional<std::string> CheckpointStore::get(std::string_view entry_id, std::
   return reply.text;
 }
 
-void CheckpointStore::erase(std::string_view entry_id, std::string_view worker) {
-  const std::string hash = redisKey(entry_id, worker);
+void CheckpointStore::erase(std::string_view identity, std::string_view worker) {
+  const std::string hash = redisKey(identity, worker);
   redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
     return c.command({"DEL", hash});
   });

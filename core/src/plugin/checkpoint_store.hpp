@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,29 +10,39 @@
 namespace conduit::plugin {
 
 // The per-delivery store behind the plugin API's checkpoint functions: short strings a
-// processor keeps while it works on a delivery, so that a retry, or another worker process after
-// a crash, knows what was already done. One Redis hash per (stream entry, worker):
-//   conduit::checkpoints::<entry id>::<worker>
-// erased when the delivery is acknowledged or dead-lettered, and expiring after 30 days in case
-// nothing ever does (a queue wiped by hand, say).
+// processor keeps while it works on a delivery, so that a retry, another worker process after
+// a crash, or the same delivery queued again (a dead letter put back, a redelivery accepted
+// after its id was forgotten) knows what was already done. One Redis hash per (delivery
+// identity, worker):
+//   conduit::checkpoints::<provider>::<repo_id>::<delivery id>::<worker>
+// kept for `lifetime` after its last write, and again for `lifetime` after the delivery was
+// acknowledged or dead-lettered (the worker sets that expiry when it finishes the delivery).
 class CheckpointStore {
  public:
   static constexpr size_t kMaxKeyBytes = 256;
   static constexpr size_t kMaxValueBytes = 4096;
 
-  explicit CheckpointStore(store::RedisPool& redis);
+  explicit CheckpointStore(store::RedisPool& redis,
+                           std::chrono::hours lifetime = std::chrono::hours(720));
 
-  // Throws std::invalid_argument past the size limits, store::RedisUnavailable.
-  void put(std::string_view entry_id, std::string_view worker, std::string_view key,
+  // `identity` is deliveryIdentity()'s. Throws std::invalid_argument past the size limits,
+  // store::RedisUnavailable.
+  void put(std::string_view identity, std::string_view worker, std::string_view key,
            std::string_view value);
-  std::optional<std::string> get(std::string_view entry_id, std::string_view worker,
+  std::optional<std::string> get(std::string_view identity, std::string_view worker,
                                  std::string_view key);
-  void erase(std::string_view entry_id, std::string_view worker);
+  void erase(std::string_view identity, std::string_view worker);
 
-  static std::string redisKey(std::string_view entry_id, std::string_view worker);
+  std::chrono::hours lifetime() const { return lifetime_; }
+
+  // <provider>::<repo_id>::<delivery id>: the same for every stream entry of one delivery.
+  static std::string deliveryIdentity(std::string_view provider, std::string_view repo_id,
+                                      std::string_view delivery_id);
+  static std::string redisKey(std::string_view identity, std::string_view worker);
 
  private:
   store::RedisPool& redis_;
+  std::chrono::hours lifetime_;
 };
 
 }  // namespace conduit::plugin

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "queue/redis_keys.hpp"
 #include "store/redis_script.hpp"
 
 namespace conduit::plugin {
@@ -48,7 +49,7 @@ std::string newToken() {
 LeaseStore::LeaseStore(store::RedisPool& redis) : redis_(redis) {}
 
 std::string LeaseStore::redisKey(std::string_view worker, std::string_view name) {
-  return fmt::format("conduit::leases::{}::{}", worker, name);
+  return queue::redis_keys::leaseKey(worker, name);
 }
 
 std::optional<std::string> LeaseStore::acquire(std::string_view worker, std::string_view name,

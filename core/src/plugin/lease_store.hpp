@@ -15,8 +15,8 @@ namespace conduit::plugin {
 //   conduit::leases::<worker>::<name>
 // taken with SET NX PX, so that it ends by itself `ttl` after it was taken when its holder dies,
 // and released by a script that deletes it only while it still holds the releaser's token, so
-// that a holder whose lease expired cannot end its successor's.
-// (Defined here until the queue's key names are gathered in one place.)
+// that a holder whose lease expired cannot end its successor's. The key's name is defined with
+// the others in queue/redis_keys.hpp.
 class LeaseStore {
  public:
   static constexpr size_t kMaxNameBytes = 256;

@@ -29,8 +29,8 @@ thread_local PluginHost::DeliveryScope* t_scope = nullptr;
 
 }  // namespace
 
-PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string entry_id)
-    : host_(host), entry_id_(std::move(entry_id)), outer_(t_scope) {
+PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string identity)
+    : host_(host), identity_(std::move(identity)), outer_(t_scope) {
   if (host_.context_.machines) machines_ = host_.context_.machines();
   t_scope = this;
 }
@@ -143,7 +143,7 @@ conduit_status PluginHost::checkpointPut(conduit_host* host, conduit_delivery* d
   auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
   if (scope == nullptr || me.context_.checkpoints == nullptr) return CONDUIT_STATUS_ERROR;
   try {
-    me.context_.checkpoints->put(scope->entryId(), me.context_.worker, view(key), view(value));
+    me.context_.checkpoints->put(scope->identity(), me.context_.worker, view(key), view(value));
     return CONDUIT_STATUS_OK;
   } catch (const std::exception& e) {
     spdlog::warn("{} ({}): checkpoint not kept: {}", me.context_.worker, me.context_.plugin,
@@ -158,7 +158,7 @@ conduit_status PluginHost::checkpointGet(conduit_host* host, conduit_delivery* d
   auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
   if (scope == nullptr || me.context_.checkpoints == nullptr) return CONDUIT_STATUS_ERROR;
   try {
-    auto found = me.context_.checkpoints->get(scope->entryId(), me.context_.worker, view(key));
+    auto found = me.context_.checkpoints->get(scope->identity(), me.context_.worker, view(key));
     if (!found) return CONDUIT_STATUS_NOT_FOUND;
     *value = scope->keep(std::move(*found));
     return CONDUIT_STATUS_OK;

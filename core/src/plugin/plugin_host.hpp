@@ -37,20 +37,21 @@ class PluginHost {
   // answers during process() lives here, valid until the scope ends, as the ABI promises.
   class DeliveryScope {
    public:
-    DeliveryScope(PluginHost& host, std::string entry_id);
+    // `identity`: CheckpointStore::deliveryIdentity(), under which its checkpoints are kept.
+    DeliveryScope(PluginHost& host, std::string identity);
     ~DeliveryScope();
     DeliveryScope(const DeliveryScope&) = delete;
     DeliveryScope& operator=(const DeliveryScope&) = delete;
 
     conduit_delivery* handle() { return reinterpret_cast<conduit_delivery*>(this); }
-    const std::string& entryId() const { return entry_id_; }
+    const std::string& identity() const { return identity_; }
 
    private:
     friend class PluginHost;
     conduit_str keep(std::string text);
 
     PluginHost& host_;
-    std::string entry_id_;
+    std::string identity_;
     std::shared_ptr<const statemachine::StateMachines> machines_;  // pinned for the delivery
     std::deque<std::string> strings_;
     std::deque<std::vector<conduit_str>> lists_;

@@ -43,7 +43,9 @@ struct ProcessOutcome {
 
 // The facts of a delivery that come from the queue rather than from its payload.
 struct DeliveryFacts {
-  std::string_view entry_id;  // the stream entry: the checkpoints are kept under it
+  std::string_view entry_id;  // the stream entry
+  // provider, repo id and delivery id: the delivery's identity, which its checkpoints are kept
+  // under, the same for each entry it becomes (a dead letter put back, say)
   std::string_view provider;
   std::string_view repo_id;
   std::string_view repo_path;

@@ -1,5 +1,6 @@
 #include "queue/delivery_consumer.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -10,7 +11,7 @@
 namespace conduit::queue {
 namespace {
 
-constexpr std::string_view kProgressLifetimeSeconds = "2592000";  // 30 days, as checkpoints
+namespace keys = redis_keys;
 
 // KEYS: stream. ARGV: group, consumer, entry ids. Claims each id back to the consumer (which
 // resets its idle time) only while the consumer still owns it; returns the ids it does not.
@@ -27,23 +28,37 @@ end
 return lost
 )lua");
 
-// KEYS: stream, dead-letter stream, then keys to delete. ARGV: group, consumer, entry id,
-// attempts, now (Unix ms), then (worker, error) pairs. Does nothing (returns 0) unless the entry
-// is pending for this consumer: one that lost it to another consumer must not erase that one's
-// checkpoints, and a second run after a lost reply changes nothing. The dead letters copy the
-// entry's own fields, so the payload is not sent back and forth.
+// KEYS: stream, progress hash. ARGV: group, consumer, entry id, lifetime in seconds, then
+// field/value pairs. Writes them only while the entry is pending for this consumer (returns 1;
+// 0 otherwise): a process that stalled and lost the delivery to another must not write over
+// that one's progress.
+const store::RedisScript kWriteProgressScript(R"lua(
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if not pending[1] or pending[1][2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+)lua");
+
+// KEYS: stream, dead-letter stream, progress hash, then checkpoint hashes. ARGV: group,
+// consumer, entry id, attempts, now (Unix ms), checkpoint lifetime in seconds, the dead-letter
+// field names (entry, worker, error, attempts, failed_at_ms), then (worker, error) pairs. Does
+// nothing (returns 0) unless the entry is pending for this consumer: one that lost it to
+// another consumer must not end it under that one, and a second run after a lost reply changes
+// nothing. The dead letters copy the entry's own fields, so the payload is not sent back and
+// forth. The checkpoints are kept, for a replay of the same delivery, and expire.
 const store::RedisScript kFinishScript(R"lua(
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if not pending[1] or pending[1][2] ~= ARGV[2] then return 0 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
-if #ARGV > 5 then
+if #ARGV > 11 then
   local found = redis.call('XRANGE', KEYS[1], ARGV[3], ARGV[3])
   if found[1] then
-    for i = 6, #ARGV, 2 do
+    for i = 12, #ARGV, 2 do
       local fields = {}
       for _, value in ipairs(found[1][2]) do fields[#fields + 1] = value end
-      for _, value in ipairs({'entry', ARGV[3], 'worker', ARGV[i], 'error', ARGV[i + 1],
-                              'attempts', ARGV[4], 'failed_at_ms', ARGV[5]}) do
+      for _, value in ipairs({ARGV[7], ARGV[3], ARGV[8], ARGV[i], ARGV[9], ARGV[i + 1],
+                              ARGV[10], ARGV[4], ARGV[11], ARGV[5]}) do
         fields[#fields + 1] = value
       end
       redis.call('XADD', KEYS[2], '*', unpack(fields))
@@ -51,9 +66,34 @@ if #ARGV > 5 then
   end
 end
 redis.call('XDEL', KEYS[1], ARGV[3])
-for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('DEL', KEYS[3])
+for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
 return 1
 )lua");
+
+// KEYS: stream. ARGV: group, least idle time (ms), consumer-key prefix, this consumer's name.
+// Removes from the group the consumers that hold nothing, have not been heard of for that long
+// and have no live process (no consumer key); returns their names. Checked and removed in one
+// step: removing a consumer drops what it holds.
+const store::RedisScript kRemoveGoneScript(R"lua(
+local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+local removed = {}
+if type(consumers) ~= 'table' or consumers.err then return removed end
+for _, consumer in ipairs(consumers) do
+  local info = {}
+  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+  if info['pending'] == 0 and info['idle'] >= tonumber(ARGV[2]) and info['name'] ~= ARGV[4]
+      and redis.call('EXISTS', ARGV[3] .. info['name']) == 0 then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed[#removed + 1] = info['name']
+  end
+end
+return removed
+)lua");
+
+std::string seconds(std::chrono::seconds duration) {
+  return std::to_string(duration.count());
+}
 
 int64_t toInteger(std::string_view text) {
   int64_t value = 0;
@@ -70,23 +110,23 @@ std::optional<QueuedDelivery> parseEntry(const store::RedisValue& entry) {
   delivery.entry_id = entry.elements[0].text;
   const auto& fields = entry.elements[1].elements;
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-    const std::string& name = fields[i].text;
+    std::string_view name = fields[i].text;
     std::string value = fields[i + 1].text;
-    if (name == "schema")
+    if (name == keys::entry::kSchema)
       delivery.schema = std::move(value);
-    else if (name == "provider")
+    else if (name == keys::entry::kProvider)
       delivery.provider = std::move(value);
-    else if (name == "repo_id")
+    else if (name == keys::entry::kRepoId)
       delivery.repo_id = std::move(value);
-    else if (name == "repo_path")
+    else if (name == keys::entry::kRepoPath)
       delivery.repo_path = std::move(value);
-    else if (name == "event")
+    else if (name == keys::entry::kEvent)
       delivery.event = std::move(value);
-    else if (name == "delivery")
+    else if (name == keys::entry::kDelivery)
       delivery.delivery_id = std::move(value);
-    else if (name == "received_at_ms")
+    else if (name == keys::entry::kReceivedAtMs)
       delivery.received_at_ms = toInteger(value);
-    else if (name == "payload")
+    else if (name == keys::entry::kPayload)
       delivery.payload = std::move(value);
   }
   return delivery;
@@ -114,11 +154,14 @@ const store::RedisValue* streamEntries(const store::RedisValue& reply) {
 
 }  // namespace
 
-DeliveryConsumer::DeliveryConsumer(store::RedisPool& redis, std::string consumer_name)
-    : redis_(redis), consumer_(std::move(consumer_name)) {}
+DeliveryConsumer::DeliveryConsumer(store::RedisPool& redis, std::string consumer_name,
+                                   std::chrono::hours checkpoint_lifetime)
+    : redis_(redis),
+      consumer_(std::move(consumer_name)),
+      checkpoint_lifetime_(checkpoint_lifetime) {}
 
 std::string DeliveryConsumer::progressKey(std::string_view entry_id) {
-  return fmt::format("conduit::progress::{}", entry_id);
+  return keys::progressKey(entry_id);
 }
 
 std::vector<QueuedDelivery> DeliveryConsumer::readNew(store::RedisConnection& connection, int count,
@@ -198,6 +241,7 @@ std::optional<QueuedDelivery> DeliveryConsumer::fetch(const std::string& entry_i
 }
 
 DeliveryProgress DeliveryConsumer::loadProgress(const std::string& entry_id) {
+  namespace field = keys::progress;
   const std::string key = progressKey(entry_id);
   auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
     return c.command({"HGETALL", key});
@@ -207,56 +251,81 @@ DeliveryProgress DeliveryConsumer::loadProgress(const std::string& entry_id) {
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
     std::string_view name = fields[i].text;
     const std::string& value = fields[i + 1].text;
-    if (name == "attempts")
+    if (name == field::kAttempts)
       progress.attempts = static_cast<int>(toInteger(value));
-    else if (name == "due_ms")
+    else if (name == field::kStarted)
+      progress.started = static_cast<int>(toInteger(value));
+    else if (name == field::kDueMs)
       progress.due_ms = toInteger(value);
-    else if (name == "last_error")
+    else if (name == field::kLastError)
       progress.last_error = value;
-    else if (name.substr(0, 4) == "ok::")
-      progress.done.insert(std::string(name.substr(4)));
-    else if (name.substr(0, 8) == "failed::")
-      progress.failed[std::string(name.substr(8))] = value;
+    else if (name.substr(0, field::kOkPrefix.size()) == field::kOkPrefix)
+      progress.done.insert(std::string(name.substr(field::kOkPrefix.size())));
+    else if (name.substr(0, field::kFailedPrefix.size()) == field::kFailedPrefix)
+      progress.failed[std::string(name.substr(field::kFailedPrefix.size()))] = value;
   }
   return progress;
 }
 
-void DeliveryConsumer::saveProgress(const std::string& entry_id, const DeliveryProgress& progress) {
+bool DeliveryConsumer::writeProgress(const std::string& entry_id,
+                                     const std::vector<std::string>& fields) {
   const std::string key = progressKey(entry_id);
-  const std::string attempts = std::to_string(progress.attempts);
-  const std::string due = std::to_string(progress.due_ms);
-  std::vector<std::string> names;  // keeps the field names alive for the views below
-  for (const auto& worker : progress.done)
-    names.push_back("ok::" + worker);
-  for (const auto& [worker, error] : progress.failed)
-    names.push_back("failed::" + worker);
-  store::RedisArgs hset = {"HSET",   key, "attempts",   attempts,
-                           "due_ms", due, "last_error", progress.last_error};
-  size_t name_index = 0;
-  for (size_t i = 0; i < progress.done.size(); ++i) {
-    hset.push_back(names[name_index++]);
-    hset.push_back("1");
+  const std::string lifetime = seconds(keys::kProgressLifetime);
+  store::RedisArgs args = {QueueNames::kStream, key,      QueueNames::kGroup,
+                           consumer_,           entry_id, lifetime};
+  args.insert(args.end(), fields.begin(), fields.end());
+  // The fields only ever grow or move forward: sending the same write twice changes nothing.
+  auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+    return kWriteProgressScript.run(c, 2, args);
+  });
+  return reply.integer == 1;
+}
+
+bool DeliveryConsumer::markStarted(const std::string& entry_id, int attempt) {
+  return writeProgress(entry_id, {std::string(keys::progress::kStarted), std::to_string(attempt)});
+}
+
+bool DeliveryConsumer::saveProgress(const std::string& entry_id, const DeliveryProgress& progress) {
+  namespace field = keys::progress;
+  std::vector<std::string> fields = {
+      std::string(field::kAttempts),  std::to_string(progress.attempts),
+      std::string(field::kStarted),   std::to_string(std::max(progress.started, progress.attempts)),
+      std::string(field::kDueMs),     std::to_string(progress.due_ms),
+      std::string(field::kLastError), progress.last_error};
+  for (const auto& worker : progress.done) {
+    fields.push_back(std::string(field::kOkPrefix) + worker);
+    fields.push_back("1");
   }
   for (const auto& [worker, error] : progress.failed) {
-    hset.push_back(names[name_index++]);
-    hset.push_back(error);
+    fields.push_back(std::string(field::kFailedPrefix) + worker);
+    fields.push_back(error);
   }
-  // The fields only ever grow or move forward: sending the same write twice changes nothing.
-  redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
-    return c.pipeline({hset, {"EXPIRE", key, kProgressLifetimeSeconds}});
+  return writeProgress(entry_id, fields);
+}
+
+bool DeliveryConsumer::owns(const std::string& entry_id) {
+  auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+    return c.command(
+        {"XPENDING", QueueNames::kStream, QueueNames::kGroup, entry_id, entry_id, "1"});
   });
+  return !reply.elements.empty() && reply.elements[0].elements.size() >= 2 &&
+         reply.elements[0].elements[1].text == consumer_;
 }
 
 bool DeliveryConsumer::finish(const std::string& entry_id,
                               const std::vector<DeadLetter>& dead_letters, int attempts,
-                              const std::vector<std::string>& other_keys) {
+                              const std::vector<std::string>& checkpoint_keys) {
+  namespace letter_field = keys::dead_letter;
   const std::string progress = progressKey(entry_id);
   const std::string attempts_text = std::to_string(attempts);
   const std::string now = std::to_string(unixTimeMs());
+  const std::string lifetime = seconds(checkpoint_lifetime_);
   store::RedisArgs args = {QueueNames::kStream, kDeadLetterStream, progress};
-  args.insert(args.end(), other_keys.begin(), other_keys.end());
+  args.insert(args.end(), checkpoint_keys.begin(), checkpoint_keys.end());
   const size_t key_count = args.size();
-  args.insert(args.end(), {QueueNames::kGroup, consumer_, entry_id, attempts_text, now});
+  args.insert(args.end(), {QueueNames::kGroup, consumer_, entry_id, attempts_text, now, lifetime,
+                           letter_field::kEntry, letter_field::kWorker, letter_field::kError,
+                           letter_field::kAttempts, letter_field::kFailedAtMs});
   for (const auto& letter : dead_letters) {
     args.push_back(letter.worker);
     args.push_back(letter.error);
@@ -266,6 +335,18 @@ bool DeliveryConsumer::finish(const std::string& entry_id,
     return kFinishScript.run(c, key_count, args);
   });
   return reply.integer == 1;
+}
+
+std::vector<std::string> DeliveryConsumer::removeGoneConsumers(std::chrono::milliseconds min_idle) {
+  const std::string idle = std::to_string(min_idle.count());
+  auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+    return kRemoveGoneScript.run(
+        c, 1, {QueueNames::kStream, QueueNames::kGroup, idle, keys::kConsumerPrefix, consumer_});
+  });
+  std::vector<std::string> removed;
+  for (const auto& name : reply.elements)
+    removed.push_back(name.text);
+  return removed;
 }
 
 int64_t DeliveryConsumer::deliveryCount(const std::string& entry_id) {

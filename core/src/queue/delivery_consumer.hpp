@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "queue/delivery_progress.hpp"
+#include "queue/redis_keys.hpp"
 #include "store/redis_pool.hpp"
 
 namespace conduit::queue {
@@ -23,23 +25,6 @@ struct QueuedDelivery {
   std::string delivery_id;
   int64_t received_at_ms = 0;
   std::string payload;
-};
-
-// What is known of a delivery across its attempts, kept in Redis between them so that a worker
-// process that claims the delivery after a crash goes on where the last one stopped:
-// conduit::progress::<entry id>, a hash, erased when the delivery is acknowledged.
-struct DeliveryProgress {
-  int attempts = 0;                           // attempts finished so far
-  std::set<std::string> done;                 // workers that answered ok: never called again
-  std::map<std::string, std::string> failed;  // workers that failed for good, with why
-  int64_t due_ms = 0;                         // the next attempt starts no earlier (Unix ms)
-  std::string last_error;                     // the last retry's reason, for the dead letter
-};
-
-// A worker that failed for good on a delivery: one dead-letter entry each.
-struct DeadLetter {
-  std::string worker;
-  std::string error;
 };
 
 // A page of a consumer's own pending entries; `last_id` (empty at the end) is where the next
@@ -59,9 +44,11 @@ struct ClaimResult {
 // call leases a pooled connection except readNew(), which blocks and so takes its own.
 class DeliveryConsumer {
  public:
-  static constexpr std::string_view kDeadLetterStream = "conduit::dead-letters";
+  static constexpr std::string_view kDeadLetterStream = redis_keys::kDeadLetterStream;
 
-  DeliveryConsumer(store::RedisPool& redis, std::string consumer_name);
+  // `checkpoint_lifetime`: how long the checkpoints of a finished delivery are kept.
+  DeliveryConsumer(store::RedisPool& redis, std::string consumer_name,
+                   std::chrono::hours checkpoint_lifetime = std::chrono::hours(720));
 
   const std::string& consumerName() const { return consumer_; }
 
@@ -86,15 +73,30 @@ class DeliveryConsumer {
   std::optional<QueuedDelivery> fetch(const std::string& entry_id);
 
   DeliveryProgress loadProgress(const std::string& entry_id);
-  void saveProgress(const std::string& entry_id, const DeliveryProgress& progress);
+
+  // Each progress write is made only while the entry is pending for this consumer, in one
+  // atomic step with the check: false, having written nothing, when another consumer has it.
+  // markStarted() records that attempt `attempt` starts (before any processor is called), so
+  // that a process that dies during it still has it counted; saveProgress() records how an
+  // attempt ended.
+  bool markStarted(const std::string& entry_id, int attempt);
+  bool saveProgress(const std::string& entry_id, const DeliveryProgress& progress);
+
+  // Whether the entry is pending for this consumer now.
+  bool owns(const std::string& entry_id);
 
   // Ends a delivery in one atomic step, if it is still pending for this consumer: XACK, a
   // dead-letter entry per `dead_letters` (the delivery's fields plus entry, worker, error,
-  // attempts, failed_at_ms), XDEL, and its progress and `other_keys` (the processors'
-  // checkpoints) erased. Returns false, having done nothing, when another consumer has it (or
-  // it was acknowledged already).
+  // attempts, failed_at_ms), XDEL, its progress erased, and its `checkpoint_keys` set to expire
+  // after the checkpoint lifetime (kept for a replay of the same delivery). Returns false,
+  // having done nothing, when another consumer has it (or it was acknowledged already).
   bool finish(const std::string& entry_id, const std::vector<DeadLetter>& dead_letters,
-              int attempts, const std::vector<std::string>& other_keys);
+              int attempts, const std::vector<std::string>& checkpoint_keys);
+
+  // Removes from the group the consumers that hold nothing, have been idle for at least
+  // `min_idle` and have no live process holding their name (XGROUP DELCONSUMER); returns their
+  // names.
+  std::vector<std::string> removeGoneConsumers(std::chrono::milliseconds min_idle);
 
   // How many times the entry was handed to a consumer (read, read again after a restart, or
   // claimed); 0 when it is not pending. Refreshing the idle time does not count.
@@ -105,9 +107,11 @@ class DeliveryConsumer {
  private:
   // Acknowledges pending entries deleted from the stream: nothing is left of them to process.
   void forget(const std::vector<std::string>& deleted_ids);
+  bool writeProgress(const std::string& entry_id, const std::vector<std::string>& fields);
 
   store::RedisPool& redis_;
   std::string consumer_;
+  std::chrono::hours checkpoint_lifetime_;
 };
 
 }  // namespace conduit::queue

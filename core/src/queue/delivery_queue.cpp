@@ -21,9 +21,6 @@ redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
 return {1, id}
 )lua");
 
-// The version of the entry's fields, for workers reading entries written by another release.
-constexpr std::string_view kSchemaVersion = "1";
-
 }  // namespace
 
 bool isValidDeliveryId(std::string_view id) {
@@ -39,7 +36,7 @@ bool isValidDeliveryId(std::string_view id) {
 
 std::string QueueNames::seenKey(std::string_view provider, std::string_view repo_id,
                                 std::string_view delivery_id) {
-  return fmt::format("conduit::seen::{}::{}::{}", provider, repo_id, delivery_id);
+  return redis_keys::seenKey(provider, repo_id, delivery_id);
 }
 
 DeliveryQueue::DeliveryQueue(store::RedisPool& redis) : redis_(redis) {}
@@ -61,25 +58,26 @@ EnqueueResult DeliveryQueue::enqueue(const Delivery& delivery) {
       QueueNames::seenKey(delivery.provider, delivery.repo_id, delivery.delivery_id);
   const std::string ttl = std::to_string(std::chrono::seconds(kDeliveryIdMemory).count());
   const std::string received_at = std::to_string(delivery.received_at_ms);
+  namespace entry = redis_keys::entry;
   const store::RedisArgs args = {seen,
                                  QueueNames::kStream,
                                  ttl,
                                  QueueNames::kGroup,
-                                 "schema",
-                                 kSchemaVersion,
-                                 "provider",
+                                 entry::kSchema,
+                                 redis_keys::kSchemaVersion,
+                                 entry::kProvider,
                                  delivery.provider,
-                                 "repo_id",
+                                 entry::kRepoId,
                                  delivery.repo_id,
-                                 "repo_path",
+                                 entry::kRepoPath,
                                  delivery.repo_path,
-                                 "event",
+                                 entry::kEvent,
                                  delivery.event,
-                                 "delivery",
+                                 entry::kDelivery,
                                  delivery.delivery_id,
-                                 "received_at_ms",
+                                 entry::kReceivedAtMs,
                                  received_at,
-                                 "payload",
+                                 entry::kPayload,
                                  delivery.payload};
   // Safe to send twice: a second run finds the id recorded by the first and appends nothing.
   auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {

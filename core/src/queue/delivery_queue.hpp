@@ -4,6 +4,7 @@
 #include <string>
 
 #include "queue/delivery.hpp"
+#include "queue/redis_keys.hpp"
 #include "store/redis_pool.hpp"
 #include "store/redis_script.hpp"
 
@@ -11,8 +12,8 @@ namespace conduit::queue {
 
 // The Redis names of the delivery queue; docs/queue.md describes them for the workers.
 struct QueueNames {
-  static constexpr std::string_view kStream = "conduit::deliveries";  // a Redis stream
-  static constexpr std::string_view kGroup = "conduit-workers";       // its consumer group
+  static constexpr std::string_view kStream = redis_keys::kStream;  // a Redis stream
+  static constexpr std::string_view kGroup = redis_keys::kGroup;    // its consumer group
   // Marks a delivery id as accepted for 72 hours: conduit::seen::<provider>::<repo_id>::<id>,
   // holding the id of the stream entry it became.
   static std::string seenKey(std::string_view provider, std::string_view repo_id,
@@ -20,7 +21,7 @@ struct QueueNames {
 };
 
 // How long a delivery id is remembered: GitHub lets people redeliver for three days.
-inline constexpr std::chrono::hours kDeliveryIdMemory{72};
+inline constexpr std::chrono::hours kDeliveryIdMemory = redis_keys::kDeliveryIdMemory;
 
 struct EnqueueResult {
   bool duplicate = false;  // the id was accepted before; nothing was queued now

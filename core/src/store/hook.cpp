@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "queue/redis_keys.hpp"
+
 namespace conduit::store {
 
 bool isValidRepoId(std::string_view repo_id) {
@@ -15,11 +17,11 @@ bool isValidRepoId(std::string_view repo_id) {
 }
 
 std::string providerSetKey(std::string_view provider) {
-  return "providers::" + std::string(provider);
+  return std::string(queue::redis_keys::kProviderSetPrefix).append(provider);
 }
 
 std::string hookKey(std::string_view provider, std::string_view repo_id) {
-  return "secrets::" + std::string(provider) + "::" + std::string(repo_id);
+  return std::string(queue::redis_keys::kHookPrefix).append(provider).append("::").append(repo_id);
 }
 
 }  // namespace conduit::store

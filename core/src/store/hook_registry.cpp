@@ -5,30 +5,35 @@
 
 #include <fmt/format.h>
 
+#include "queue/redis_keys.hpp"
+
 namespace conduit::store {
 namespace {
 
-constexpr std::string_view kFieldProvider = "provider";
-constexpr std::string_view kFieldRepoId = "repo_id";
-constexpr std::string_view kFieldRepoPath = "repo_path";
-constexpr std::string_view kFieldSecret = "secret";  // the original's plain-text field
-constexpr std::string_view kFieldSecretEncrypted = "secret_encrypted";
-constexpr std::string_view kFieldSecretKeyId = "secret_key_id";
+namespace hook_field = queue::redis_keys::hook;
+constexpr std::string_view kFieldProvider = hook_field::kProvider;
+constexpr std::string_view kFieldRepoId = hook_field::kRepoId;
+constexpr std::string_view kFieldRepoPath = hook_field::kRepoPath;
+constexpr std::string_view kFieldSecret = hook_field::kSecret;
+constexpr std::string_view kFieldSecretEncrypted = hook_field::kSecretEncrypted;
+constexpr std::string_view kFieldSecretKeyId = hook_field::kSecretKeyId;
 
-// KEYS: hash, set. ARGV: repo id, then field/value pairs. Creates only.
+// KEYS: hash, set. ARGV: repo id, the three secret field names (plain, encrypted, key id), then
+// field/value pairs. Creates only.
 const RedisScript kCreateScript(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 )lua");
 
-// KEYS: hash, set. ARGV: repo id, then field/value pairs. Replaces the secret of an existing
-// hook; the old secret's fields go first, so a plain secret never survives beside a sealed one.
+// KEYS: hash, set. ARGV: repo id, the three secret field names, then field/value pairs.
+// Replaces the secret of an existing hook; the old secret's fields go first, so a plain secret
+// never survives beside a sealed one.
 const RedisScript kReplaceScript(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[1], 'secret', 'secret_encrypted', 'secret_key_id')
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HDEL', KEYS[1], ARGV[2], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 )lua");
@@ -71,8 +76,18 @@ HookRegistry::Outcome HookRegistry::write(const RedisScript& script, const Hook&
   const std::string hash = hookKey(hook.provider, hook.repo_id);
   const std::string set = providerSetKey(hook.provider);
   const std::vector<std::string> sealed = secretFields(hook, secret);
-  RedisArgs args = {hash,         set,          hook.repo_id,   kFieldProvider, hook.provider,
-                    kFieldRepoId, hook.repo_id, kFieldRepoPath, hook.repo_path};
+  RedisArgs args = {hash,
+                    set,
+                    hook.repo_id,
+                    kFieldSecret,
+                    kFieldSecretEncrypted,
+                    kFieldSecretKeyId,
+                    kFieldProvider,
+                    hook.provider,
+                    kFieldRepoId,
+                    hook.repo_id,
+                    kFieldRepoPath,
+                    hook.repo_path};
   args.insert(args.end(), sealed.begin(), sealed.end());
   // A write is not retried: had the first attempt reached Redis, a second would report
   // "already exists" and the secret shown to nobody would be lost.

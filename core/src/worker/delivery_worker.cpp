@@ -19,8 +19,11 @@ constexpr std::chrono::milliseconds kReadBlock{500};
 constexpr std::chrono::seconds kRedisPause{1};
 // At most this many ids per idle-time refresh, to keep each script run short.
 constexpr size_t kHoldBatch = 500;
-// The entry schema this release reads (see queue/delivery_queue.cpp).
-constexpr std::string_view kSchema = "1";
+// The entry schema this release reads.
+constexpr std::string_view kSchema = queue::redis_keys::kSchemaVersion;
+// A consumer not heard of for this many claim_idle periods, holding nothing and with no live
+// process, is removed from the group. Checked every claim_idle: removed within 6 of them.
+constexpr int kGoneAfterClaimIdles = 5;
 
 double jitter() {
   thread_local std::mt19937 random{std::random_device{}()};
@@ -49,7 +52,8 @@ DeliveryWorker::DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
     : redis_(redis),
       options_(std::move(options)),
       processors_(std::move(processors)),
-      consumer_(redis, options_.consumer_name) {}
+      consumer_(redis, options_.consumer_name, options_.checkpoint_lifetime),
+      lease_(redis, options_.consumer_name, options_.lease_lifetime) {}
 
 DeliveryWorker::~DeliveryWorker() {
   // Plugin calls must not outlive the worker: wait for them, however long they take.
@@ -57,6 +61,13 @@ DeliveryWorker::~DeliveryWorker() {
 }
 
 void DeliveryWorker::start() {
+  try {
+    lease_.acquire();
+    lease_held_ = true;
+  } catch (const store::RedisUnavailable&) {
+    // The reader takes it once Redis answers; nothing is read before.
+  } catch (const store::RedisError&) {
+  }
   reader_beat_ms_ =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
           .count();
@@ -86,6 +97,13 @@ int DeliveryWorker::stop(std::chrono::milliseconds grace) {
   for (auto& executor : executors_)
     executor.join();
   executors_.clear();
+  if (lease_held_ && !name_lost_) {
+    try {
+      lease_.release();  // a successor elsewhere need not wait for it to expire
+    } catch (const std::exception&) {
+      // It expires.
+    }
+  }
   return 0;
 }
 
@@ -146,6 +164,8 @@ void DeliveryWorker::readLoop() {
   auto next_upkeep = Clock::now();
   const auto upkeep_every =
       std::max<std::chrono::milliseconds>(options_.claim_idle / 4, std::chrono::milliseconds(250));
+  auto next_lease_refresh = Clock::now() + options_.lease_lifetime / 3;
+  auto next_sweep = Clock::now() + options_.claim_idle;
 
   while (true) {
     reader_beat_ms_ =
@@ -157,6 +177,11 @@ void DeliveryWorker::readLoop() {
       job_ended_.wait_until(lock, std::min(next_upkeep, Clock::now() + kReadBlock),
                             [&] { return stopping_ || freeSlots(Clock::now()) > 0; });
       if (stopping_) return;
+      if (name_lost_) {
+        // Nothing more to do here: another process works under this name.
+        job_ended_.wait(lock, [this] { return stopping_; });
+        return;
+      }
     }
     try {
       if (!group_ready) {
@@ -165,6 +190,10 @@ void DeliveryWorker::readLoop() {
         queue::DeliveryQueue(redis_).ensureConsumerGroup();
         group_ready = true;
       }
+      if (!lease_held_ || Clock::now() >= next_lease_refresh) {
+        if (!holdName()) continue;
+        next_lease_refresh = Clock::now() + options_.lease_lifetime / 3;
+      }
       if (!took_back) {
         takeBackOwnPending();  // once: afterwards everything pending here is held already
         took_back = true;
@@ -172,6 +201,10 @@ void DeliveryWorker::readLoop() {
       if (Clock::now() >= next_upkeep) {
         keepHoldingAndClaim();
         next_upkeep = Clock::now() + upkeep_every;
+      }
+      if (Clock::now() >= next_sweep) {
+        removeGoneConsumers();
+        next_sweep = Clock::now() + options_.claim_idle;
       }
       int free = 0;
       {
@@ -230,6 +263,56 @@ void DeliveryWorker::takeBackOwnPending() {
   }
 }
 
+bool DeliveryWorker::holdName() {
+  if (!lease_held_) {
+    try {
+      lease_.acquire();
+      lease_held_ = true;
+      return true;
+    } catch (const queue::ConsumerNameTaken& e) {
+      loseName(e.what());
+      return false;
+    }
+  }
+  if (lease_.refresh() == queue::ConsumerLease::Refresh::kLost) {
+    loseName(
+        fmt::format("another worker process took the consumer name `{}` while this one did "
+                    "not answer (stalled longer than {} ms)",
+                    lease_.name(), lease_.lifetime().count()));
+    return false;
+  }
+  return true;
+}
+
+void DeliveryWorker::loseName(const std::string& why) {
+  spdlog::error(
+      "{}: this worker process stops processing deliveries; restart it with another "
+      "`consumer_name` if both are to run",
+      why);
+  std::lock_guard lock(mutex_);
+  name_lost_ = true;
+  jobs_.clear();
+  held_.clear();
+}
+
+void DeliveryWorker::removeGoneConsumers() {
+  for (const auto& name :
+       consumer_.removeGoneConsumers(options_.claim_idle * kGoneAfterClaimIdles)) {
+    spdlog::info("removed consumer {} from the group {}: gone, holding nothing", name,
+                 queue::QueueNames::kGroup);
+  }
+}
+
+bool DeliveryWorker::stillOurs(const Job& job) {
+  if (!name_lost_ && consumer_.owns(job.entry_id)) return true;
+  spdlog::info(
+      "entry {}: taken over by another worker process while this one stalled; left "
+      "to that one",
+      job.entry_id);
+  release(job.entry_id);
+  return false;
+}
+
 void DeliveryWorker::keepHoldingAndClaim() {
   std::vector<std::string> held;
   {
@@ -245,6 +328,10 @@ void DeliveryWorker::keepHoldingAndClaim() {
       // Another consumer took it (this process had stalled past claim_idle): that one finishes
       // it. One being processed here goes on, but its acknowledgement will find the entry is
       // not its own any more and change nothing.
+      spdlog::info(
+          "entry {}: taken over by another worker process while this one did not "
+          "answer; left to that one",
+          id);
       for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
         if (it->second.entry_id == id) {
           jobs_.erase(it);
@@ -307,21 +394,34 @@ void DeliveryWorker::run(Job& job) {
     std::lock_guard lock(mutex_);
     processors = processors_;
   }
+  if (name_lost_) return;  // another process works under this name: it holds what this held
   try {
     if (job.decided) {
       commit(job, *processors);  // the processors answered; only Redis has yet to hear it
       return;
     }
-    if (!job.progress && !resume(job, *processors)) return;
     if (!job.delivery) {
       job.delivery = consumer_.fetch(job.entry_id);
       if (!job.delivery) {
         // Deleted: another consumer finished it. Forget it (and acknowledge it if still ours).
-        consumer_.finish(job.entry_id, {}, job.progress->attempts, {});
+        consumer_.finish(job.entry_id, {}, 0, {});
         release(job.entry_id);
         return;
       }
     }
+    // The schema before anything else: what an older release reads of a newer entry (its
+    // progress, its attempts) is no ground for deciding anything about it.
+    if (!job.delivery->schema.empty() && job.delivery->schema != kSchema) {
+      // Let it go without acknowledging it: a newer worker process takes it over after
+      // claim_idle_ms.
+      spdlog::warn(
+          "{}: its schema {} is newer than this release's ({}); left for a newer worker "
+          "process",
+          describe(*job.delivery), job.delivery->schema, kSchema);
+      release(job.entry_id);
+      return;
+    }
+    if (!job.progress && !resume(job, *processors)) return;
     attempt(job, *processors);
   } catch (const std::exception& e) {
     // Redis failed. What the processors answered is kept on the job, so the next try only
@@ -334,29 +434,20 @@ void DeliveryWorker::run(Job& job) {
 
 bool DeliveryWorker::resume(Job& job, const Processors& processors) {
   job.progress = consumer_.loadProgress(job.entry_id);
-  // Each hand-over (taken back at a restart, taken over from a process that stopped answering)
-  // counts: a delivery whose processing kills its process would otherwise kill them all in turn.
-  const int64_t handovers = consumer_.deliveryCount(job.entry_id) - 1;
-  if (handovers >= options_.retry.max_attempts) {
-    Decision decision;
-    decision.finish = true;
-    for (const auto& processor : processors) {
-      const std::string& worker = processor->worker();
-      if (job.progress->done.count(worker) != 0) continue;
-      auto failed = job.progress->failed.find(worker);
-      decision.dead_letters.push_back(
-          {worker, failed != job.progress->failed.end()
-                       ? failed->second
-                       : fmt::format("handed over {} times by worker processes that stopped while "
-                                     "holding it (does the plugin crash on it?)",
-                                     handovers)});
-    }
-    job.decided = std::move(decision);
+  if (job.progress->started > job.progress->attempts) {
+    // Its last attempt started and never ended: the process running it died during it. That
+    // counts (a plugin that crashes the process must not crash every process in turn), where a
+    // restart while it waited for a retry does not.
+    std::vector<std::string> workers;
+    for (const auto& processor : processors)
+      workers.push_back(processor->worker());
+    job.decided = decideAfterCutShort(*job.progress, workers, options_.retry, jitter());
     commit(job, processors);
     return false;
   }
   const int64_t wait_ms = job.progress->due_ms - queue::unixTimeMs();
   if (wait_ms > 0) {
+    job.delivery.reset();  // fetched again when due
     schedule(std::move(job), Clock::now() + std::chrono::milliseconds(wait_ms));
     return false;
   }
@@ -365,26 +456,16 @@ bool DeliveryWorker::resume(Job& job, const Processors& processors) {
 
 void DeliveryWorker::attempt(Job& job, const Processors& processors) {
   const auto& delivery = *job.delivery;
-  auto& progress = *job.progress;
+  const auto& progress = *job.progress;
+  const int attempt_number = progress.attempts + 1;
 
-  if (!delivery.schema.empty() && delivery.schema != kSchema) {
-    // Written by a newer release. Let it go without acknowledging it: a newer worker process
-    // takes it over after claim_idle_ms.
-    spdlog::warn(
-        "{}: its schema {} is newer than this release's ({}); left for a newer worker "
-        "process",
-        describe(delivery), delivery.schema, kSchema);
+  // Recorded before any processor is called, and only while the delivery is this consumer's.
+  if (!consumer_.markStarted(job.entry_id, attempt_number)) {
+    spdlog::info("{}: taken over by another worker process; left to that one", describe(delivery));
     release(job.entry_id);
     return;
   }
-
-  const int attempt_number = progress.attempts + 1;
-  struct RetryAsk {
-    std::string worker;
-    std::string message;
-    std::chrono::milliseconds after;
-  };
-  std::vector<RetryAsk> retries;
+  std::vector<WorkerAnswer> answers;
   std::string error;
   if (auto event = normalize(delivery, error)) {
     const plugin::DeliveryFacts facts{delivery.entry_id,
@@ -394,60 +475,42 @@ void DeliveryWorker::attempt(Job& job, const Processors& processors) {
                                       delivery.delivery_id,
                                       delivery.payload,
                                       static_cast<uint32_t>(attempt_number)};
+    bool first = true;
     for (const auto& processor : processors) {
       const std::string& worker = processor->worker();
       if (progress.done.count(worker) || progress.failed.count(worker)) continue;
+      // The first call is covered by markStarted(); a later one may come after a stall.
+      if (!first && !stillOurs(job)) return;
+      first = false;
       auto outcome = processor->process(*event, facts);
-      switch (outcome.kind) {
-        case plugin::ProcessOutcome::Kind::kOk:
-          progress.done.insert(worker);
-          break;
-        case plugin::ProcessOutcome::Kind::kFailed:
-          progress.failed[worker] = outcome.message;
-          break;
-        case plugin::ProcessOutcome::Kind::kRetry:
-          retries.push_back({worker, outcome.message, outcome.retry_after});
-          break;
+      WorkerAnswer answer{worker, WorkerAnswer::Kind::kOk, outcome.retry_after,
+                          std::move(outcome.message)};
+      if (outcome.kind == plugin::ProcessOutcome::Kind::kFailed) {
+        answer.kind = WorkerAnswer::Kind::kFailed;
+      } else if (outcome.kind == plugin::ProcessOutcome::Kind::kRetry) {
+        answer.kind = WorkerAnswer::Kind::kRetry;
       }
+      answers.push_back(std::move(answer));
     }
   } else {
     for (const auto& processor : processors) {
-      if (!progress.done.count(processor->worker())) progress.failed[processor->worker()] = error;
+      if (progress.done.count(processor->worker())) continue;
+      answers.push_back({processor->worker(), WorkerAnswer::Kind::kFailed, {}, error});
     }
   }
-  progress.attempts = attempt_number;
-
-  Decision decision;
-  if (retries.empty() || attempt_number >= options_.retry.max_attempts) {
-    decision.finish = true;
-    for (const auto& [worker, why] : progress.failed)
-      decision.dead_letters.push_back({worker, why});
-    for (const auto& ask : retries) {
-      decision.dead_letters.push_back(
-          {ask.worker, fmt::format("gave up after {} attempts: {}", attempt_number, ask.message)});
-    }
-  } else {
-    std::chrono::milliseconds asked{0};
-    for (const auto& ask : retries) {
-      asked = std::max(asked, ask.after);
-      decision.retry_reasons += fmt::format("{}{}: {}", decision.retry_reasons.empty() ? "" : "; ",
-                                            ask.worker, ask.message);
-    }
-    decision.retry_in = options_.retry.delayAfter(attempt_number, jitter(), asked);
-  }
-  job.decided = std::move(decision);
+  job.decided = decideAfterAttempt(progress, answers, attempt_number, options_.retry, jitter());
   commit(job, processors);
 }
 
 void DeliveryWorker::commit(Job& job, const Processors& processors) {
-  const Decision& decision = *job.decided;
-  auto& progress = *job.progress;
+  const RetryDecision& decision = *job.decided;
   const std::string what =
       job.delivery ? describe(*job.delivery) : fmt::format("entry {}", job.entry_id);
+  const int attempts = decision.progress.attempts;
 
   if (decision.finish) {
-    const bool ours = consumer_.finish(job.entry_id, decision.dead_letters, progress.attempts,
-                                       checkpointKeys(job.entry_id, processors));
+    const bool ours = consumer_.finish(job.entry_id, decision.dead_letters, attempts,
+                                       checkpointKeys(job, processors));
     release(job.entry_id);
     if (!ours) {
       spdlog::info("{}: another worker process had taken it over; left to that one", what);
@@ -457,30 +520,38 @@ void DeliveryWorker::commit(Job& job, const Processors& processors) {
     dead_letters_.fetch_add(decision.dead_letters.size());
     for (const auto& letter : decision.dead_letters) {
       spdlog::error("{}: worker `{}` failed for good after {} attempt(s), dead-lettered to {}: {}",
-                    what, letter.worker, progress.attempts,
-                    queue::DeliveryConsumer::kDeadLetterStream, letter.error);
+                    what, letter.worker, attempts, queue::DeliveryConsumer::kDeadLetterStream,
+                    letter.error);
     }
-    spdlog::debug("{}: done after {} attempt(s)", what, progress.attempts);
+    spdlog::debug("{}: done after {} attempt(s)", what, attempts);
     return;
   }
 
-  progress.last_error = decision.retry_reasons;
+  queue::DeliveryProgress progress = decision.progress;
   progress.due_ms = queue::unixTimeMs() + decision.retry_in.count();
-  consumer_.saveProgress(job.entry_id, progress);
+  if (!consumer_.saveProgress(job.entry_id, progress)) {
+    spdlog::info("{}: another worker process had taken it over; left to that one", what);
+    release(job.entry_id);
+    return;
+  }
   retries_.fetch_add(1);
-  spdlog::warn("{}: attempt {} of {} to be retried in {} ms: {}", what, progress.attempts,
-               options_.retry.max_attempts, decision.retry_in.count(), decision.retry_reasons);
+  spdlog::warn("{}: attempt {} of {} to be retried in {} ms: {}", what, attempts,
+               options_.retry.maxAttempts(), decision.retry_in.count(), decision.retry_reasons);
   const auto retry_in = decision.retry_in;
+  job.progress = std::move(progress);
   job.decided.reset();
   job.delivery.reset();  // fetched again when due: a backlog of retries holds no payloads
   schedule(std::move(job), Clock::now() + retry_in);
 }
 
-std::vector<std::string> DeliveryWorker::checkpointKeys(const std::string& entry_id,
+std::vector<std::string> DeliveryWorker::checkpointKeys(const Job& job,
                                                         const Processors& processors) {
   std::vector<std::string> keys;
+  if (!job.delivery) return keys;  // they expire by themselves
+  const std::string identity = plugin::CheckpointStore::deliveryIdentity(
+      job.delivery->provider, job.delivery->repo_id, job.delivery->delivery_id);
   for (const auto& processor : processors)
-    keys.push_back(plugin::CheckpointStore::redisKey(entry_id, processor->worker()));
+    keys.push_back(plugin::CheckpointStore::redisKey(identity, processor->worker()));
   return keys;
 }
 

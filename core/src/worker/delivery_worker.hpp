@@ -13,20 +13,26 @@
 #include <vector>
 
 #include "plugin/plugin_instance.hpp"
+#include "queue/consumer_lease.hpp"
 #include "queue/delivery_consumer.hpp"
+#include "queue/redis_keys.hpp"
 #include "store/redis_pool.hpp"
+#include "worker/retry_decision.hpp"
 #include "worker/retry_policy.hpp"
 
 namespace conduit::worker {
 
 struct WorkerOptions {
   // This process's consumer name in the group: stable across restarts on one machine (host and
-  // port), so that a restarted process takes back at once what it left pending.
+  // port, or `consumer_name`), so that a restarted process takes back at once what it left
+  // pending. Held by one live process at a time (queue::ConsumerLease).
   std::string consumer_name;
   int concurrency = 16;  // deliveries being processed at once
   RetryPolicy retry;
   std::chrono::milliseconds claim_idle{60000};  // pending that long elsewhere: taken over
   std::chrono::milliseconds redis_timeout{2000};
+  std::chrono::hours checkpoint_lifetime{720};  // kept this long after a delivery ends
+  std::chrono::milliseconds lease_lifetime = queue::redis_keys::kConsumerLifetime;
 };
 
 // How many deliveries this process ended, for its stop message and the tests.
@@ -45,8 +51,14 @@ struct WorkerCounts {
 //   ok are not called again, including after a crash (their outcomes are kept in Redis).
 // - Deliveries this process holds (being processed or waiting for a retry) are kept from other
 //   consumers by refreshing their idle time; those another process left pending longer than
-//   claim_idle are taken over. A delivery taken over too often (its holders keep dying on it)
-//   is dead-lettered rather than crashing every process in turn.
+//   claim_idle are taken over. Only attempts that started count: each is recorded before the
+//   processors are called, so an attempt its process died during counts (a plugin that crashes
+//   the process on a delivery ends in a dead letter), while a restart of a process whose
+//   deliveries were waiting for a retry counts nothing.
+// - Every progress write and every processor call checks first that the delivery is still this
+//   consumer's: a process that stalled past claim_idle leaves alone what was taken over.
+// - Its consumer name is held by this process alone (a lease in Redis); consumers of the group
+//   that are gone and hold nothing are removed from it.
 // - It holds at most kHeldPerSlot * concurrency deliveries; the rest stay in the stream for
 //   other worker processes.
 class DeliveryWorker {
@@ -64,6 +76,9 @@ class DeliveryWorker {
   DeliveryWorker(const DeliveryWorker&) = delete;
   DeliveryWorker& operator=(const DeliveryWorker&) = delete;
 
+  // Takes the consumer name and starts the threads. Throws queue::ConsumerNameTaken when a live
+  // process holds the name (nothing is started then); when Redis does not answer, the reader
+  // takes the name once it does.
   void start();
 
   // Stops reading, lets the deliveries being processed finish for at most `grace`, and leaves
@@ -85,26 +100,27 @@ class DeliveryWorker {
   using Clock = std::chrono::steady_clock;
 
   // A delivery this process holds: ready, waiting for its next attempt, or being processed.
-  // How an attempt ended, to be written to Redis. Kept on the job until it is, so that a Redis
-  // failure at that point repeats the write, never the processors.
-  struct Decision {
-    bool finish = false;  // acknowledge (with dead letters), or ...
-    std::vector<queue::DeadLetter> dead_letters;
-    std::chrono::milliseconds retry_in{0};  // ... try again after this long
-    std::string retry_reasons;
-  };
-
   struct Job {
     std::string entry_id;
     std::optional<queue::QueuedDelivery> delivery;    // dropped while waiting, fetched again
     std::optional<queue::DeliveryProgress> progress;  // unknown for adopted ones (see adopt)
-    std::optional<Decision> decided;
+    // How the attempt ended, to be written to Redis. Kept on the job until it is, so that a
+    // Redis failure at that point repeats the write, never the processors.
+    std::optional<RetryDecision> decided;
   };
 
   void readLoop();
   void executeLoop();
   void takeBackOwnPending();
   void keepHoldingAndClaim();
+  // The reader's care of the consumer name: false when this process must not go on (another
+  // holds the name).
+  bool holdName();
+  void removeGoneConsumers();
+  // Another process took the consumer name: nothing held here is this process's any more.
+  void loseName(const std::string& why);
+  // Whether the job's delivery is still this consumer's; releases it when not.
+  bool stillOurs(const Job& job);
   int freeSlots(Clock::time_point now) const;  // with mutex_ held
   void schedule(Job job, Clock::time_point when);
   // Schedules a delivery this process took back or took over, unless it already holds it.
@@ -116,13 +132,15 @@ class DeliveryWorker {
   bool resume(Job& job, const Processors& processors);
   void attempt(Job& job, const Processors& processors);
   void commit(Job& job, const Processors& processors);
-  static std::vector<std::string> checkpointKeys(const std::string& entry_id,
-                                                 const Processors& processors);
+  static std::vector<std::string> checkpointKeys(const Job& job, const Processors& processors);
 
   store::RedisPool& redis_;
   WorkerOptions options_;
   std::shared_ptr<const Processors> processors_;  // guarded by mutex_
   queue::DeliveryConsumer consumer_;
+  queue::ConsumerLease lease_;
+  bool lease_held_ = false;  // the reader's
+  std::atomic<bool> name_lost_{false};
 
   mutable std::mutex mutex_;
   std::condition_variable job_added_;           // executors wait on it

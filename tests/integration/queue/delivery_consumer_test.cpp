@@ -106,7 +106,7 @@ TEST_CASE("consumer: entries left idle are claimed - held ones are not") {
   CHECK(alive.keepHolding({held, left}) == std::vector<std::string>{left});
 }
 
-TEST_CASE("consumer: progress survives between attempts - finish leaves nothing behind") {
+TEST_CASE("consumer: progress survives between attempts - finish keeps only the checkpoints") {
   Queue q;
   q.queue.ensureConsumerGroup();
   const std::string entry = q.enqueue("d-1");
@@ -120,9 +120,13 @@ TEST_CASE("consumer: progress survives between attempts - finish leaves nothing 
   progress.failed = {{"audit", "no such project"}};
   progress.due_ms = 1234;
   progress.last_error = "jira: 503";
-  consumer.saveProgress(entry, progress);
+  CHECK(consumer.markStarted(entry, 2));
+  CHECK(consumer.loadProgress(entry).started == 2);
+  CHECK(consumer.loadProgress(entry).attempts == 0);
+  CHECK(consumer.saveProgress(entry, progress));
   auto loaded = consumer.loadProgress(entry);
   CHECK(loaded.attempts == 2);
+  CHECK(loaded.started == 2);
   CHECK(loaded.done == progress.done);
   CHECK(loaded.failed == progress.failed);
   CHECK(loaded.due_ms == 1234);
@@ -134,7 +138,10 @@ TEST_CASE("consumer: progress survives between attempts - finish leaves nothing 
   CHECK(q.direct.command({"XLEN", QueueNames::kStream}).integer == 0);
   CHECK(q.pending() == 0);
   CHECK(q.direct.command({"EXISTS", DeliveryConsumer::progressKey(entry)}).integer == 0);
-  CHECK(q.direct.command({"EXISTS", "conduit::checkpoints::x"}).integer == 0);
+  // Kept for a replay of the same delivery, for checkpoint_ttl_hours (720 by default).
+  const auto ttl = q.direct.command({"TTL", "conduit::checkpoints::x"}).integer;
+  CHECK(ttl > 720 * 3600 - 60);
+  CHECK(ttl <= 720 * 3600);
   auto letters = q.direct.command({"XRANGE", DeliveryConsumer::kDeadLetterStream, "-", "+"});
   REQUIRE(letters.elements.size() == 1);
   auto fields = conduit::testing::streamEntryFields(letters.elements[0]);
@@ -161,11 +168,56 @@ TEST_CASE("consumer: only the consumer holding an entry can finish it - once") {
 
   CHECK_FALSE(other.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
   CHECK(q.pending() == 1);
-  CHECK(q.direct.command({"EXISTS", "conduit::checkpoints::x"}).integer == 1);
+  CHECK(q.direct.command({"TTL", "conduit::checkpoints::x"}).integer == -1);  // untouched
   CHECK(q.direct.command({"EXISTS", DeliveryConsumer::kDeadLetterStream}).integer == 0);
 
   CHECK(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
   CHECK_FALSE(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));  // a resend does nothing
   CHECK(q.direct.command({"XLEN", DeliveryConsumer::kDeadLetterStream}).integer == 1);
   CHECK(holder.deliveryCount(entry) == 0);
+}
+
+TEST_CASE("consumer: progress is written only by the consumer holding the entry") {
+  Queue q;
+  q.queue.ensureConsumerGroup();
+  const std::string entry = q.enqueue("d-1");
+  DeliveryConsumer holder(q.pool, "host:1");
+  DeliveryConsumer stalled(q.pool, "host:2");
+  RedisConnection blocking(q.redis.endpoint(), std::chrono::seconds(3));
+  REQUIRE(holder.readNew(blocking, 10, milliseconds(100)).size() == 1);
+  CHECK(holder.owns(entry));
+  CHECK_FALSE(stalled.owns(entry));
+
+  DeliveryProgress progress;
+  progress.attempts = 5;
+  CHECK_FALSE(stalled.markStarted(entry, 5));
+  CHECK_FALSE(stalled.saveProgress(entry, progress));
+  CHECK(q.direct.command({"EXISTS", DeliveryConsumer::progressKey(entry)}).integer == 0);
+  // Nor for an entry no one holds.
+  CHECK(holder.finish(entry, {}, 1, {}));
+  CHECK_FALSE(holder.markStarted(entry, 2));
+  CHECK(q.direct.command({"EXISTS", DeliveryConsumer::progressKey(entry)}).integer == 0);
+}
+
+TEST_CASE("consumer: the gone consumers holding nothing are removed - no others") {
+  Queue q;
+  q.queue.ensureConsumerGroup();
+  q.enqueue("d-1");
+  RedisConnection blocking(q.redis.endpoint(), std::chrono::seconds(3));
+  DeliveryConsumer holding(q.pool, "holding");
+  REQUIRE(holding.readNew(blocking, 10, milliseconds(100)).size() == 1);
+  // A read that finds nothing makes no consumer: made as a first read with something would.
+  for (const char* name : {"ghost", "live", "sweeper"}) {
+    q.direct.command({"XGROUP", "CREATECONSUMER", QueueNames::kStream, QueueNames::kGroup, name});
+  }
+  q.direct.command({"HSET", "conduit::consumers::live", "token", "t"});
+  DeliveryConsumer sweeper(q.pool, "sweeper");
+  std::this_thread::sleep_for(milliseconds(200));
+
+  CHECK(sweeper.removeGoneConsumers(std::chrono::seconds(60)).empty());  // none idle so long
+  CHECK(sweeper.removeGoneConsumers(milliseconds(100)) == std::vector<std::string>{"ghost"});
+  auto consumers =
+      q.direct.command({"XINFO", "CONSUMERS", QueueNames::kStream, QueueNames::kGroup});
+  CHECK(consumers.elements.size() == 3);  // holding, live, sweeper
+  CHECK(q.pending() == 1);
 }

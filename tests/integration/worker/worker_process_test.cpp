@@ -1,6 +1,7 @@
 // `conduit work` and `conduit run` as users run them: the real binary, a real redis-server, and
 // real plugins (tests/plugins/scripted.cpp) whose calls are recorded in a file.
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -545,11 +546,251 @@ TEST_CASE("worker: a delivery that kills its worker process every time is dead-l
     worker.wait();
   }
   CHECK(site.drained());
-  CHECK(starts == 4);  // read once, then taken back three times
+  CHECK(starts == 4);  // three attempts cut short by the crash, then the dead letter
   auto letters = site.deadLetters();
   REQUIRE(letters.size() == 1);
   CHECK(letters[0]["worker"] == "first");
-  CHECK(letters[0]["error"].find("handed over 3 times by worker processes that stopped") == 0);
+  CHECK(letters[0]["error"].find("gave up after 3 attempts: attempt 3 was cut short: the worker "
+                                 "process running it stopped") == 0);
+  CHECK(letters[0]["attempts"] == "3");
+}
+
+TEST_CASE("worker: kill -9 ten times while deliveries wait for a retry - none is dead-lettered") {
+  // Two attempts: before attempts were counted only when they started, the second restart
+  // dead-lettered everything held.
+  WorkerSite site({"first"}, {{"retry_schedule", "1h"}, {"claim_idle_ms", "60000"}});
+  std::vector<std::string> entries;
+  for (int i = 0; i < 3; ++i)
+    entries.push_back(site.enqueue("d-wait-" + std::to_string(i), "first=retry-always"));
+  const int port = freeLoopbackPort();
+  auto worker = std::make_unique<Process>(site.command("work", port));
+  REQUIRE(eventually([&] {
+    for (const auto& entry : entries) {
+      if (site.redis().command({"HGET", DeliveryConsumer::progressKey(entry), "attempts"}).text !=
+          "1") {
+        return false;
+      }
+    }
+    return true;
+  }));
+  REQUIRE(eventually([&] {
+    return site.redis().command({"EXISTS", QueueNames::kStream}).integer;
+  }));
+  // And an entry of a newer release, handed over at each restart as well: its schema is looked
+  // at first, so it is never dead-lettered by this older release either.
+  site.redis().command({"XADD", QueueNames::kStream, "*", "schema", "2", "provider", "github",
+                        "repo_id", "repo", "repo_path", "org/repo", "event", "pull_request",
+                        "delivery", "d-future", "received_at_ms", "1", "payload", "{}"});
+  REQUIRE(eventually([&] { return site.pendingCount() == 4; }));
+
+  for (int kill = 0; kill < 10; ++kill) {
+    worker->signal(SIGKILL);
+    worker->wait();
+    worker = std::make_unique<Process>(site.command("work", port));
+    REQUIRE(eventually([&] {
+      return worker->standardError().find("took back 4 deliveries") != std::string::npos;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(site.deadLetters().empty());
+  CHECK(site.pendingCount() == 4);
+  CHECK(site.calls().size() == 3);  // one attempt each, none since
+  for (const auto& entry : entries) {
+    CHECK(site.redis().command({"HGET", DeliveryConsumer::progressKey(entry), "attempts"}).text ==
+          "1");
+  }
+  worker->signal(SIGTERM);
+  CHECK(worker->wait() == 0);
+}
+
+TEST_CASE("worker: stalled past claim_idle_ms - it never calls a plugin for what was taken over") {
+  WorkerSite site({"first"}, {{"retry_schedule", "3s,1h"}});  // claim_idle_ms=1000
+  const int port_a = freeLoopbackPort();
+  Process a(site.command("work", port_a));
+  std::vector<std::string> entries;
+  for (int i = 0; i < 4; ++i)
+    entries.push_back(site.enqueue("d-stall-" + std::to_string(i), "first=retry-always"));
+  auto progress = [&] {
+    std::vector<std::string> due;
+    for (const auto& entry : entries) {
+      auto fields = site.redis().command({"HGETALL", DeliveryConsumer::progressKey(entry)});
+      std::string text;
+      for (const auto& field : fields.elements)
+        text += field.text + " ";
+      due.push_back(text);
+    }
+    return due;
+  };
+  REQUIRE(eventually([&] { return site.calls().size() == 4; }));
+  const std::string a_pid = site.calls()[0].pid;
+  a.signal(SIGSTOP);
+
+  // Another process takes them over after claim_idle_ms, and makes their second attempt when
+  // it is due (3 s after the first).
+  Process b(site.command("work", freeLoopbackPort()));
+  const bool taken = eventually(
+      [&] {
+        for (const auto& entry : entries) {
+          if (site.redis()
+                  .command({"HGET", DeliveryConsumer::progressKey(entry), "attempts"})
+                  .text != "2") {
+            return false;
+          }
+        }
+        return true;
+      },
+      std::chrono::seconds(20));
+  const auto progress_before = progress();
+  a.signal(SIGCONT);
+  REQUIRE(taken);
+  // A wakes with the four due: it must find they are not its own any more.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  int calls_by_a = 0;
+  for (const auto& call : site.calls())
+    calls_by_a += call.pid == a_pid;
+  CHECK(calls_by_a == 4);  // the first attempts only
+  CHECK(site.calls().size() == 8);
+  CHECK(progress() == progress_before);  // nothing written by A since it woke
+  CHECK(site.deadLetters().empty());
+  CHECK(site.pendingCount() == 4);
+  a.signal(SIGTERM);
+  CHECK(a.wait() == 0);
+  b.signal(SIGTERM);
+  CHECK(b.wait() == 0);
+  INFO(a.standardError());
+  CHECK(a.standardError().find("taken over by another worker process") != std::string::npos);
+}
+
+TEST_CASE("worker: a second live process with the same consumer name refuses to start - 2") {
+  WorkerSite site({"first"}, {{"consumer_name", "shared-name"}});
+  const int port = freeLoopbackPort();
+  Process first(site.command("work", port));
+  REQUIRE(eventually([&] { return answers(port, "/conduit-reactor/ping"); }));
+  REQUIRE(eventually([&] {
+    return site.redis().command({"EXISTS", "conduit::consumers::shared-name"}).integer == 1;
+  }));
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::string err;
+  CHECK(runToEnd(site.command("work", freeLoopbackPort()), nullptr, &err) == 2);
+  INFO(err);
+  CHECK(err.find(std::string("the consumer name `shared-name` is held by a live worker process "
+                             "on host ") +
+                 host) != std::string::npos);
+  CHECK(err.find("set another name with the `consumer_name` key") != std::string::npos);
+  // The first one goes on.
+  site.enqueue("d-1", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  first.signal(SIGTERM);
+  CHECK(first.wait() == 0);
+  // Its name is given up at a clean stop.
+  CHECK(site.redis().command({"EXISTS", "conduit::consumers::shared-name"}).integer == 0);
+}
+
+TEST_CASE("worker: restarted under its consumer name after kill -9 - starts at once, takes back") {
+  WorkerSite site(
+      {"first"},
+      {{"consumer_name", "fixed-name"}, {"retry_schedule", "1h"}, {"claim_idle_ms", "60000"}});
+  auto before = std::make_unique<Process>(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-wait", "first=retry-always");
+  REQUIRE(eventually([&] { return site.calls().size() == 1; }));
+  before->signal(SIGKILL);
+  before->wait();
+  // Another port: only the consumer_name key makes it the same consumer.
+  const int port = freeLoopbackPort();
+  Process after(site.command("work", port));
+  REQUIRE(eventually(
+      [&] { return after.standardError().find("took back 1 deliveries") != std::string::npos; },
+      std::chrono::seconds(5)));
+  CHECK(after.running());
+  CHECK(answers(port, "/conduit-reactor/ping"));
+  after.signal(SIGTERM);
+  CHECK(after.wait() == 0);
+}
+
+TEST_CASE("worker: consumers that are gone and hold nothing leave the group") {
+  WorkerSite site;  // claim_idle_ms=1000
+  site.redis().command(
+      {"XGROUP", "CREATE", QueueNames::kStream, QueueNames::kGroup, "0", "MKSTREAM"});
+  site.redis().command(
+      {"XGROUP", "CREATECONSUMER", QueueNames::kStream, QueueNames::kGroup, "gone-host:9093"});
+  const int port = freeLoopbackPort();
+  Process worker(site.command("work", port));
+  auto consumers = [&] {
+    std::set<std::string> names;
+    auto reply =
+        site.redis().command({"XINFO", "CONSUMERS", QueueNames::kStream, QueueNames::kGroup});
+    for (const auto& consumer : reply.elements) {
+      for (size_t i = 0; i + 1 < consumer.elements.size(); i += 2) {
+        if (consumer.elements[i].text == "name") names.insert(consumer.elements[i + 1].text);
+      }
+    }
+    return names;
+  };
+  // The worker process becomes a consumer with its first delivery.
+  site.enqueue("d-1", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string self = std::string(host) + ":" + std::to_string(port);
+  REQUIRE(consumers() == std::set<std::string>{"gone-host:9093", self});
+  // Within ten claim_idle_ms; the live one stays, idle as it is.
+  REQUIRE(eventually([&] { return consumers().count("gone-host:9093") == 0; },
+                     std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(consumers() == std::set<std::string>{self});
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  CHECK(worker.standardError().find("removed consumer gone-host:9093") != std::string::npos);
+}
+
+TEST_CASE("worker: a dead letter put back with XADD does not repeat what its checkpoints say") {
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-replay", "first=mark-fail");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0]["error"] == "marked, then failed");
+
+  // docs/queue.md's replay: the delivery's own fields back onto the queue.
+  auto& fields = letters[0];
+  site.redis().command({"XADD", QueueNames::kStream, "*", "schema", fields["schema"], "provider",
+                        fields["provider"], "repo_id", fields["repo_id"], "repo_path",
+                        fields["repo_path"], "event", fields["event"], "delivery",
+                        fields["delivery"], "received_at_ms", fields["received_at_ms"], "payload",
+                        fields["payload"]});
+  REQUIRE(eventually([&] { return site.drained(); }));
+  auto calls = site.calls();
+  REQUIRE(calls.size() == 2);
+  // The second entry's call found the first one's checkpoint: its work was not done again.
+  CHECK(calls[1].checkpoint == calls[0].pid);
+  CHECK(site.deadLetters().size() == 1);
+  // And the checkpoints are kept after that one too, with their expiry.
+  const std::string key = "conduit::checkpoints::github::repo::d-replay::first";
+  CHECK(site.redis().command({"TTL", key}).integer > 700 * 3600);
+}
+
+TEST_CASE("worker: retry_schedule sets the delays and the attempts - a bad one stops start-up") {
+  WorkerSite site({"first"}, {{"retry_schedule", "100ms,200ms"}});
+  Process worker(site.command("work", freeLoopbackPort()));
+  site.enqueue("d-never", "first=retry-always");
+  REQUIRE(eventually([&] { return site.drained(); }));
+  CHECK(callsOf(site.calls(), "first", "d-never") == 3);
+  auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0]["error"] == "gave up after 3 attempts: never ready");
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+  const auto err = worker.standardError();
+  CHECK(err.find("retry_initial_ms is ignored: retry_schedule is set, and wins") !=
+        std::string::npos);
+  CHECK(err.find("attempt 1 of 3 to be retried in") != std::string::npos);
+
+  WorkerSite bad({"first"}, {{"retry_schedule", "5s,soon"}});
+  std::string bad_err;
+  CHECK(runToEnd(bad.command("work", freeLoopbackPort()), nullptr, &bad_err) == 2);
+  CHECK(bad_err.find("retry_schedule: `soon` is not a delay") != std::string::npos);
 }
 
 TEST_CASE("worker: an entry of a newer schema is left pending for a newer worker process") {

@@ -1,0 +1,186 @@
+#include "queue/consumer_lease.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "queue/redis_keys.hpp"
+#include "store/redis_script.hpp"
+
+namespace conduit::queue {
+namespace {
+
+namespace field = redis_keys::consumer;
+
+// KEYS: lease. ARGV: lifetime (ms), the token it may replace ('' for none), then field/value
+// pairs, the token first (ARGV[3] is its field name, ARGV[4] this process's token). Takes the lease
+// when no one holds it, this process does, or the holder is the one it may replace; returns {}
+// then, and the holder's fields otherwise.
+const store::RedisScript kTakeScript(R"lua(
+local current = redis.call('HGET', KEYS[1], ARGV[3])
+if current and current ~= ARGV[2] and current ~= ARGV[4] then
+  return redis.call('HGETALL', KEYS[1])
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return {}
+)lua");
+
+// KEYS: lease. ARGV: lifetime (ms), the token field name, then field/value pairs, the token
+// first. Extends the lease of this process (taking it again when it expired); 0 when another
+// holds it.
+const store::RedisScript kRefreshScript(R"lua(
+local current = redis.call('HGET', KEYS[1], ARGV[2])
+if current and current ~= ARGV[4] then return 0 end
+if not current then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+)lua");
+
+// KEYS: lease. ARGV: the token field name, this process's token. Deletes the lease if it is
+// this process's.
+const store::RedisScript kReleaseScript(R"lua(
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
+return 1
+)lua");
+
+std::string firstLine(const std::string& path) {
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  return line;
+}
+
+// The 22nd field of /proc/<pid>/stat (its start time in clock ticks since boot); empty when the
+// process does not exist. The command name (field 2) may hold spaces and parentheses: the
+// fields are counted from its closing parenthesis.
+std::string startTicks(int64_t pid) {
+  std::ifstream file(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream rest(stat.substr(close + 1));
+  std::string value;
+  for (int field_number = 3; field_number <= 22 && (rest >> value); ++field_number) {
+    if (field_number == 22) return value;
+  }
+  return "";
+}
+
+std::string hostName() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "localhost";
+  return host;
+}
+
+ConsumerHolder holderFrom(const std::map<std::string, std::string>& fields) {
+  ConsumerHolder holder;
+  auto value = [&](std::string_view name) {
+    auto it = fields.find(std::string(name));
+    return it == fields.end() ? std::string() : it->second;
+  };
+  holder.host = value(field::kHost);
+  const std::string pid = value(field::kPid);
+  std::from_chars(pid.data(), pid.data() + pid.size(), holder.pid);
+  holder.start_ticks = value(field::kStartTicks);
+  holder.boot_id = value(field::kBootId);
+  holder.token = value(field::kToken);
+  return holder;
+}
+
+}  // namespace
+
+ConsumerHolder ConsumerHolder::self() {
+  ConsumerHolder holder;
+  holder.host = hostName();
+  holder.pid = ::getpid();
+  holder.start_ticks = startTicks(holder.pid);
+  holder.boot_id = firstLine("/proc/sys/kernel/random/boot_id");
+  holder.token =
+      fmt::format("{}/{}/{}/{}", holder.host, holder.boot_id, holder.pid, holder.start_ticks);
+  return holder;
+}
+
+bool ConsumerHolder::runsHere() const {
+  const auto me = self();
+  return host == me.host && !boot_id.empty() && boot_id == me.boot_id;
+}
+
+bool ConsumerHolder::alive() const {
+  // Another process may have the pid now (after a restart, a container's pid 1 is the new
+  // process itself): the start time tells them apart.
+  const std::string ticks = startTicks(pid);
+  return !ticks.empty() && ticks == start_ticks;
+}
+
+ConsumerNameTaken::ConsumerNameTaken(const std::string& name, const ConsumerHolder& holder)
+    : std::runtime_error(fmt::format(
+          "the consumer name `{}` is held by a live worker process on host {} (pid {}): two "
+          "processes must not act as one consumer; set another name with the `consumer_name` "
+          "key",
+          name, holder.host, holder.pid)),
+      holder_(holder) {}
+
+ConsumerLease::ConsumerLease(store::RedisPool& redis, std::string consumer_name,
+                             std::chrono::milliseconds lifetime)
+    : redis_(redis),
+      name_(std::move(consumer_name)),
+      key_(redis_keys::consumerKey(name_)),
+      lifetime_(lifetime),
+      self_(ConsumerHolder::self()) {}
+
+std::map<std::string, std::string> ConsumerLease::take(const std::string& replacing) {
+  const std::string lifetime = std::to_string(lifetime_.count());
+  const std::string pid = std::to_string(self_.pid);
+  const store::RedisArgs args = {
+      key_,         lifetime,    replacing, field::kToken,      self_.token,       field::kHost,
+      self_.host,   field::kPid, pid,       field::kStartTicks, self_.start_ticks, field::kBootId,
+      self_.boot_id};
+  auto reply = redis_.run(store::Retry::kIdempotent,
+                          [&](store::RedisConnection& c) { return kTakeScript.run(c, 1, args); });
+  std::map<std::string, std::string> fields;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2)
+    fields[reply.elements[i].text] = reply.elements[i + 1].text;
+  return fields;
+}
+
+void ConsumerLease::acquire() {
+  auto other = take("");
+  if (other.empty()) return;
+  const auto holder = holderFrom(other);
+  if (holder.runsHere() && !holder.alive()) {
+    // Its predecessor under this name died: no need to wait for the lease to expire.
+    other = take(holder.token);
+    if (other.empty()) return;
+    throw ConsumerNameTaken(name_, holderFrom(other));
+  }
+  throw ConsumerNameTaken(name_, holder);
+}
+
+ConsumerLease::Refresh ConsumerLease::refresh() {
+  const std::string lifetime = std::to_string(lifetime_.count());
+  const std::string pid = std::to_string(self_.pid);
+  const store::RedisArgs args = {
+      key_,         lifetime,           field::kToken,     field::kToken,
+      self_.token,  field::kHost,       self_.host,        field::kPid,
+      pid,          field::kStartTicks, self_.start_ticks, field::kBootId,
+      self_.boot_id};
+  auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+    return kRefreshScript.run(c, 1, args);
+  });
+  return reply.integer == 1 ? Refresh::kHeld : Refresh::kLost;
+}
+
+void ConsumerLease::release() {
+  redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+    return kReleaseScript.run(c, 1, {key_, field::kToken, self_.token});
+  });
+}
+
+}  // namespace conduit::queue

@@ -1,0 +1,139 @@
+// Consumer names held by one live process at a time, against a real Redis.
+#include "queue/consumer_lease.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "redis_server.hpp"
+
+using conduit::queue::ConsumerHolder;
+using conduit::queue::ConsumerLease;
+using conduit::queue::ConsumerNameTaken;
+using conduit::store::RedisConnection;
+using conduit::store::RedisPool;
+using conduit::testing::RedisServer;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct Site {
+  RedisServer redis;
+  RedisPool pool{redis.endpoint(), std::chrono::seconds(2)};
+  RedisConnection direct{redis.endpoint(), std::chrono::seconds(2)};
+
+  // Writes a lease as another process would have.
+  void holdAs(const ConsumerHolder& holder, const std::string& name = "host:1") {
+    direct.command({"HSET", "conduit::consumers::" + name, "token", holder.token, "host",
+                    holder.host, "pid", std::to_string(holder.pid), "start", holder.start_ticks,
+                    "boot", holder.boot_id});
+    direct.command({"PEXPIRE", "conduit::consumers::" + name, "60000"});
+  }
+};
+
+// A process of this machine that has ended.
+ConsumerHolder deadProcess() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  ConsumerHolder holder = ConsumerHolder::self();
+  holder.pid = child;
+  holder.start_ticks = "1";
+  holder.token = "dead";
+  return holder;
+}
+
+}  // namespace
+
+TEST_CASE("consumer lease: this process is alive and runs here") {
+  const auto self = ConsumerHolder::self();
+  CHECK(self.runsHere());
+  CHECK(self.alive());
+  CHECK_FALSE(self.start_ticks.empty());
+  CHECK_FALSE(self.boot_id.empty());
+  auto restarted = self;  // the same pid, but not the same process: a container's pid 1
+  restarted.start_ticks = "1";
+  CHECK_FALSE(restarted.alive());
+  CHECK_FALSE(deadProcess().alive());
+}
+
+TEST_CASE("consumer lease: a name held by a live process is refused - naming its host") {
+  Site site;
+  ConsumerLease first(site.pool, "host:1", milliseconds(15000));
+  first.acquire();
+  const auto ttl = site.direct.command({"PTTL", "conduit::consumers::host:1"}).integer;
+  CHECK(ttl > 10000);
+  CHECK(ttl <= 15000);
+  first.acquire();  // again by its holder: fine
+
+  // Another live process of this machine: this one's pid and start time stand for it.
+  auto live = ConsumerHolder::self();
+  live.token = "another-live-process";
+  site.holdAs(live);
+  ConsumerLease second(site.pool, "host:1", milliseconds(15000));
+  try {
+    second.acquire();
+    FAIL("expected ConsumerNameTaken");
+  } catch (const ConsumerNameTaken& e) {
+    const std::string what = e.what();
+    CHECK(what.find("`host:1` is held by a live worker process on host " + live.host) !=
+          std::string::npos);
+    CHECK(what.find("`consumer_name`") != std::string::npos);
+  }
+  ConsumerLease other_name(site.pool, "host:2", milliseconds(15000));
+  other_name.acquire();
+}
+
+TEST_CASE("consumer lease: a holder of this machine that died is replaced at once") {
+  Site site;
+  site.holdAs(deadProcess());
+  ConsumerLease lease(site.pool, "host:1", milliseconds(15000));
+  lease.acquire();
+  CHECK(site.direct.command({"HGET", "conduit::consumers::host:1", "token"}).text ==
+        ConsumerHolder::self().token);
+}
+
+TEST_CASE("consumer lease: a holder on another machine - refused until its lease expires") {
+  Site site;
+  ConsumerHolder elsewhere;
+  elsewhere.host = "another-host";
+  elsewhere.pid = 1;
+  elsewhere.start_ticks = "1";
+  elsewhere.boot_id = "another-boot";
+  elsewhere.token = "elsewhere";
+  site.holdAs(elsewhere);
+  ConsumerLease lease(site.pool, "host:1", milliseconds(15000));
+  CHECK_THROWS_AS(lease.acquire(), ConsumerNameTaken);
+  site.direct.command({"PEXPIRE", "conduit::consumers::host:1", "1"});
+  std::this_thread::sleep_for(milliseconds(20));
+  lease.acquire();
+}
+
+TEST_CASE("consumer lease: refreshed while held - lost once another took it - released") {
+  Site site;
+  ConsumerLease lease(site.pool, "host:1", milliseconds(15000));
+  lease.acquire();
+  site.direct.command({"PEXPIRE", "conduit::consumers::host:1", "5000"});
+  CHECK(lease.refresh() == ConsumerLease::Refresh::kHeld);
+  CHECK(site.direct.command({"PTTL", "conduit::consumers::host:1"}).integer > 10000);
+  // Expired (Redis restarted empty, say) and no one took it: taken again.
+  site.direct.command({"DEL", "conduit::consumers::host:1"});
+  CHECK(lease.refresh() == ConsumerLease::Refresh::kHeld);
+  CHECK(site.direct.command({"EXISTS", "conduit::consumers::host:1"}).integer == 1);
+
+  ConsumerHolder elsewhere;
+  elsewhere.host = "another-host";
+  elsewhere.token = "elsewhere";
+  site.holdAs(elsewhere);
+  CHECK(lease.refresh() == ConsumerLease::Refresh::kLost);
+  lease.release();  // not its own any more: left alone
+  CHECK(site.direct.command({"HGET", "conduit::consumers::host:1", "token"}).text == "elsewhere");
+
+  ConsumerLease mine(site.pool, "host:2", milliseconds(15000));
+  mine.acquire();
+  mine.release();
+  CHECK(site.direct.command({"EXISTS", "conduit::consumers::host:2"}).integer == 0);
+}
