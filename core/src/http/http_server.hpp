@@ -27,7 +27,7 @@ struct HttpServerOptions {
 // each request itself (from its raw header block, before anything is parsed or reserved) and
 // bounds what a client can take:
 // - a header block over max_header_bytes is 431, found in time linear in the bytes received;
-// - a declared Content-Length over max_body_bytes is 413, a body without one 411, a bad one 400;
+// - a declared Content-Length over max_body_bytes is 413, Transfer-Encoding 411, a bad one 400;
 // - a request whose declared body would take the bodies being received past max_inflight_bytes
 //   is 503 `server_busy` with Retry-After;
 // - a header block not complete after header_timeout, or a request after request_timeout, is
