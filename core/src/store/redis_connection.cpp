@@ -108,20 +108,38 @@ RedisValue RedisConnection::readReply() {
   return convert(reply.get());
 }
 
-void RedisConnection::throwErrorReply(const std::string& text) {
+std::string_view passingErrorCode(std::string_view reply) {
   // Redis saying it cannot serve right now: out of memory under noeviction, still loading its
   // data after a restart, a replica after a failover, a failed save, a busy script. Like an
   // unreachable Redis, these pass; callers answer 503 so that the sender retries.
   static constexpr std::string_view kPassing[] = {"OOM",        "LOADING",  "BUSY",
                                                   "MISCONF",    "READONLY", "MASTERDOWN",
                                                   "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN"};
-  const std::string_view code = std::string_view(text).substr(0, text.find(' '));
+  const std::string_view code = reply.substr(0, reply.find(' '));
   for (auto passing : kPassing) {
-    if (code == passing) {
-      // A primary that became a replica stays one: reconnect, perhaps to the new primary.
-      if (code == "READONLY" || code == "MASTERDOWN") broken_ = true;
-      throw RedisUnavailable(fmt::format("Redis cannot serve now: {}", text));
+    if (code == passing) return passing;
+  }
+  // Before Redis 7, an error raised by a command inside a script comes back wrapped, its own
+  // code after a dash: `ERR Error running script (call to f_...): @user_script:12:
+  // @user_script: 12: -OOM command not allowed when used memory > 'maxmemory'.`
+  if (code != "ERR" || reply.find("Error running script") == std::string_view::npos) return {};
+  for (size_t dash = reply.find(" -"); dash != std::string_view::npos;
+       dash = reply.find(" -", dash + 1)) {
+    const std::string_view rest = reply.substr(dash + 2);
+    const std::string_view inner = rest.substr(0, rest.find(' '));
+    for (auto passing : kPassing) {
+      if (inner == passing) return passing;
     }
+  }
+  return {};
+}
+
+void RedisConnection::throwErrorReply(const std::string& text) {
+  const std::string_view code = passingErrorCode(text);
+  if (!code.empty()) {
+    // A primary that became a replica stays one: reconnect, perhaps to the new primary.
+    if (code == "READONLY" || code == "MASTERDOWN") broken_ = true;
+    throw RedisUnavailable(fmt::format("Redis cannot serve now: {}", text));
   }
   throw RedisError(text);
 }

@@ -38,6 +38,11 @@ struct RedisValue {
 
 using RedisArgs = std::vector<std::string_view>;
 
+// The code of an error reply that says Redis cannot serve for now (OOM, LOADING, READONLY, ...),
+// whatever its wording: also when Redis 6 wraps it in `ERR Error running script ...` because a
+// script's command raised it. Empty for any other error.
+std::string_view passingErrorCode(std::string_view reply);
+
 // One blocking connection (hiredis), with connect and command timeouts. Not thread-safe: each
 // thread leases its own from a RedisPool. After a RedisUnavailable it is broken for good.
 class RedisConnection {
