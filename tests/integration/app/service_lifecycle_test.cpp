@@ -1,0 +1,141 @@
+// What `conduit serve`, `work` and `run` say and do at start and stop, the same for the three:
+// the real binary on a real Redis.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "process.hpp"
+#include "redis_server.hpp"
+
+using conduit::store::RedisConnection;
+using conduit::testing::eventually;
+using conduit::testing::freeLoopbackPort;
+using conduit::testing::Process;
+using conduit::testing::RedisServer;
+
+namespace {
+
+// app.env (with `extra` lines), the state machines and a workers.yaml of one scripted worker.
+void writeConfig(const std::string& dir, const std::string& redis_url, const std::string& extra) {
+  std::ofstream(dir + "/app.env") << "redis_url=" << redis_url
+                                  << "\nbind=127.0.0.1\nplugin_dir=" << CONDUIT_TEST_PLUGIN_DIR
+                                  << "\nscripted_log=" << dir << "/calls.log\n"
+                                  << extra;
+  std::filesystem::create_directories(dir + "/statemachines");
+  std::filesystem::copy_file(std::string(CONDUIT_CONFIG_DIR) + "/statemachines/jira.hcl",
+                             dir + "/statemachines/jira.hcl",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir + "/workers.yaml")
+      << "workers:\n  first:\n    plugin: scripted\n    statefile: jira.hcl\n"
+      << "    projects: [soc]\n";
+}
+
+// Runs `command` until it is ready, stops it with SIGTERM and returns its log.
+std::string startAndStop(const std::string& command, const std::string& dir) {
+  std::vector<std::string> argv = {CONDUIT_BINARY,   command, "--config",
+                                   dir + "/app.env", "-p",    std::to_string(freeLoopbackPort())};
+  if (command != "serve") {
+    argv.insert(argv.end(),
+                {"--hcl-dir", dir + "/statemachines", "--worker-cfg", dir + "/workers.yaml"});
+  }
+  Process process(argv, {{"NOTIFY_SOCKET", std::nullopt}});
+  const char* ready = command == "work" ? "answering /conduit-reactor/ping" : "listening on";
+  REQUIRE(eventually([&] { return process.standardError().find(ready) != std::string::npos; }));
+  process.signal(SIGTERM);
+  CHECK(process.wait() == 0);
+  return process.standardError();
+}
+
+bool contains(const std::string& log, const std::string& text) {
+  return log.find(text) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("start-up: a Redis that may drop deliveries is warned about - by serve, work and run") {
+  RedisServer redis;
+  {
+    RedisConnection admin(redis.endpoint(), std::chrono::seconds(2));
+    admin.command({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+    admin.command({"CONFIG", "SET", "appendonly", "no"});
+  }
+  const std::string dir = redis.directory();
+  writeConfig(dir, redis.url(), "log_level=debug\n");
+  for (const std::string command : {"serve", "work", "run"}) {
+    CAPTURE(command);
+    const std::string log = startAndStop(command, dir);
+    CHECK(contains(log, "has maxmemory-policy allkeys-lru: when it is full it may evict"));
+    CHECK(contains(log, "Set `maxmemory-policy noeviction`"));
+    CHECK(contains(log, "has appendonly no: a restart or crash of Redis loses every delivery"));
+    CHECK(contains(log, "Set `appendonly yes`"));
+  }
+}
+
+TEST_CASE("start-up: a durable Redis - or one that refuses CONFIG - is not warned about") {
+  RedisServer redis(RedisServer::Listen::kTcp);
+  const std::string dir = redis.directory();
+  // The test's Redis is durable: append-only, and noeviction, Redis's default.
+  writeConfig(dir, redis.url(), "log_level=debug\n");
+  std::string log = startAndStop("serve", dir);
+  CHECK_FALSE(contains(log, "maxmemory-policy"));
+  CHECK_FALSE(contains(log, "appendonly"));
+
+  // A managed Redis keeps CONFIG to its provider: here a user without the right to it, on a
+  // Redis that would be warned about.
+  {
+    RedisConnection admin(redis.endpoint(), std::chrono::seconds(2));
+    admin.command({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+    admin.command({"CONFIG", "SET", "appendonly", "no"});
+    admin.command({"ACL", "SETUSER", "app", "on", ">app-password", "~*", "&*", "+@all", "-config"});
+  }
+  writeConfig(dir, "redis://app:app-password@" + redis.url(), "log_level=debug\n");
+  log = startAndStop("serve", dir);
+  CHECK_FALSE(contains(log, "has maxmemory-policy"));
+  CHECK_FALSE(contains(log, "has appendonly"));
+  CHECK(contains(log, "does not answer CONFIG GET"));
+  CHECK(contains(log, "NOPERM"));
+}
+
+TEST_CASE("start-up: serve tells plugins' keys from typos - work warns about both") {
+  RedisServer redis;
+  const std::string dir = redis.directory();
+  writeConfig(dir, redis.url(), "atlassian_email=bot@example.com\nredis_timout_ms=100\n");
+
+  // serve loads no plugin: a key it does not know may well be a plugin's.
+  std::string log = startAndStop("serve", dir);
+  CHECK_FALSE(contains(log, "unknown key `atlassian_email`"));
+  CHECK(contains(log,
+                 "conduit serve does not read `scripted_log` (line 4), `atlassian_email` "
+                 "(line 5): plugins' keys are read by `conduit work` or `conduit run`"));
+  CHECK(contains(log,
+                 "app.env:6: unknown key `redis_timout_ms` is ignored: did you mean "
+                 "`redis_timeout_ms`?"));
+
+  // work loads the plugins: scripted_log is the scripted plugin's, atlassian_email nobody's.
+  log = startAndStop("work", dir);
+  CHECK_FALSE(contains(log, "`scripted_log`"));
+  CHECK(contains(log, "app.env:5: unknown key `atlassian_email` is ignored"));
+  CHECK(contains(log,
+                 "app.env:6: unknown key `redis_timout_ms` is ignored: did you mean "
+                 "`redis_timeout_ms`?"));
+}
+
+TEST_CASE("stop: serve - work - run drain for shutdown_timeout_ms - and say so") {
+  RedisServer redis;
+  const std::string dir = redis.directory();
+  writeConfig(dir, redis.url(), "shutdown_timeout_ms=3000\n");
+  CHECK(contains(startAndStop("serve", dir),
+                 "Terminated received: finishing the requests in flight (at most 3000 ms)"));
+  CHECK(
+      contains(startAndStop("work", dir),
+               "Terminated received: finishing the deliveries being processed (at most 3000 ms)"));
+  CHECK(contains(startAndStop("run", dir),
+                 "Terminated received: finishing the requests and "
+                 "deliveries in flight (at most 3000 ms)"));
+}
