@@ -139,3 +139,24 @@ TEST_CASE("stop: serve - work - run drain for shutdown_timeout_ms - and say so")
                  "Terminated received: finishing the requests and "
                  "deliveries in flight (at most 3000 ms)"));
 }
+
+TEST_CASE("reload: a trigger whose event no state machine has is refused - the old one kept") {
+  RedisServer redis;
+  const std::string dir = redis.directory();
+  writeConfig(dir, redis.url(), "");
+  Process worker(
+      {CONDUIT_BINARY, "work", "--config", dir + "/app.env", "--hcl-dir", dir + "/statemachines",
+       "--worker-cfg", dir + "/workers.yaml", "-p", std::to_string(freeLoopbackPort())},
+      {{"NOTIFY_SOCKET", std::nullopt}});
+  REQUIRE(eventually([&] { return contains(worker.standardError(), "answering"); }));
+  std::ofstream(dir + "/workers.yaml", std::ios::trunc)
+      << "workers:\n  first:\n    plugin: scripted\n    statefile: jira.hcl\n"
+      << "    projects: [soc]\n    triggers:\n      pull_request.merged: nxt\n";
+  worker.signal(SIGHUP);
+  REQUIRE(eventually([&] { return contains(worker.standardError(), "reload refused"); }));
+  CHECK(contains(worker.standardError(),
+                 "workers.yaml:7:28: worker `first`: trigger `pull_request.merged: nxt`: no state "
+                 "machine of its projects (SOC) has the event `nxt`; their events: next, prev"));
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
