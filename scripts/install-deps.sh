@@ -3,12 +3,19 @@
 # missing. `make run` and `make test` call it first, so a fresh machine needs nothing else.
 set -euo pipefail
 
+# Every program that the build, the tests (`make test`), `make run` and the examples run is
+# here, beside what a Debian 12 machine has before anything is installed (coreutils, grep, sed,
+# mawk, findutils, util-linux's flock and setsid). `dpkg -S $(command -v TOOL)` names a tool's
+# package; keep this list in step when a test or script starts using a new program.
 packages=(
-  g++ cmake make pkg-config clang-format
+  # build: compilers, cmake and ctest, nm and pkg-config (the SDK test), clang-format
+  g++ binutils cmake make pkg-config clang-format
   libpistache-dev libhiredis-dev rapidjson-dev libssl-dev
   libboost-dev libboost-filesystem-dev libcpp-httplib-dev
-  libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev
-  libsystemd-dev redis-server redis-tools openssl
+  libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev libsystemd-dev
+  # tests and `make run`: redis-server, redis-cli, openssl (secret_key); systemd-analyze (the
+  # units' test); curl and python3 (examples/send-sample.sh)
+  redis-server redis-tools openssl systemd curl python3
 )
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
 # dpkg-shlibdeps works out the packages' Depends.
