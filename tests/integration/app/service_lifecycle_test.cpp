@@ -38,13 +38,15 @@ void writeConfig(const std::string& dir, const std::string& redis_url, const std
 
 // Runs `command` until it is ready, stops it with SIGTERM and returns its log.
 std::string startAndStop(const std::string& command, const std::string& dir) {
-  std::vector<std::string> argv = {CONDUIT_BINARY,   command, "--config",
-                                   dir + "/app.env", "-p",    std::to_string(freeLoopbackPort())};
+  // `run` has no -p: its port is the API's, which CONDUIT_PORT sets.
+  const std::string port = std::to_string(freeLoopbackPort());
+  std::vector<std::string> argv = {CONDUIT_BINARY, command, "--config", dir + "/app.env"};
+  if (command != "run") argv.insert(argv.end(), {"-p", port});
   if (command != "serve") {
     argv.insert(argv.end(),
                 {"--hcl-dir", dir + "/statemachines", "--worker-cfg", dir + "/workers.yaml"});
   }
-  Process process(argv, {{"NOTIFY_SOCKET", std::nullopt}});
+  Process process(argv, {{"NOTIFY_SOCKET", std::nullopt}, {"CONDUIT_PORT", port}});
   const char* ready = command == "work" ? "answering /conduit-reactor/ping" : "listening on";
   REQUIRE(eventually([&] { return process.standardError().find(ready) != std::string::npos; }));
   process.signal(SIGTERM);

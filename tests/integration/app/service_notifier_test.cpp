@@ -137,14 +137,17 @@ TEST_CASE("systemd: SIGTERM with a 1 ms watchdog exits 0 every time - work, run 
     for (int i = 0; i < 12; ++i) {
       CAPTURE(command);
       CAPTURE(i);
-      std::vector<std::string> argv = {CONDUIT_BINARY, command,
-                                       "--config",     dir + "/app.env",
-                                       "-p",           std::to_string(freeLoopbackPort())};
+      // `run` has no -p: its port is the API's, which CONDUIT_PORT sets.
+      const std::string port = std::to_string(freeLoopbackPort());
+      std::vector<std::string> argv = {CONDUIT_BINARY, command, "--config", dir + "/app.env"};
+      if (command != "run") argv.insert(argv.end(), {"-p", port});
       if (command != "serve") {
         argv.insert(argv.end(),
                     {"--hcl-dir", dir + "/statemachines", "--worker-cfg", dir + "/workers.yaml"});
       }
-      Process process(argv, env);
+      auto with_port = env;
+      with_port["CONDUIT_PORT"] = port;
+      Process process(argv, with_port);
       ++ready;
       REQUIRE(eventually([&] { return systemd.count("READY=1") == ready; }));
       // Stop at different moments of the watchdog's half-millisecond round.
