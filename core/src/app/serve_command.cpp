@@ -31,7 +31,7 @@ int serve(const ServeOptions& options) {
   // Handlers stuck on a slow Redis are not waited for: their clients see the connection drop,
   // and the code host retries or shows the delivery as failed.
   if (int unfinished = app.stop(service.grace()); unfinished > 0) {
-    ServiceLifecycle::exitNow(fmt::format("{} requests", unfinished));
+    ServiceLifecycle::exitNow(fmt::format("stopped with {} requests still running", unfinished));
   }
   spdlog::info("stopped");
   return kExitOk;

@@ -220,8 +220,8 @@ std::chrono::milliseconds ServiceLifecycle::grace() const {
   return std::chrono::milliseconds(config_.worker.shutdown_timeout_ms);
 }
 
-void ServiceLifecycle::exitNow(std::string_view what) {
-  spdlog::warn("stopped with {} still running", what);
+void ServiceLifecycle::exitNow(std::string_view warning) {
+  spdlog::warn("{}", warning);
   std::fflush(stderr);
   std::_Exit(kExitOk);
 }

@@ -81,8 +81,8 @@ class ServiceLifecycle {
   std::chrono::milliseconds grace() const;
 
   // The grace is a promise to whoever stops us (systemd, Kubernetes): leave now, with exit
-  // status 0, without destroying the parts still busy. `what` says what was left running.
-  [[noreturn]] static void exitNow(std::string_view what);
+  // status 0, without destroying the parts still busy. `warning` says what was left running.
+  [[noreturn]] static void exitNow(std::string_view warning);
 
  private:
   ServiceKind kind_;

@@ -118,9 +118,10 @@ void logCounts(const WorkerApp& workers) {
 // The deliveries still being processed stay pending in Redis and are processed again (at least
 // once).
 [[noreturn]] void exitNow(int unfinished_deliveries, int unfinished_requests) {
-  ServiceLifecycle::exitNow(fmt::format(
-      "{} deliveries and {} requests; the deliveries stay pending and will be processed again",
-      unfinished_deliveries, unfinished_requests));
+  ServiceLifecycle::exitNow(
+      fmt::format("stopped with {} deliveries and {} requests still running; the deliveries stay "
+                  "pending and will be processed again",
+                  unfinished_deliveries, unfinished_requests));
 }
 
 }  // namespace
