@@ -97,15 +97,16 @@ std::vector<std::pair<std::string, std::string>> nearMisses(
     const std::vector<std::string>& keys, const std::set<std::string, std::less<>>& known) {
   std::vector<std::pair<std::string, std::string>> misses;
   for (const auto& key : keys) {
-    // Two edits make any short key look like another: `port` and `bind` are not typos of each
-    // other's neighbours, so short keys need to be closer.
-    const size_t allowed = key.size() <= 5 ? 1 : 2;
+    // Within two edits, short keys look alike by chance (`bind`, `kind`): they get one.
+    size_t best = key.size() <= 5 ? 1 : 2;
+    const std::string* closest = nullptr;
     for (const auto& candidate : known) {
-      if (editDistance(key, candidate) <= allowed) {
-        misses.emplace_back(key, candidate);
-        break;
+      if (const size_t distance = editDistance(key, candidate); distance <= best) {
+        if (closest == nullptr || distance < best) closest = &candidate;
+        best = distance;
       }
     }
+    if (closest != nullptr) misses.emplace_back(key, *closest);
   }
   return misses;
 }
