@@ -1,6 +1,7 @@
 // What `conduit serve`, `work` and `run` say and do at start and stop, the same for the three:
 // the real binary on a real Redis.
 #include <signal.h>
+#include <sys/types.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include "process.hpp"
 #include "redis_server.hpp"
@@ -161,4 +163,50 @@ TEST_CASE("reload: a trigger whose event no state machine has is refused - the o
                  "machine of its projects (SOC) has the event `nxt`; their events: next, prev"));
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
+}
+
+TEST_CASE("stop: serve leaves a request stuck on Redis after shutdown_timeout_ms - exit 0") {
+  RedisServer redis;
+  long long redis_pid = 0;
+  {
+    RedisConnection admin(redis.endpoint(), std::chrono::seconds(2));
+    const std::string info = admin.command({"INFO", "server"}).text;
+    const size_t at = info.find("process_id:");
+    REQUIRE(at != std::string::npos);
+    redis_pid = std::stoll(info.substr(at + 11));
+  }
+  const std::string dir = redis.directory();
+  std::ofstream(dir + "/app.env") << "redis_url=" << redis.url()
+                                  << "\nbind=127.0.0.1\nredis_timeout_ms=20000\n"
+                                  << "shutdown_timeout_ms=300\n";
+  const int port = freeLoopbackPort();
+  Process serve(
+      {CONDUIT_BINARY, "serve", "--config", dir + "/app.env", "-p", std::to_string(port)});
+  REQUIRE(eventually([&] { return contains(serve.standardError(), "listening on"); }));
+
+  // Redis stops answering (a paused VM): the payload request waits on it for redis_timeout_ms.
+  REQUIRE(::kill(static_cast<pid_t>(redis_pid), SIGSTOP) == 0);
+  // Continued whatever happens, so that the RedisServer can stop it.
+  struct Continue {
+    pid_t pid;
+    ~Continue() { ::kill(pid, SIGCONT); }
+  } continue_redis{static_cast<pid_t>(redis_pid)};
+  std::thread client([port] {
+    httplib::Client http("127.0.0.1", port);
+    http.set_read_timeout(30, 0);
+    http.Post("/conduit/webhooks/github/repo/payload",
+              {{"X-GitHub-Event", "pull_request"}, {"X-GitHub-Delivery", "stuck-1"}}, "{}",
+              "application/json");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto stopped = std::chrono::steady_clock::now();
+  serve.signal(SIGTERM);
+  CHECK(serve.wait() == 0);
+  // Within the 300 ms grace and the time to start exiting: not the 10 s serve used to wait, nor
+  // the 20 s of redis_timeout_ms.
+  CHECK(std::chrono::steady_clock::now() - stopped < std::chrono::seconds(5));
+  CHECK(contains(serve.standardError(), "(at most 300 ms)"));
+  CHECK(contains(serve.standardError(), "stopped with 1 requests still running"));
+  ::kill(static_cast<pid_t>(redis_pid), SIGCONT);
+  client.join();
 }
