@@ -1,7 +1,11 @@
 // What `conduit serve`, `work` and `run` say and do at start and stop, the same for the three:
 // the real binary on a real Redis.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -209,4 +213,44 @@ TEST_CASE("stop: serve leaves a request stuck on Redis after shutdown_timeout_ms
   CHECK(contains(serve.standardError(), "stopped with 1 requests still running"));
   ::kill(static_cast<pid_t>(redis_pid), SIGCONT);
   client.join();
+}
+
+// A DNS server that does not answer, on this machine alone: conduit runs in a mount namespace
+// of its own whose /etc/resolv.conf names 127.0.0.77, where this test holds port 53 and never
+// answers. getaddrinfo() then waits resolv.conf's timeout times its attempts (6 s here).
+TEST_CASE("start-up: a Redis name that does not resolve costs redis_timeout_ms - not the DNS's") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: a mount namespace and port 53 need root");
+    return;
+  }
+  const int silent_dns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(53);
+  ::inet_pton(AF_INET, "127.0.0.77", &address.sin_addr);
+  if (::bind(silent_dns, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(silent_dns);
+    MESSAGE("skipped: 127.0.0.77:53 is taken");
+    return;
+  }
+  RedisServer redis;  // only for its folder
+  const std::string dir = redis.directory();
+  std::ofstream(dir + "/resolv.conf") << "nameserver 127.0.0.77\noptions timeout:3 attempts:2\n";
+  std::ofstream(dir + "/app.env") << "redis_url=redis://redis.conduit.test:6379\n"
+                                  << "bind=127.0.0.1\nredis_timeout_ms=500\n";
+  const auto started = std::chrono::steady_clock::now();
+  Process serve({"/usr/bin/unshare", "--mount", "/bin/sh", "-c",
+                 "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", dir + "/resolv.conf",
+                 CONDUIT_BINARY, "serve", "--config", dir + "/app.env", "-p",
+                 std::to_string(freeLoopbackPort())});
+  REQUIRE(eventually([&] { return contains(serve.standardError(), "listening on"); },
+                     std::chrono::seconds(20)));
+  // Two connects at start (the durability check, then the queue's), each given up at 500 ms.
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
+  CHECK(contains(serve.standardError(),
+                 "is not answering yet: Redis: cannot connect: cannot resolve "
+                 "redis.conduit.test: no answer in time"));
+  serve.signal(SIGTERM);
+  CHECK(serve.wait() == 0);
+  ::close(silent_dns);
 }
