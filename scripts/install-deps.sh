@@ -5,8 +5,8 @@ set -euo pipefail
 
 # Every program that the build, the tests (`make test`), `make run` and the examples run is
 # here, beside what a Debian 12 machine has before anything is installed (coreutils, grep, sed,
-# mawk, findutils, util-linux's flock and setsid). `dpkg -S $(command -v TOOL)` names a tool's
-# package; keep this list in step when a test or script starts using a new program.
+# mawk, findutils, mount, util-linux's flock, setsid and unshare). `dpkg -S $(command -v TOOL)`
+# names a tool's package; keep this list in step when a test or script runs a new program.
 packages=(
   # build: compilers, cmake and ctest, nm and pkg-config (the SDK test), clang-format
   g++ binutils cmake make pkg-config clang-format
