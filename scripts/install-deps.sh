@@ -18,8 +18,9 @@ packages=(
   redis-server redis-tools openssl systemd curl python3
 )
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
-# dpkg-shlibdeps works out the packages' Depends.
-[ "${1:-}" = "--package" ] && packages+=(dpkg-dev debootstrap)
+# `make package` and `make package-test`: dpkg-shlibdeps works out the packages' Depends, from
+# the files that cpack's `file` finds to be ELF objects; debootstrap makes the test's Debian root.
+[ "${1:-}" = "--package" ] && packages+=(dpkg-dev file debootstrap)
 
 missing=()
 for package in "${packages[@]}"; do
