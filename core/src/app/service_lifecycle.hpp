@@ -36,6 +36,8 @@ enum class ServiceKind { kServer, kWorker, kServerAndWorker };
 //
 //   ServiceLifecycle service(kind, config);   // signals blocked, logging set up, start logged
 //   service.checkKeys(plugin_keys);           // keys of app.env that nothing reads
+//   service.noteInsecureSettings();           // secrets in plain text, admin routes open
+//   service.checkRedisDurability();           // a Redis that may drop deliveries
 //   ... build and start the parts ...
 //   service.ready(status, healthy);           // systemd told; the watchdog fed while healthy
 //   service.waitForStop(reload);              // until SIGTERM or SIGINT; SIGHUP reloads
