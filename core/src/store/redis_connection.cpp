@@ -2,6 +2,8 @@
 
 #include <sys/time.h>
 
+#include <chrono>
+
 #include <fmt/format.h>
 #include <hiredis.h>
 
@@ -61,15 +63,21 @@ void appendCommand(redisContext* context, const RedisArgs& args) {
 }  // namespace
 
 RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
-                                 std::chrono::milliseconds timeout)
+                                 std::chrono::milliseconds timeout, const BlockingResolver& resolve)
     : context_(nullptr, &redisFree) {
-  const timeval tv = toTimeval(timeout);
-  context_.reset(endpoint.kind == config::RedisEndpoint::Kind::kUnix
-                     ? redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv)
-                     : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
-  if (!context_) throw RedisUnavailable("cannot allocate a Redis connection");
-  if (context_->err != 0) fail("cannot connect");
-  if (redisSetTimeout(context_.get(), tv) != REDIS_OK) fail("cannot set the timeout");
+  // `timeout` bounds the whole connect, name resolution included (hiredis's own resolution
+  // would block in getaddrinfo for as long as a silent DNS server lets it), and then each call.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (endpoint.kind == config::RedisEndpoint::Kind::kUnix) {
+    context_.reset(redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), toTimeval(timeout)));
+    if (!context_) throw RedisUnavailable("cannot allocate a Redis connection");
+    if (context_->err != 0) fail("cannot connect");
+  } else {
+    connectTcp(endpoint, deadline, resolve);
+  }
+  if (redisSetTimeout(context_.get(), toTimeval(timeout)) != REDIS_OK) {
+    fail("cannot set the timeout");
+  }
 
   try {
     if (!endpoint.password.empty()) {
@@ -92,6 +100,31 @@ RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
 }
 
 RedisConnection::~RedisConnection() = default;
+
+void RedisConnection::connectTcp(const config::RedisEndpoint& endpoint,
+                                 std::chrono::steady_clock::time_point deadline,
+                                 const BlockingResolver& resolve) {
+  std::vector<std::string> addresses;
+  try {
+    addresses = resolveHost(endpoint.host, deadline, resolve);
+  } catch (const std::runtime_error& e) {
+    broken_ = true;
+    throw RedisUnavailable(fmt::format("Redis: cannot connect: {}", e.what()));
+  }
+  // Each address in the resolver's order, within what is left of the one deadline.
+  for (const auto& address : addresses) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds::zero()) break;
+    context_.reset(redisConnectWithTimeout(address.c_str(), endpoint.port, toTimeval(left)));
+    if (!context_) throw RedisUnavailable("cannot allocate a Redis connection");
+    if (context_->err == 0) return;
+  }
+  if (context_) fail("cannot connect");
+  broken_ = true;
+  throw RedisUnavailable(
+      fmt::format("Redis: cannot connect: {} resolved too late to connect", endpoint.host));
+}
 
 void RedisConnection::fail(const char* what) {
   broken_ = true;
