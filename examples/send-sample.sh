@@ -44,13 +44,18 @@ PY
 signature="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)"
 delivery=$(cat /proc/sys/kernel/random/uuid)
 
-status=$(curl -sS -o /dev/stderr -w '%{http_code}' -X POST \
+# The answer's body goes through a file, not `-o /dev/stderr`: curl would open that for writing
+# and truncate a log that standard error is appended to (`>> log 2>&1`).
+answer=$(mktemp)
+trap 'rm -f "$answer"' EXIT
+status=$(curl -sS -o "$answer" -w '%{http_code}' -X POST \
   "$base/conduit/webhooks/github/sample/payload" \
   -H "Content-Type: application/json" \
   -H "X-GitHub-Event: pull_request" \
   -H "X-GitHub-Delivery: $delivery" \
   -H "X-Hub-Signature-256: $signature" \
   --data-binary "$body")
-echo
+cat "$answer" >&2
+echo >&2
 echo "delivery $delivery: HTTP $status (202: queued; the worker now moves $issue)"
 [ "$status" = 202 ]

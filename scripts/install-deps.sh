@@ -3,17 +3,26 @@
 # missing. `make run` and `make test` call it first, so a fresh machine needs nothing else.
 set -euo pipefail
 
+# Every program that the build, the tests (`make test`), `make run` and the examples run is
+# here, beside what a Debian 12 machine has before anything is installed (coreutils, grep, sed,
+# mawk, findutils, mount, util-linux's flock, setsid and unshare). `dpkg -S $(command -v TOOL)`
+# names a tool's package; keep this list in step when a test or script runs a new program.
 packages=(
-  g++ cmake make pkg-config clang-format
+  # build: compilers, cmake and ctest, nm and pkg-config (the SDK test), clang-format
+  g++ binutils cmake make pkg-config clang-format
   libpistache-dev libhiredis-dev rapidjson-dev libssl-dev
   libboost-dev libboost-filesystem-dev libcpp-httplib-dev
-  libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev
-  libsystemd-dev redis-server redis-tools openssl
+  libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev libsystemd-dev
+  # tests and `make run`: redis-server, redis-cli, openssl (secret_key); systemd-analyze (the
+  # units' test); curl and python3 (examples/send-sample.sh)
+  redis-server redis-tools openssl systemd curl python3
 )
-# The benchmark scripts and bench/chaos.sh drive Conduit with these.
-[ "${1:-}" = "--bench" ] && packages+=(wrk curl python3)
-# dpkg-shlibdeps works out the packages' Depends.
-[ "${1:-}" = "--package" ] && packages+=(dpkg-dev debootstrap)
+# The benchmark scripts and bench/chaos.sh drive Conduit with these (curl and python3 are in the
+# list above already).
+[ "${1:-}" = "--bench" ] && packages+=(wrk)
+# `make package` and `make package-test`: dpkg-shlibdeps works out the packages' Depends, from
+# the files that cpack's `file` finds to be ELF objects; debootstrap makes the test's Debian root.
+[ "${1:-}" = "--package" ] && packages+=(dpkg-dev file debootstrap)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
 # `make run`: `conduit run` (the API on http://127.0.0.1:9091 and a worker process) in front of a
 # private redis-server kept under ./var (the Redis data survives restarts), and the Jira
-# simulator when no Jira is configured. Ctrl-C stops them all.
+# simulator when no Jira is configured. Ctrl-C stops them all: conduit first, so that it drains
+# while Redis still answers.
+#
+# Redis and the simulator run in sessions of their own: a conduit that is killed (`kill -9`, a
+# crash) takes neither them nor their state down, and is started again after a second, as
+# systemd's Restart= would, so that crash recovery can be watched here. Its pid is in
+# var/conduit.pid.
+#
+# One `make run` per folder: a second one refuses to start (var/run.lock), before it touches the
+# first one's Redis or files.
 set -euo pipefail
 
 conduit=$1
 var="$PWD/var"
 mkdir -p "$var"
+
+# Held for the run's life, by this script and by the Redis and simulator it starts (they inherit
+# the descriptor), so that a Redis left running keeps another run out of its files too.
+exec 9>>"$var/run.lock"
+if ! flock -n 9; then
+  echo "make run: another \`make run\` is already running in $PWD (var/run.lock is held):" \
+    "stop it first with Ctrl-C in its terminal." >&2
+  if [ -s "$var/run.pids" ]; then
+    echo "Its processes (var/run.pids): $(tr '\n' ' ' <"$var/run.pids")" >&2
+  fi
+  exit 1
+fi
 chmod 700 "$var"
+: >"$var/run.pids"
 
 config="$var/app.env"
 if [ ! -f "$config" ]; then
@@ -25,17 +47,26 @@ CONFIG
   echo "Wrote $config"
 fi
 
-redis-server --port 0 --unixsocket "$var/redis.sock" --unixsocketperm 700 \
+setsid redis-server --port 0 --unixsocket "$var/redis.sock" --unixsocketperm 700 \
   --dir "$var" --appendonly yes --save "" --logfile "$var/redis.log" &
 redis_pid=$!
+echo "redis-server $redis_pid" >>"$var/run.pids"
 
+stopping=""
 stop() {
-  [ -n "${conduit_pid:-}" ] && kill -TERM "$conduit_pid" 2>/dev/null || true
+  [ -n "$stopping" ] && return
+  stopping=1
+  if [ -n "${conduit_pid:-}" ]; then
+    kill -TERM "$conduit_pid" 2>/dev/null || true
+    wait "$conduit_pid" 2>/dev/null || true
+  fi
   [ -n "${simulator_pid:-}" ] && kill -TERM "$simulator_pid" 2>/dev/null || true
   kill -TERM "$redis_pid" 2>/dev/null || true
   wait 2>/dev/null || true
+  rm -f "$var/run.pids" "$var/conduit.pid"
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'stop; exit 0' INT TERM
 
 for _ in $(seq 50); do
   redis-cli -s "$var/redis.sock" ping >/dev/null 2>&1 && break
@@ -50,8 +81,9 @@ redis-cli -s "$var/redis.sock" ping >/dev/null || {
 # bundled simulator, started here as Redis is: the conduit binary never starts other programs.
 if ! grep -q '^atlassian_domain_url=' "$config" && [ -z "${CONDUIT_ATLASSIAN_DOMAIN_URL:-}" ]; then
   simulator="$(dirname "$conduit")/../examples/jira-simulator/conduit-jira-simulator"
-  "$simulator" --port 9095 --email dev@example.test --token simulator-token &
+  setsid "$simulator" --port 9095 --email dev@example.test --token simulator-token &
   simulator_pid=$!
+  echo "conduit-jira-simulator $simulator_pid" >>"$var/run.pids"
   export CONDUIT_ATLASSIAN_DOMAIN_URL=http://127.0.0.1:9095
   export CONDUIT_ATLASSIAN_EMAIL=dev@example.test
   export CONDUIT_ATLASSIAN_API_KEY=simulator-token
@@ -62,6 +94,20 @@ fi
 
 # The shipped configuration: config/statemachines/ and config/workers.yaml (the worker
 # `atlassian`, which runs the Jira plugin, for the projects soc and devhop).
-"$conduit" run --config "$config" &
-conduit_pid=$!
-wait "$conduit_pid"
+while :; do
+  "$conduit" run --config "$config" 9>&- &
+  conduit_pid=$!
+  echo "$conduit_pid" >"$var/conduit.pid"
+  status=0
+  wait "$conduit_pid" || status=$?
+  # Killed by a signal other than the stop signals it handles itself: a crash, or `kill -9`.
+  if [ "$status" -gt 128 ] && [ "$status" -ne 130 ] && [ "$status" -ne 143 ]; then
+    echo "make run: conduit was killed (SIG$(kill -l "$status")); Redis and the Jira simulator" \
+      "keep running, with their state. Starting conduit again in 1 s (Ctrl-C stops everything)." \
+      >&2
+    sleep 1
+    continue
+  fi
+  conduit_pid=""
+  exit "$status"
+done

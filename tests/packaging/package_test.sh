@@ -7,14 +7,18 @@
 #   installed SDK alone; dpkg --remove keeps /etc/conduit and dpkg --purge removes it.
 #
 # usage: package_test.sh OUT_DIR SOURCE_DIR   (make package-test builds the packages first)
-# env:   DEBIAN_MIRROR (default http://deb.debian.org/debian)
+# env:   CONDUIT_DEBIAN_MIRROR: a site's own Debian mirror, for debootstrap and for apt in the
+#        root; unset, both use their own default
 #        CONDUIT_PACKAGE_TEST_CACHE (default /var/cache/conduit-package-test): the base system
 #        is downloaded once and kept there as a tarball
 set -euo pipefail
 
 out=$(cd "$1" && pwd)
 source=$(cd "$2" && pwd)
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# debootstrap takes the mirror as its optional last argument, and writes the root's
+# sources.list from it (or from its own default).
+mirror=()
+[ -n "${CONDUIT_DEBIAN_MIRROR:-}" ] && mirror=("$CONDUIT_DEBIAN_MIRROR")
 cache=${CONDUIT_PACKAGE_TEST_CACHE:-/var/cache/conduit-package-test}
 [ "$(id -u)" -eq 0 ] || { echo "package_test.sh needs root (debootstrap, chroot)" >&2; exit 1; }
 ls "$out"/conduit_*.deb "$out"/conduit-plugin-jira_*.deb "$out"/conduit-sdk-dev_*.deb >/dev/null
@@ -34,15 +38,20 @@ step "a Debian 12 root"
 mkdir -p "$cache"
 tarball="$cache/bookworm-minbase.tgz"
 if [ ! -f "$tarball" ]; then
-  debootstrap --variant=minbase --make-tarball="$tarball" bookworm "$root/make" "$mirror" >/dev/null
+  debootstrap --variant=minbase --make-tarball="$tarball" bookworm "$root/make" "${mirror[@]}" \
+    >/dev/null
   rm -rf "$root/make"
 fi
-debootstrap --variant=minbase --unpack-tarball="$tarball" bookworm "$root" "$mirror" >/dev/null
+debootstrap --variant=minbase --unpack-tarball="$tarball" bookworm "$root" "${mirror[@]}" >/dev/null
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
+if [ ${#mirror[@]} -gt 0 ]; then
+  echo "deb ${mirror[0]} bookworm main" >"$root/etc/apt/sources.list"
+fi
+[ -s "$root/etc/apt/sources.list" ] ||
+  fail "debootstrap left the root no sources.list: set CONDUIT_DEBIAN_MIRROR"
 # As in a container: no service starts during the installation.
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root/usr/sbin/policy-rc.d"
 in_root apt-get update -qq >/dev/null

@@ -31,7 +31,7 @@ commands:
                                        validate the state machines and workers.yaml
   plugins [--plugin-dir DIR] [--config FILE]
                                        list the plugins of the plugin folder
-  next --hcl-dir DIR --project P --status STATUS [--event EVENT]
+  next [--hcl-dir DIR] --project P --status STATUS [--event EVENT]
                                        print the status an event leads to (default event: next)
   version                              print the version
   help                                 print this help

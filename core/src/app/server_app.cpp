@@ -26,6 +26,20 @@ int httpThreads(const config::ServerSettings& settings) {
   return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+http::HttpServerOptions httpOptions(const config::ServerSettings& s) {
+  http::HttpServerOptions options;
+  options.bind = s.bind;
+  options.port = s.port;
+  options.threads = httpThreads(s);
+  options.max_body_bytes = s.max_body_bytes;
+  options.max_header_bytes = s.max_header_bytes;
+  options.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+  options.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
+  options.max_connections = s.max_connections;
+  options.max_inflight_bytes = s.max_inflight_bytes;
+  return options;
+}
+
 std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
   if (!settings.secret_key) return std::nullopt;
   return crypto::SecretBox(*settings.secret_key);
@@ -42,7 +56,7 @@ struct ServerApp::Parts {
         admin_routes(registry, http::AdminGuard(s.admin_token)),
         payload_route(registry, queue),
         router(std::make_shared<http::Router>()),
-        server({s.bind, s.port, httpThreads(s), s.max_body_bytes}, router) {
+        server(httpOptions(s), router) {
     http::addServiceRoutes(*router, version());
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);

@@ -7,7 +7,7 @@
 
 namespace conduit::app {
 
-ServiceNotifier::ServiceNotifier(std::function<bool()> healthy) : healthy_(std::move(healthy)) {
+ServiceNotifier::ServiceNotifier() {
   uint64_t interval_us = 0;
   // True only when systemd asked this very process ($WATCHDOG_PID) for keep-alives.
   if (sd_watchdog_enabled(0, &interval_us) > 0 && interval_us > 0) {
@@ -25,6 +25,11 @@ ServiceNotifier::~ServiceNotifier() {
   if (watchdog_.joinable()) watchdog_.join();
 }
 
+void ServiceNotifier::watchHealth(std::function<bool()> healthy) {
+  std::lock_guard lock(mutex_);
+  healthy_ = std::move(healthy);
+}
+
 void ServiceNotifier::ready(std::string_view status) {
   sd_notify(0, ("READY=1\nSTATUS=" + std::string(status)).c_str());
 }
@@ -34,6 +39,12 @@ void ServiceNotifier::reloading() {
 }
 
 void ServiceNotifier::stopping(std::string_view status) {
+  {
+    // The watchdog's thread calls healthy_ with the lock held: once it is ours, no call of the
+    // health check is running and none will start.
+    std::lock_guard lock(mutex_);
+    healthy_ = nullptr;
+  }
   sd_notify(0, ("STOPPING=1\nSTATUS=" + std::string(status)).c_str());
 }
 

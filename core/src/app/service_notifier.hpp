@@ -14,15 +14,23 @@ namespace conduit::app {
 class ServiceNotifier {
  public:
   // Starts feeding the watchdog when the unit has WatchdogSec= (systemd sets $WATCHDOG_USEC for
-  // this process): a keep-alive every half of it, as long as `healthy` says so (always, when
-  // none is given). A process that stops feeding it is killed and restarted.
-  explicit ServiceNotifier(std::function<bool()> healthy = {});
+  // this process): a keep-alive every half of it, as long as the health check says so (always,
+  // while there is none). A process that stops feeding it is killed and restarted. Construct
+  // after the stop signals are blocked: the feeding thread must not take them.
+  ServiceNotifier();
   ~ServiceNotifier();
   ServiceNotifier(const ServiceNotifier&) = delete;
   ServiceNotifier& operator=(const ServiceNotifier&) = delete;
 
+  // From now on a keep-alive is sent only when `healthy` returns true. It is called from the
+  // watchdog's thread, never after stopping() has returned.
+  void watchHealth(std::function<bool()> healthy);
+
   void ready(std::string_view status);
   void reloading();
+  // Also drops the health check: the parts it reads may be stopped and destroyed from now on,
+  // and the watchdog is fed unconditionally until this object is destroyed, so that a drain
+  // longer than WatchdogSec= is not taken for a hang.
   void stopping(std::string_view status);
 
  private:

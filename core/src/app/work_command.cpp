@@ -1,8 +1,6 @@
 #include "app/work_command.hpp"
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <future>
 #include <memory>
 
@@ -11,10 +9,9 @@
 
 #include "app/cli.hpp"
 #include "app/default_paths.hpp"
-#include "app/logging.hpp"
 #include "app/server_app.hpp"
+#include "app/service_lifecycle.hpp"
 #include "app/service_notifier.hpp"
-#include "app/stop_signals.hpp"
 #include "app/version.hpp"
 #include "app/worker_app.hpp"
 #include "app/workflow_config.hpp"
@@ -28,12 +25,9 @@ namespace {
 
 // Everything a worker process is built from, read and checked before anything starts.
 struct WorkerInputs {
-  std::string config_path;
+  ServiceConfig config;
   std::string hcl_dir;
   std::string workers_file;
-  std::optional<config::AppConfig> config;
-  config::ServerSettings server;
-  config::WorkerSettings worker;
   WorkflowConfig workflow;
 };
 
@@ -50,19 +44,12 @@ WorkflowLoad loadWorkers(const std::string& hcl_dir, const std::string& workers_
 // Reads the config, the state machines and workers.yaml; prints every problem and returns
 // nullopt when any is wrong.
 std::optional<WorkerInputs> readInputs(const WorkOptions& options) {
-  WorkerInputs inputs;
-  inputs.config_path = options.config_path.value_or(defaultConfigPath());
-  try {
-    inputs.config = config::AppConfig::fromFile(inputs.config_path, config::processEnvironment());
-    inputs.server = config::ServerSettings::load(*inputs.config);
-    inputs.worker =
-        config::WorkerSettings::load(*inputs.config, config::defaultPluginDir(runningBinaryPath()));
-  } catch (const config::ConfigError& e) {
-    fmt::print(stderr, "conduit: {}\n", e.what());
-    return std::nullopt;
-  }
-  inputs.hcl_dir = options.hcl_dir.value_or(defaultHclDir());
-  inputs.workers_file = options.workers_file.value_or(defaultWorkersFile());
+  auto config = readServiceConfig(options.config_path);
+  if (!config) return std::nullopt;
+  WorkerInputs inputs{std::move(*config),
+                      options.hcl_dir.value_or(defaultHclDir()),
+                      options.workers_file.value_or(defaultWorkersFile()),
+                      {}};
   auto load = loadWorkers(inputs.hcl_dir, inputs.workers_file);
   if (!load.errors.empty()) {
     for (const auto& error : load.errors)
@@ -95,28 +82,11 @@ void reloadWorkflow(WorkerApp& workers, const WorkerInputs& inputs, ServiceNotif
   systemd.ready("reload refused: the state machines and workers.yaml in force are kept");
 }
 
-// Waits for SIGTERM or SIGINT, reloading on each SIGHUP meanwhile; returns the stop signal.
-int serveUntilStopped(const sigset_t& signals, WorkerApp& workers, const WorkerInputs& inputs,
-                      ServiceNotifier& systemd) {
-  int signal_number = 0;
-  while ((signal_number = waitForSignal(signals)) == SIGHUP)
-    reloadWorkflow(workers, inputs, systemd);
-  systemd.stopping("finishing the deliveries in flight");
-  return signal_number;
-}
-
-// Loads the plugins; prints why and returns nullptr when one is refused.
-std::unique_ptr<WorkerApp> startWorkers(WorkerInputs& inputs) {
+// Loads the plugins; logs why and returns nullptr when one is refused.
+std::unique_ptr<WorkerApp> loadPlugins(WorkerInputs& inputs) {
   try {
-    auto app = std::make_unique<WorkerApp>(*inputs.config, inputs.server, inputs.worker,
-                                           std::move(inputs.workflow));
-    auto known = config::ServerSettings::knownKeys();
-    known.insert(config::WorkerSettings::knownKeys().begin(),
-                 config::WorkerSettings::knownKeys().end());
-    known.insert(app->pluginKeys().begin(), app->pluginKeys().end());
-    for (const auto& warning : inputs.config->unknownKeys(known))
-      spdlog::warn("{}", warning);
-    return app;
+    return std::make_unique<WorkerApp>(*inputs.config.file, inputs.config.server,
+                                       inputs.config.worker, std::move(inputs.workflow));
   } catch (const plugin::PluginLoadError& e) {
     spdlog::error("{}", e.what());
   } catch (const config::ConfigError& e) {
@@ -125,63 +95,74 @@ std::unique_ptr<WorkerApp> startWorkers(WorkerInputs& inputs) {
   return nullptr;
 }
 
+// Starts reading the queue as `consumer`. Returns the exit status when the worker refuses to
+// start, nullopt when it started.
+std::optional<int> startConsuming(WorkerApp& workers, const std::string& consumer) {
+  try {
+    workers.start(consumer);
+    return std::nullopt;
+  } catch (const ConsumerNameTaken& e) {
+    // Another live process holds the name: the user sets consumer_name, as the message says.
+    spdlog::error("{}", e.what());
+    return kExitUsageOrConfig;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitFailure;
+  }
+}
+
 void logCounts(const WorkerApp& workers) {
   const auto counts = workers.counts();
   spdlog::info("worker stopped: {} deliveries acknowledged, {} retries, {} dead letters",
                counts.acknowledged, counts.retries, counts.dead_letters);
 }
 
-// The grace is a promise to whoever stops us (systemd, Kubernetes): leave now. The deliveries
-// still being processed stay pending in Redis and are processed again (at least once).
+// The deliveries still being processed stay pending in Redis and are processed again (at least
+// once).
 [[noreturn]] void exitNow(int unfinished_deliveries, int unfinished_requests) {
-  spdlog::warn(
-      "stopped with {} deliveries and {} requests still running; the deliveries stay "
-      "pending and will be processed again",
-      unfinished_deliveries, unfinished_requests);
-  std::fflush(stderr);
-  std::_Exit(kExitOk);
+  ServiceLifecycle::exitNow(
+      fmt::format("stopped with {} deliveries and {} requests still running; the deliveries stay "
+                  "pending and will be processed again",
+                  unfinished_deliveries, unfinished_requests));
 }
 
 }  // namespace
 
+// The parts are declared in the order they start, so that they are destroyed in reverse: the
+// HTTP server before the workers it asks about, the workers before the ServiceLifecycle whose
+// watchdog thread asked about them until waitForStop() returned.
 int work(const WorkOptions& options) {
   auto inputs = readInputs(options);
   if (!inputs) return kExitUsageOrConfig;
-  const sigset_t stop_signals = blockStopSignals();
-  setUpLogging(inputs->server.log_level);
-  spdlog::info("conduit {} worker starting with {}", version(), inputs->config_path);
-  auto workers = startWorkers(*inputs);
+  ServiceLifecycle service(ServiceKind::kWorker, inputs->config);
+  auto workers = loadPlugins(*inputs);
   if (!workers) return kExitUsageOrConfig;
+  service.checkKeys(&workers->pluginKeys());
+  service.noteInsecureSettings();
+  service.checkRedisDurability();
 
   auto router = std::make_shared<http::Router>();
   http::addWorkerPing(*router);
   http::addServiceRoutes(*router, version());
   http::addReadiness(*router, [&workers] { workers->checkRedis(); });
   // Two threads: a readiness probe waiting on a slow Redis does not hold up the liveness probe.
+  const auto& server = inputs->config.server;
   http::HttpServer ping(
-      {inputs->server.bind, options.port.value_or(inputs->worker.worker_port), 2, 1024}, router);
+      {server.bind, options.port.value_or(inputs->config.worker.worker_port), 2, 1024}, router);
   try {
     ping.start();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitFailure;
   }
-  spdlog::info("answering /conduit-reactor/ping on http://{}:{}", inputs->server.bind, ping.port());
+  spdlog::info("answering /conduit-reactor/ping on http://{}:{}", server.bind, ping.port());
   const std::string consumer = consumerName(ping.port());
-  try {
-    workers->start(consumer);
-  } catch (const ConsumerNameTaken& e) {
-    spdlog::error("{}", e.what());
-    return kExitUsageOrConfig;
-  }
-  ServiceNotifier systemd([&workers] { return workers->healthy(); });
-  systemd.ready(fmt::format("processing deliveries as {}", consumer));
+  if (auto refused = startConsuming(*workers, consumer)) return *refused;
+  service.ready(fmt::format("processing deliveries as {}", consumer),
+                [&workers] { return workers->healthy(); });
 
-  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs, systemd);
-  const auto grace = std::chrono::milliseconds(inputs->worker.shutdown_timeout_ms);
-  spdlog::info("{} received: finishing the deliveries being processed (at most {} ms)",
-               strsignal(signal_number), grace.count());
-  if (int unfinished = workers->stop(grace); unfinished > 0) exitNow(unfinished, 0);
+  service.waitForStop([&] { reloadWorkflow(*workers, *inputs, service.notifier()); });
+  if (int unfinished = workers->stop(service.grace()); unfinished > 0) exitNow(unfinished, 0);
   logCounts(*workers);
   ping.drainAndStop(std::chrono::seconds(1));
   workers.reset();  // plugin instances destroyed, then the libraries unloaded
@@ -192,40 +173,31 @@ int work(const WorkOptions& options) {
 int runAll(const WorkOptions& options) {
   auto inputs = readInputs(options);
   if (!inputs) return kExitUsageOrConfig;
-  const sigset_t stop_signals = blockStopSignals();
-  setUpLogging(inputs->server.log_level);
-  spdlog::info("conduit {} starting (server and worker) with {}", version(), inputs->config_path);
-  if (!inputs->server.secret_key) {
-    spdlog::warn("secret_key is not set: hook secrets are stored in Redis in plain text");
-  }
-  auto workers = startWorkers(*inputs);
+  ServiceLifecycle service(ServiceKind::kServerAndWorker, inputs->config);
+  auto workers = loadPlugins(*inputs);
   if (!workers) return kExitUsageOrConfig;
+  service.checkKeys(&workers->pluginKeys());
+  service.noteInsecureSettings();
+  service.checkRedisDurability();
 
-  ServerApp server(inputs->server, /*with_worker_ping=*/true);
+  const auto& settings = inputs->config.server;
+  ServerApp server(settings, /*with_worker_ping=*/true);
   try {
     server.start();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitFailure;
   }
-  spdlog::info("listening on http://{}:{}", inputs->server.bind, server.port());
-  try {
-    workers->start(consumerName(server.port()));
-  } catch (const ConsumerNameTaken& e) {
-    spdlog::error("{}", e.what());
-    return kExitUsageOrConfig;
-  }
-  ServiceNotifier systemd([&workers] { return workers->healthy(); });
-  systemd.ready(
-      fmt::format("listening on {}:{}, processing deliveries", inputs->server.bind, server.port()));
+  spdlog::info("listening on http://{}:{}", settings.bind, server.port());
+  if (auto refused = startConsuming(*workers, consumerName(server.port()))) return *refused;
+  service.ready(
+      fmt::format("listening on {}:{}, processing deliveries", settings.bind, server.port()),
+      [&workers] { return workers->healthy(); });
 
-  const int signal_number = serveUntilStopped(stop_signals, *workers, *inputs, systemd);
-  const auto grace = std::chrono::milliseconds(inputs->worker.shutdown_timeout_ms);
-  spdlog::info("{} received: finishing requests and deliveries in flight (at most {} ms)",
-               strsignal(signal_number), grace.count());
+  service.waitForStop([&] { reloadWorkflow(*workers, *inputs, service.notifier()); });
   // Both halves drain at once, so that the whole stop stays within the one bound.
-  auto requests = std::async(std::launch::async, [&] { return server.stop(grace); });
-  const int deliveries = workers->stop(grace);
+  auto requests = std::async(std::launch::async, [&] { return server.stop(service.grace()); });
+  const int deliveries = workers->stop(service.grace());
   const int unfinished_requests = requests.get();
   if (deliveries > 0 || unfinished_requests > 0) exitNow(deliveries, unfinished_requests);
   logCounts(*workers);

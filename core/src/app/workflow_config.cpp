@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <rapidjson/document.h>
+#include <yaml-cpp/yaml.h>
 
 #include "config/config_error.hpp"
 #include "statemachine/state_machine_loader.hpp"
@@ -78,6 +82,67 @@ void checkWorkers(const config::WorkersFile& workers, const statemachine::LoadRe
   }
 }
 
+// Where `workers.<worker>.triggers.<kind>` stands in the file, or the worker's own position.
+config::WorkerEntry::Position triggerPosition(const YAML::Node& root,
+                                              const config::WorkerEntry& worker,
+                                              const std::string& kind) {
+  try {
+    const YAML::Node triggers = root["workers"][worker.name]["triggers"];
+    if (triggers && triggers.IsMap()) {
+      for (const auto& trigger : triggers) {
+        if (trigger.first.IsScalar() && trigger.first.Scalar() == kind) {
+          return {trigger.second.Mark().line + 1, trigger.second.Mark().column + 1};
+        }
+      }
+    }
+  } catch (const YAML::Exception&) {
+    // The file parsed once already; should it not now, the worker's position still helps.
+  }
+  return worker.position;
+}
+
+// A worker's `triggers` (event kind -> state machine event) must name events that a state
+// machine of its projects has: otherwise every delivery of that kind would be dead-lettered.
+// The plugin reads the key; the host checks it here because it alone knows the machines, so
+// that `conduit check` and a reload refuse what the plugin would fail on at each delivery.
+void checkTriggers(const config::WorkersFile& workers, const statemachine::StateMachines& machines,
+                   const std::string& text, std::vector<std::string>& errors) {
+  std::optional<YAML::Node> root;
+  for (const auto& worker : workers.workers) {
+    rapidjson::Document entry;
+    entry.Parse(worker.settings_json.data(), worker.settings_json.size());
+    if (entry.HasParseError() || !entry.IsObject()) continue;
+    auto triggers = entry.FindMember("triggers");
+    // A `triggers` of another shape is for the plugin to refuse, in its own words.
+    if (triggers == entry.MemberEnd() || !triggers->value.IsObject()) continue;
+
+    std::set<std::string> events;
+    std::vector<std::string> projects;
+    for (const auto& project : worker.projects) {
+      const statemachine::StateMachine* machine = machines.find(project);
+      if (machine == nullptr) continue;  // already an error of its own
+      projects.push_back(statemachine::projectKey(project));
+      for (auto& event : machine->events())
+        events.insert(std::move(event));
+    }
+    if (projects.empty()) continue;
+    for (const auto& trigger : triggers->value.GetObject()) {
+      if (!trigger.value.IsString()) continue;
+      const std::string event = trigger.value.GetString();
+      if (events.count(event) != 0) continue;
+      if (!root) root = YAML::Load(text);
+      const std::string kind = trigger.name.GetString();
+      const auto at = triggerPosition(*root, worker, kind);
+      errors.push_back(fmt::format(
+          "{}:{}:{}: worker `{}`: trigger `{}: {}`: no state machine of its projects ({}) has "
+          "the event `{}`; their events: {}",
+          workers.file_name, at.line, at.column, worker.name, kind, event,
+          fmt::join(projects, ", "), event,
+          events.empty() ? std::string("none") : fmt::format("{}", fmt::join(events, ", "))));
+    }
+  }
+}
+
 }  // namespace
 
 WorkflowLoad loadWorkflowConfig(const std::string& hcl_dir,
@@ -110,6 +175,7 @@ WorkflowLoad loadWorkflowConfig(const std::string& hcl_dir,
       try {
         load.config.workers = config::parseWorkersFile(*text, *workers_file);
         checkWorkers(*load.config.workers, machines, hcl_files, load.errors);
+        checkTriggers(*load.config.workers, machines.machines, *text, load.errors);
       } catch (const config::ConfigError& e) {
         load.errors.push_back(e.what());
       }

@@ -155,13 +155,18 @@ std::optional<std::string> AppConfig::get(std::string_view key) const {
 std::vector<std::string> AppConfig::unknownKeys(
     const std::set<std::string, std::less<>>& known) const {
   std::vector<std::string> unknown;
-  for (const auto& e : entries_) {
-    if (known.count(e.key) == 0) {
-      unknown.push_back(
-          fmt::format("{}:{}: unknown key `{}` is ignored", file_name_, e.line, e.key));
-    }
-  }
+  for (const auto& [key, line] : keysNotIn(known))
+    unknown.push_back(fmt::format("{}:{}: unknown key `{}` is ignored", file_name_, line, key));
   return unknown;
+}
+
+std::vector<std::pair<std::string, int>> AppConfig::keysNotIn(
+    const std::set<std::string, std::less<>>& known) const {
+  std::vector<std::pair<std::string, int>> keys;
+  for (const auto& e : entries_) {
+    if (known.count(e.key) == 0) keys.emplace_back(e.key, e.line);
+  }
+  return keys;
 }
 
 }  // namespace conduit::config

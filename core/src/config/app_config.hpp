@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/env_file.hpp"
@@ -40,6 +41,10 @@ class AppConfig {
 
   // `file:line: unknown key` for each key of the file not in `known`, for start-up warnings.
   std::vector<std::string> unknownKeys(const std::set<std::string, std::less<>>& known) const;
+
+  // The keys of the file not in `known`, each with its line, in the file's order.
+  std::vector<std::pair<std::string, int>> keysNotIn(
+      const std::set<std::string, std::less<>>& known) const;
 
   const std::string& fileName() const { return file_name_; }
 

@@ -1,5 +1,6 @@
 #include "config/server_settings.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,9 +18,20 @@ const std::set<std::string, std::less<>> kLogLevels = {"trace", "debug",    "inf
 }  // namespace
 
 const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
-  static const std::set<std::string, std::less<>> keys = {
-      "port",        "bind",       "log_level",      "redis_url",   "redis_timeout_ms",
-      "admin_token", "secret_key", "max_body_bytes", "http_threads"};
+  static const std::set<std::string, std::less<>> keys = {"port",
+                                                          "bind",
+                                                          "log_level",
+                                                          "redis_url",
+                                                          "redis_timeout_ms",
+                                                          "admin_token",
+                                                          "secret_key",
+                                                          "max_body_bytes",
+                                                          "http_threads",
+                                                          "max_header_bytes",
+                                                          "header_timeout_ms",
+                                                          "request_timeout_ms",
+                                                          "max_connections",
+                                                          "max_inflight_bytes"};
   return keys;
 }
 
@@ -76,6 +88,25 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
   problems.integer<size_t>("max_body_bytes", 1024, size_t{1} << 31, s.max_body_bytes,
                            "a number of bytes");
   problems.integer("http_threads", 0, 256, s.http_threads);
+  problems.integer<size_t>("max_header_bytes", 1024, 1048576, s.max_header_bytes,
+                           "a number of bytes");
+  problems.integer("header_timeout_ms", 100, 3600000, s.header_timeout_ms);
+  problems.integer("request_timeout_ms", 100, 86400000, s.request_timeout_ms);
+  problems.integer("max_connections", 1, 1000000, s.max_connections);
+  size_t inflight = 0;  // stays 0 when unset (or invalid, already reported)
+  problems.integer<size_t>("max_inflight_bytes", 1024, size_t{1} << 40, inflight,
+                           "a number of bytes");
+  if (inflight == 0) {
+    // The default never refuses a body of the largest size allowed by itself.
+    s.max_inflight_bytes = std::max(s.max_inflight_bytes, s.max_body_bytes);
+  } else if (inflight < s.max_body_bytes) {
+    problems.add("max_inflight_bytes",
+                 fmt::format("`{}` is less than max_body_bytes ({}), so a body of that size "
+                             "would always be refused; make it at least that",
+                             inflight, s.max_body_bytes));
+  } else {
+    s.max_inflight_bytes = inflight;
+  }
 
   problems.throwIfAny();
   return s;

@@ -26,7 +26,12 @@ struct ServerSettings {
   std::optional<std::string> admin_token;  // absent: admin routes answer loopback clients only
   std::optional<std::array<uint8_t, 32>> secret_key;  // absent: hook secrets stored in plain text
   size_t max_body_bytes = kDefaultMaxBodyBytes;
-  int http_threads = 0;  // 0: two per processor core
+  int http_threads = 0;                           // 0: two per processor core
+  size_t max_header_bytes = 65536;                // request line and headers of one request
+  int header_timeout_ms = 10000;                  // a request's header block, from its first byte
+  int request_timeout_ms = 60000;                 // a whole request, body included
+  int max_connections = 1024;                     // open at once; more are closed at once
+  size_t max_inflight_bytes = size_t{256} << 20;  // declared bodies being received, together
 
   // Reads and checks every key, reporting all problems at once in one ConfigError.
   static ServerSettings load(const AppConfig& config);

@@ -30,6 +30,9 @@ const ApiErrorInfo& describe(ApiError error) {
       {503, 1504, "shutting_down"},
       {411, 1403, "length_required"},
       {400, 1009, "malformed_request"},
+      {431, 1404, "request_header_too_large"},
+      {408, 1405, "request_timeout"},
+      {503, 1505, "server_busy"},
   };
   return kTable[static_cast<size_t>(error)];
 }

@@ -40,6 +40,9 @@ enum class ApiError {
   kShuttingDown,
   kLengthRequired,
   kMalformedRequest,
+  kRequestHeaderTooLarge,
+  kRequestTimeout,
+  kServerBusy,
 };
 
 struct ApiErrorInfo {

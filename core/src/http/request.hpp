@@ -41,6 +41,7 @@ struct Response {
   std::string body;
   std::string_view content_type = "application/json";
   bool close_connection = false;  // answer with `Connection: close` and close after writing
+  int retry_after_s = 0;          // > 0: sent as `Retry-After` (seconds)
 };
 
 }  // namespace conduit::http

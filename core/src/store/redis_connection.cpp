@@ -2,6 +2,8 @@
 
 #include <sys/time.h>
 
+#include <chrono>
+
 #include <fmt/format.h>
 #include <hiredis.h>
 
@@ -61,15 +63,21 @@ void appendCommand(redisContext* context, const RedisArgs& args) {
 }  // namespace
 
 RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
-                                 std::chrono::milliseconds timeout)
+                                 std::chrono::milliseconds timeout, const BlockingResolver& resolve)
     : context_(nullptr, &redisFree) {
-  const timeval tv = toTimeval(timeout);
-  context_.reset(endpoint.kind == config::RedisEndpoint::Kind::kUnix
-                     ? redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv)
-                     : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
-  if (!context_) throw RedisUnavailable("cannot allocate a Redis connection");
-  if (context_->err != 0) fail("cannot connect");
-  if (redisSetTimeout(context_.get(), tv) != REDIS_OK) fail("cannot set the timeout");
+  // `timeout` bounds the whole connect, name resolution included (hiredis's own resolution
+  // would block in getaddrinfo for as long as a silent DNS server lets it), and then each call.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (endpoint.kind == config::RedisEndpoint::Kind::kUnix) {
+    context_.reset(redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), toTimeval(timeout)));
+    if (!context_) throw RedisUnavailable("cannot allocate a Redis connection");
+    if (context_->err != 0) fail("cannot connect");
+  } else {
+    connectTcp(endpoint, deadline, resolve);
+  }
+  if (redisSetTimeout(context_.get(), toTimeval(timeout)) != REDIS_OK) {
+    fail("cannot set the timeout");
+  }
 
   try {
     if (!endpoint.password.empty()) {
@@ -93,6 +101,31 @@ RedisConnection::RedisConnection(const config::RedisEndpoint& endpoint,
 
 RedisConnection::~RedisConnection() = default;
 
+void RedisConnection::connectTcp(const config::RedisEndpoint& endpoint,
+                                 std::chrono::steady_clock::time_point deadline,
+                                 const BlockingResolver& resolve) {
+  std::vector<std::string> addresses;
+  try {
+    addresses = resolveHost(endpoint.host, deadline, resolve);
+  } catch (const std::runtime_error& e) {
+    broken_ = true;
+    throw RedisUnavailable(fmt::format("Redis: cannot connect: {}", e.what()));
+  }
+  // Each address in the resolver's order, within what is left of the one deadline.
+  for (const auto& address : addresses) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds::zero()) break;
+    context_.reset(redisConnectWithTimeout(address.c_str(), endpoint.port, toTimeval(left)));
+    if (!context_) throw RedisUnavailable("cannot allocate a Redis connection");
+    if (context_->err == 0) return;
+  }
+  if (context_) fail("cannot connect");
+  broken_ = true;
+  throw RedisUnavailable(
+      fmt::format("Redis: cannot connect: {} resolved too late to connect", endpoint.host));
+}
+
 void RedisConnection::fail(const char* what) {
   broken_ = true;
   std::string reason =
@@ -108,20 +141,38 @@ RedisValue RedisConnection::readReply() {
   return convert(reply.get());
 }
 
-void RedisConnection::throwErrorReply(const std::string& text) {
+std::string_view passingErrorCode(std::string_view reply) {
   // Redis saying it cannot serve right now: out of memory under noeviction, still loading its
   // data after a restart, a replica after a failover, a failed save, a busy script. Like an
   // unreachable Redis, these pass; callers answer 503 so that the sender retries.
   static constexpr std::string_view kPassing[] = {"OOM",        "LOADING",  "BUSY",
                                                   "MISCONF",    "READONLY", "MASTERDOWN",
                                                   "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN"};
-  const std::string_view code = std::string_view(text).substr(0, text.find(' '));
+  const std::string_view code = reply.substr(0, reply.find(' '));
   for (auto passing : kPassing) {
-    if (code == passing) {
-      // A primary that became a replica stays one: reconnect, perhaps to the new primary.
-      if (code == "READONLY" || code == "MASTERDOWN") broken_ = true;
-      throw RedisUnavailable(fmt::format("Redis cannot serve now: {}", text));
+    if (code == passing) return passing;
+  }
+  // Before Redis 7, an error raised by a command inside a script comes back wrapped, its own
+  // code after a dash: `ERR Error running script (call to f_...): @user_script:12:
+  // @user_script: 12: -OOM command not allowed when used memory > 'maxmemory'.`
+  if (code != "ERR" || reply.find("Error running script") == std::string_view::npos) return {};
+  for (size_t dash = reply.find(" -"); dash != std::string_view::npos;
+       dash = reply.find(" -", dash + 1)) {
+    const std::string_view rest = reply.substr(dash + 2);
+    const std::string_view inner = rest.substr(0, rest.find(' '));
+    for (auto passing : kPassing) {
+      if (inner == passing) return passing;
     }
+  }
+  return {};
+}
+
+void RedisConnection::throwErrorReply(const std::string& text) {
+  const std::string_view code = passingErrorCode(text);
+  if (!code.empty()) {
+    // A primary that became a replica stays one: reconnect, perhaps to the new primary.
+    if (code == "READONLY" || code == "MASTERDOWN") broken_ = true;
+    throw RedisUnavailable(fmt::format("Redis cannot serve now: {}", text));
   }
   throw RedisError(text);
 }

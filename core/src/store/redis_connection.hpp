@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/redis_url.hpp"
+#include "store/host_resolver.hpp"
 
 struct redisContext;
 
@@ -38,11 +39,20 @@ struct RedisValue {
 
 using RedisArgs = std::vector<std::string_view>;
 
-// One blocking connection (hiredis), with connect and command timeouts. Not thread-safe: each
-// thread leases its own from a RedisPool. After a RedisUnavailable it is broken for good.
+// The code of an error reply that says Redis cannot serve for now (OOM, LOADING, READONLY, ...),
+// whatever its wording: also when Redis 6 wraps it in `ERR Error running script ...` because a
+// script's command raised it. Empty for any other error.
+std::string_view passingErrorCode(std::string_view reply);
+
+// One blocking connection (hiredis), with a deadline for the whole connect (name resolution
+// included) and a timeout for each command. Not thread-safe: each thread leases its own from a
+// RedisPool. After a RedisUnavailable it is broken for good.
 class RedisConnection {
  public:
-  RedisConnection(const config::RedisEndpoint& endpoint, std::chrono::milliseconds timeout);
+  // Connects and logs in within `timeout`; `resolve` turns the host name into addresses (the
+  // tests give a slow one). Throws RedisUnavailable when that cannot be done in time.
+  RedisConnection(const config::RedisEndpoint& endpoint, std::chrono::milliseconds timeout,
+                  const BlockingResolver& resolve = systemResolve);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -57,6 +67,8 @@ class RedisConnection {
   bool broken() const { return broken_; }
 
  private:
+  void connectTcp(const config::RedisEndpoint& endpoint,
+                  std::chrono::steady_clock::time_point deadline, const BlockingResolver& resolve);
   RedisValue readReply();
   [[noreturn]] void fail(const char* what);
   [[noreturn]] void throwErrorReply(const std::string& text);

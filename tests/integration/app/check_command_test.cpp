@@ -91,6 +91,43 @@ TEST_CASE("check: every error - in state files and in workers.yaml - and exit 1"
   CHECK(err.find("conduit check: 4 errors") != std::string::npos);
 }
 
+TEST_CASE("check: a trigger whose event no state machine of the worker's projects has") {
+  Workspace w;
+  w.write("statemachines/jira.hcl",
+          conduit::testing::readFile(kConfig + "/statemachines/jira.hcl"));
+  // soc has the events next and prev, devhop only next: prev is fine for the worker.
+  w.write("workers.yaml",
+          "workers:\n  atlassian:\n    statefile: jira.hcl\n    projects: [soc, devhop]\n"
+          "    triggers:\n      pull_request.merged: nxt\n      release.published: next\n"
+          "      push: prev\n");
+  std::string out, err;
+  CHECK(runToEnd({kConduit, "check", "--hcl-dir", w.path("statemachines"), "--worker-cfg",
+                  w.path("workers.yaml")},
+                 &out, &err) == 1);
+  CHECK(err == w.path("workers.yaml") +
+                   ":6:28: worker `atlassian`: trigger `pull_request.merged: nxt`: no state "
+                   "machine of its projects (SOC, DEVHOP) has the event `nxt`; their events: "
+                   "next, prev\nconduit check: 1 error\n");
+
+  // Only devhop's machine: prev is now unknown too.
+  w.write("workers.yaml",
+          "workers:\n  atlassian:\n    statefile: jira.hcl\n    projects: [devhop]\n"
+          "    triggers: {push: prev, release.published: next}\n");
+  CHECK(runToEnd({kConduit, "check", "--hcl-dir", w.path("statemachines"), "--worker-cfg",
+                  w.path("workers.yaml")},
+                 &out, &err) == 1);
+  CHECK(err.find(":5:22: worker `atlassian`: trigger `push: prev`: no state machine of its "
+                 "projects (DEVHOP) has the event `prev`; their events: next\n") !=
+        std::string::npos);
+
+  w.write("workers.yaml",
+          "workers:\n  atlassian:\n    statefile: jira.hcl\n    projects: [soc]\n"
+          "    triggers: {push: prev, release.published: next}\n");
+  CHECK(runToEnd({kConduit, "check", "--hcl-dir", w.path("statemachines"), "--worker-cfg",
+                  w.path("workers.yaml")},
+                 &out, &err) == 0);
+}
+
 TEST_CASE(
     "check: a statefile with a syntax error - or named twice - gives no false project error") {
   Workspace w;

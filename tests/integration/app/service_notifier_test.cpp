@@ -8,8 +8,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -100,6 +102,63 @@ TEST_CASE("systemd: conduit work says ready - reloading - stopping - and feeds t
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
   CHECK(systemd.count("STOPPING=1") == 1);
+}
+
+namespace {
+
+// A folder with app.env, the state machines and a workers.yaml of one scripted worker.
+void writeWorkerConfig(const RedisServer& redis, const std::string& dir) {
+  std::ofstream(dir + "/app.env") << "redis_url=" << redis.url()
+                                  << "\nbind=127.0.0.1\nplugin_dir=" << CONDUIT_TEST_PLUGIN_DIR
+                                  << "\nscripted_log=" << dir << "/calls.log\n";
+  std::filesystem::create_directories(dir + "/statemachines");
+  std::filesystem::copy_file(std::string(CONDUIT_CONFIG_DIR) + "/statemachines/jira.hcl",
+                             dir + "/statemachines/jira.hcl",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir + "/workers.yaml")
+      << "workers:\n  first:\n    plugin: scripted\n    statefile: jira.hcl\n"
+      << "    projects: [soc]\n";
+}
+
+}  // namespace
+
+// The watchdog's thread asks the worker whether it is healthy every half of WATCHDOG_USEC: with
+// a millisecond, it asks while the stop takes the worker apart, and must not ask a worker gone.
+TEST_CASE("systemd: SIGTERM with a 1 ms watchdog exits 0 every time - work, run and serve") {
+  RedisServer redis;
+  const std::string dir = redis.directory();
+  writeWorkerConfig(redis, dir);
+  NotifySocket systemd(dir + "/notify.sock");
+  const std::map<std::string, std::optional<std::string>> env = {
+      {"NOTIFY_SOCKET", dir + "/notify.sock"}, {"WATCHDOG_USEC", "1000"}};
+
+  int ready = 0;
+  for (const std::string command : {"work", "run", "serve"}) {
+    for (int i = 0; i < 12; ++i) {
+      CAPTURE(command);
+      CAPTURE(i);
+      // `run` has no -p: its port is the API's, which CONDUIT_PORT sets.
+      const std::string port = std::to_string(freeLoopbackPort());
+      std::vector<std::string> argv = {CONDUIT_BINARY, command, "--config", dir + "/app.env"};
+      if (command != "run") argv.insert(argv.end(), {"-p", port});
+      if (command != "serve") {
+        argv.insert(argv.end(),
+                    {"--hcl-dir", dir + "/statemachines", "--worker-cfg", dir + "/workers.yaml"});
+      }
+      auto with_port = env;
+      with_port["CONDUIT_PORT"] = port;
+      Process process(argv, with_port);
+      ++ready;
+      REQUIRE(eventually([&] { return systemd.count("READY=1") == ready; }));
+      // Stop at different moments of the watchdog's half-millisecond round.
+      std::this_thread::sleep_for(std::chrono::microseconds(300 * i));
+      process.signal(SIGTERM);
+      const int status = process.wait();
+      CHECK(status == 0);
+      if (status != 0) MESSAGE(process.standardError());
+    }
+  }
+  CHECK(systemd.count("STOPPING=1") == ready);
 }
 
 TEST_CASE("systemd: outside a notify unit nothing is sent - and nothing breaks") {

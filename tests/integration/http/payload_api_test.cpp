@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include "process.hpp"
 #include "queue/delivery_queue.hpp"
 #include "server_fixture.hpp"
 
@@ -271,4 +272,43 @@ TEST_CASE("payload: a secret sealed with another key is 500 hook_secret_unreadab
   CHECK(response->status == 500);
   CHECK(response->body.find("hook_secret_unreadable") != std::string::npos);
   CHECK(response->body.find(secret) == std::string::npos);
+}
+
+TEST_CASE("payload: Redis out of memory or read-only is 503 - from a script or a plain command") {
+  ServerFixture server;
+  const std::string secret = server.registerHook("repo");
+  auto redis = server.redisClient();
+  // Every write of the HTTP routes runs in a Lua script; a plain command is tried directly.
+  conduit::store::RedisConnection plain(server.redis().endpoint(), std::chrono::seconds(2));
+  auto admin = server.client();
+  const std::string hook = R"({"provider":"github","repo_path":"o/r","repo_id":"other"})";
+
+  redis->command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+  redis->command({"CONFIG", "SET", "maxmemory", "1"});
+  auto out_of_memory = server.deliver("repo", kBody, secret, "push", "refused-1");
+  REQUIRE(out_of_memory);
+  CHECK(out_of_memory->status == 503);
+  CHECK(out_of_memory->body.find("redis_unavailable") != std::string::npos);
+  auto register_refused = admin.Post("/conduit/webhooks/register", hook, "application/json");
+  REQUIRE(register_refused);
+  CHECK(register_refused->status == 503);
+  CHECK_THROWS_AS(plain.command({"SET", "plain", "1"}), conduit::store::RedisUnavailable);
+  redis->command({"CONFIG", "SET", "maxmemory", "0"});
+
+  // A replica (of a primary that is not there) refuses writes with READONLY.
+  redis->command({"REPLICAOF", "127.0.0.1", std::to_string(conduit::testing::freeLoopbackPort())});
+  auto read_only = server.deliver("repo", kBody, secret, "push", "refused-2");
+  REQUIRE(read_only);
+  CHECK(read_only->status == 503);
+  CHECK(read_only->body.find("redis_unavailable") != std::string::npos);
+  CHECK(admin.Post("/conduit/webhooks/register", hook, "application/json")->status == 503);
+  conduit::store::RedisConnection plain_on_replica(server.redis().endpoint(),
+                                                   std::chrono::seconds(2));
+  CHECK_THROWS_AS(plain_on_replica.command({"SET", "plain", "1"}),
+                  conduit::store::RedisUnavailable);
+  redis->command({"REPLICAOF", "NO", "ONE"});
+
+  CHECK(server.deliver("repo", kBody, secret, "push", "refused-1")->status == 202);
+  CHECK(server.deliver("repo", kBody, secret, "push", "refused-2")->status == 202);
+  CHECK(queueLength(server) == 2);
 }

@@ -74,3 +74,44 @@ TEST_CASE("server settings: a bad secret_key or admin_token is refused without e
     CHECK(what.find("short\n") == std::string::npos);
   }
 }
+
+TEST_CASE("server settings: the HTTP edge's limits - defaults - read - and range-checked") {
+  auto defaults = load("");
+  CHECK(defaults.max_header_bytes == 65536);
+  CHECK(defaults.header_timeout_ms == 10000);
+  CHECK(defaults.request_timeout_ms == 60000);
+  CHECK(defaults.max_connections == 1024);
+  CHECK(defaults.max_inflight_bytes == 268435456);
+  CHECK(ServerSettings::knownKeys().count("max_inflight_bytes") == 1);
+
+  auto s = load(
+      "max_header_bytes=2048\nheader_timeout_ms=500\nrequest_timeout_ms=1500\n"
+      "max_connections=10\nmax_inflight_bytes=52428800\n");
+  CHECK(s.max_header_bytes == 2048);
+  CHECK(s.header_timeout_ms == 500);
+  CHECK(s.request_timeout_ms == 1500);
+  CHECK(s.max_connections == 10);
+  CHECK(s.max_inflight_bytes == 52428800);
+
+  try {
+    load(
+        "max_header_bytes=1023\nheader_timeout_ms=0\nrequest_timeout_ms=soon\n"
+        "max_connections=0\nmax_inflight_bytes=1048576\n");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.messages().size() == 5);
+    CHECK(e.messages()[0] ==
+          "app.env:1:18: max_header_bytes: `1023` is not a number of bytes from 1024 to 1048576");
+    CHECK(e.messages()[1].find("app.env:2:19: header_timeout_ms: `0` is not") == 0);
+    CHECK(e.messages()[2].find("app.env:3:20: request_timeout_ms: `soon` is not") == 0);
+    CHECK(e.messages()[3].find("app.env:4:17: max_connections: `0` is not") == 0);
+    // Less than max_body_bytes (25 MB by default): a body of that size would always be refused.
+    CHECK(e.messages()[4].find("app.env:5:20: max_inflight_bytes: `1048576` is less than "
+                               "max_body_bytes (26214400)") == 0);
+  }
+}
+
+TEST_CASE("server settings: unset - max_inflight_bytes grows to a larger max_body_bytes") {
+  auto s = load("max_body_bytes=1073741824\n");
+  CHECK(s.max_inflight_bytes == 1073741824);
+}
