@@ -34,12 +34,15 @@ namespace fs = std::filesystem;
 class Flow {
  public:
   // `settings`: more CONDUIT_* variables for every conduit process, or other values.
+  // `worker_lines`: more keys for the worker `atlassian`, as workers.yaml lines.
   explicit Flow(SimulatorOptions simulator = {},
-                std::map<std::string, std::optional<std::string>> settings = {})
+                std::map<std::string, std::optional<std::string>> settings = {},
+                const std::string& worker_lines = "")
       : jira_(std::move(simulator)), settings_(std::move(settings)) {
     jira_.start();
     fs::copy(std::string(CONDUIT_CONFIG_DIR) + "/statemachines", dir_ + "/statemachines");
     fs::copy_file(std::string(CONDUIT_CONFIG_DIR) + "/workers.yaml", dir_ + "/workers.yaml");
+    std::ofstream(dir_ + "/workers.yaml", std::ios::app) << worker_lines;
     start();
     registerHook();
   }
@@ -296,6 +299,43 @@ TEST_CASE(
     INFO(key);
     CHECK(flow.jira().status(key) == "Done");
     CHECK(flow.jira().transitionHistory(key) == std::vector<std::string>{"Start work", "Finish"});
+  }
+  CHECK(flow.deadLetters() == 0);
+}
+
+TEST_CASE(
+    "jira flow: Jira failing one call in five - every issue moved and commented once per "
+    "delivery") {
+  SimulatorOptions options;
+  options.fault_rate = 0.2;  // 429 with Retry-After, 500, a hang, an answer dropped, in turn
+  options.fault_seed = 10;
+  options.fault_hang = std::chrono::milliseconds(1500);
+  Flow flow(options,
+            {{"CONDUIT_ATLASSIAN_TIMEOUT_MS", "1000"},  // a hang is a timeout
+             {"CONDUIT_RETRY_MAX_ATTEMPTS", "40"},
+             {"CONDUIT_RETRY_MAX_MS", "1000"}},
+            "    comment: true\n");
+  // Four issues, each named by four deliveries: two move it, the others find <end>.
+  for (int i = 0; i < 8; ++i) {
+    const std::string keys =
+        "SOC-" + std::to_string(i % 4 + 1) + " SOC-" + std::to_string((i + 1) % 4 + 1);
+    const std::string id = "chaos-" + std::to_string(i);
+    CHECK((i % 2 == 0 ? flow.merged(id, keys) : flow.published(id, keys)) == 202);
+  }
+  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(120)));
+  const auto faults = flow.jira().faultCounts();
+  CHECK(faults.rate_limited + faults.server_error + faults.timeout + faults.dropped > 0);
+  for (int issue = 1; issue <= 4; ++issue) {
+    const std::string key = "SOC-" + std::to_string(issue);
+    INFO(key);
+    CHECK(flow.jira().status(key) == "Done");
+    CHECK(flow.jira().transitionHistory(key) == std::vector<std::string>{"Start work", "Finish"});
+    const auto comments = flow.jira().comments(key);
+    CHECK(comments.size() == 2);
+    if (comments.size() == 2) {
+      CHECK(comments[0].find("Moved to In Progress") == 0);
+      CHECK(comments[1].find("Moved to Done") == 0);
+    }
   }
   CHECK(flow.deadLetters() == 0);
 }
