@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugin/checkpoint_store.hpp"
+#include "plugin/lease_store.hpp"
 #include "plugin/plugin_instance.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/redis_pool.hpp"
@@ -23,6 +24,7 @@ struct WorkerApp::Parts {
       : config(app_config),
         redis(server.redis, std::chrono::milliseconds(server.redis_timeout_ms)),
         checkpoints(redis, std::chrono::hours(worker_settings.checkpoint_ttl_hours)),
+        leases(redis),
         settings(worker_settings),
         redis_timeout(server.redis_timeout_ms),
         machines(std::make_shared<const statemachine::StateMachines>(std::move(workflow.machines))),
@@ -65,6 +67,7 @@ struct WorkerApp::Parts {
       context.plugin = entry.plugin;
       context.machines = [this] { return currentMachines(); };
       context.checkpoints = &checkpoints;
+      context.leases = &leases;
       if (const char* const* keys = shared->descriptor().config_keys) {
         for (; *keys != nullptr; ++keys) {
           plugin_keys.insert(*keys);
@@ -105,6 +108,7 @@ struct WorkerApp::Parts {
   config::AppConfig config;
   store::RedisPool redis;
   plugin::CheckpointStore checkpoints;
+  plugin::LeaseStore leases;
   config::WorkerSettings settings;
   std::chrono::milliseconds redis_timeout;
   std::mutex machines_mutex;

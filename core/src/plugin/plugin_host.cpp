@@ -1,5 +1,7 @@
 #include "plugin/plugin_host.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 
 #include <spdlog/spdlog.h>
@@ -35,6 +37,16 @@ PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string identity)
 
 PluginHost::DeliveryScope::~DeliveryScope() {
   t_scope = outer_;
+  for (const auto& [name, token] : leases_) {
+    try {
+      if (host_.context_.leases != nullptr) {
+        host_.context_.leases->release(host_.context_.worker, name, token);
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("{} ({}): lease {} not released (it ends at its expiry): {}",
+                   host_.context_.worker, host_.context_.plugin, name, e.what());
+    }
+  }
 }
 
 conduit_str PluginHost::DeliveryScope::keep(std::string text) {
@@ -51,10 +63,11 @@ PluginHost::DeliveryScope* PluginHost::currentScope() {
 }
 
 const conduit_host_api* PluginHost::api() {
-  static const conduit_host_api table = {sizeof(conduit_host_api),   &PluginHost::log,
-                                         &PluginHost::count,         &PluginHost::configGet,
-                                         &PluginHost::stateNext,     &PluginHost::statePath,
-                                         &PluginHost::checkpointPut, &PluginHost::checkpointGet};
+  static const conduit_host_api table = {
+      sizeof(conduit_host_api),   &PluginHost::log,           &PluginHost::count,
+      &PluginHost::configGet,     &PluginHost::stateNext,     &PluginHost::statePath,
+      &PluginHost::checkpointPut, &PluginHost::checkpointGet, &PluginHost::leaseAcquire,
+      &PluginHost::leaseExtend,   &PluginHost::leaseRelease};
   return &table;
 }
 
@@ -152,6 +165,81 @@ conduit_status PluginHost::checkpointGet(conduit_host* host, conduit_delivery* d
   } catch (const std::exception& e) {
     spdlog::warn("{} ({}): checkpoint not read: {}", me.context_.worker, me.context_.plugin,
                  e.what());
+    return CONDUIT_STATUS_ERROR;
+  }
+}
+
+}  // namespace conduit::plugin
+
+namespace conduit::plugin {
+
+conduit_status PluginHost::leaseAcquire(conduit_host* host, conduit_str name, uint32_t ttl_ms,
+                                        uint32_t wait_ms, conduit_str* token) {
+  auto& me = self(host);
+  DeliveryScope* scope = me.currentScope();
+  if (scope == nullptr || me.context_.leases == nullptr || token == nullptr) {
+    spdlog::warn("{} ({}): lease_acquire outside process(): refused", me.context_.worker,
+                 me.context_.plugin);
+    return CONDUIT_STATUS_ERROR;
+  }
+  try {
+    auto taken = me.context_.leases->acquire(me.context_.worker, view(name),
+                                             std::chrono::milliseconds(ttl_ms),
+                                             std::chrono::milliseconds(wait_ms));
+    if (!taken) return CONDUIT_STATUS_BUSY;
+    scope->leases_.emplace_back(std::string(view(name)), *taken);
+    *token = scope->keep(std::move(*taken));
+    return CONDUIT_STATUS_OK;
+  } catch (const std::exception& e) {
+    spdlog::warn("{} ({}): lease {} not taken: {}", me.context_.worker, me.context_.plugin,
+                 view(name).substr(0, 100), e.what());
+    return CONDUIT_STATUS_ERROR;
+  }
+}
+
+conduit_status PluginHost::leaseExtend(conduit_host* host, conduit_str name, conduit_str token,
+                                       uint32_t ttl_ms) {
+  auto& me = self(host);
+  if (me.context_.leases == nullptr) return CONDUIT_STATUS_ERROR;
+  try {
+    if (!me.context_.leases->extend(me.context_.worker, view(name), view(token),
+                                    std::chrono::milliseconds(ttl_ms))) {
+      return CONDUIT_STATUS_NOT_FOUND;
+    }
+    // A lease taken back from an earlier attempt is released with the scope, as one taken now.
+    if (DeliveryScope* scope = me.currentScope()) {
+      auto& held = scope->leases_;
+      const bool known = std::any_of(held.begin(), held.end(), [&](const auto& lease) {
+        return lease.first == view(name) && lease.second == view(token);
+      });
+      if (!known) held.emplace_back(std::string(view(name)), std::string(view(token)));
+    }
+    return CONDUIT_STATUS_OK;
+  } catch (const std::exception& e) {
+    spdlog::warn("{} ({}): lease {} not extended: {}", me.context_.worker, me.context_.plugin,
+                 view(name).substr(0, 100), e.what());
+    return CONDUIT_STATUS_ERROR;
+  }
+}
+
+conduit_status PluginHost::leaseRelease(conduit_host* host, conduit_str name, conduit_str token) {
+  auto& me = self(host);
+  if (me.context_.leases == nullptr) return CONDUIT_STATUS_ERROR;
+  if (DeliveryScope* scope = me.currentScope()) {
+    auto& held = scope->leases_;
+    held.erase(std::remove_if(held.begin(), held.end(),
+                              [&](const auto& lease) {
+                                return lease.first == view(name) && lease.second == view(token);
+                              }),
+               held.end());
+  }
+  try {
+    return me.context_.leases->release(me.context_.worker, view(name), view(token))
+               ? CONDUIT_STATUS_OK
+               : CONDUIT_STATUS_NOT_FOUND;
+  } catch (const std::exception& e) {
+    spdlog::warn("{} ({}): lease {} not released (it ends at its expiry): {}", me.context_.worker,
+                 me.context_.plugin, view(name), e.what());
     return CONDUIT_STATUS_ERROR;
   }
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "plugin/checkpoint_store.hpp"
+#include "plugin/lease_store.hpp"
 #include "statemachine/state_machine.hpp"
 
 namespace conduit::plugin {
@@ -29,6 +30,7 @@ class PluginHost {
     // effect between deliveries, never within one.
     std::function<std::shared_ptr<const statemachine::StateMachines>()> machines;
     CheckpointStore* checkpoints = nullptr;  // not owned
+    LeaseStore* leases = nullptr;            // not owned; none: lease_acquire answers ERROR
   };
 
   // One delivery being processed: handed to the plugin as its conduit_delivery*. What the host
@@ -53,6 +55,9 @@ class PluginHost {
     std::shared_ptr<const statemachine::StateMachines> machines_;  // pinned for the delivery
     std::deque<std::string> strings_;
     std::deque<std::vector<conduit_str>> lists_;
+    // Leases taken during process() and not released yet: (name, token). The scope releases
+    // them when it ends, so that a plugin that forgets (or whose process() threw) holds none.
+    std::vector<std::pair<std::string, std::string>> leases_;
     DeliveryScope* outer_;  // the thread's scope before this one
   };
 
@@ -83,6 +88,11 @@ class PluginHost {
                                       conduit_str key, conduit_str value);
   static conduit_status checkpointGet(conduit_host* host, conduit_delivery* delivery,
                                       conduit_str key, conduit_str* value);
+  static conduit_status leaseAcquire(conduit_host* host, conduit_str name, uint32_t ttl_ms,
+                                     uint32_t wait_ms, conduit_str* token);
+  static conduit_status leaseExtend(conduit_host* host, conduit_str name, conduit_str token,
+                                    uint32_t ttl_ms);
+  static conduit_status leaseRelease(conduit_host* host, conduit_str name, conduit_str token);
 
   Context context_;
   mutable std::mutex counters_mutex_;

@@ -24,6 +24,9 @@ inline constexpr std::string_view kProgressPrefix = "conduit::progress::";
 inline constexpr std::string_view kCheckpointPrefix = "conduit::checkpoints::";
 // conduit::consumers::<consumer name>: a hash naming the live process that holds the name.
 inline constexpr std::string_view kConsumerPrefix = "conduit::consumers::";
+// conduit::leases::<worker>::<name>: a plugin's lease on a name (the Jira plugin's on an issue
+// key), holding its holder's token, with an expiry.
+inline constexpr std::string_view kLeasePrefix = "conduit::leases::";
 
 // The hook registry, in the original service's layout: providers::<provider> (a set of repo
 // ids) and secrets::<provider>::<repo_id> (a hash).
@@ -116,6 +119,10 @@ inline std::string checkpointKey(std::string_view identity, std::string_view wor
 
 inline std::string consumerKey(std::string_view consumer_name) {
   return std::string(kConsumerPrefix).append(consumer_name);
+}
+
+inline std::string leaseKey(std::string_view worker, std::string_view name) {
+  return std::string(kLeasePrefix).append(worker).append("::").append(name);
 }
 
 }  // namespace conduit::queue::redis_keys

@@ -1,6 +1,7 @@
 #include "issue_keys.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace conduit::jira {
 namespace {
@@ -22,43 +23,61 @@ bool isKeyChar(char c) {
 }
 
 // The key whose dash is at `dash` in `text`, or "" when none of `projects` ends there.
-std::string keyAt(std::string_view text, size_t dash, const std::set<std::string>& projects) {
-  size_t end = dash + 1;
-  while (end < text.size() && isDigit(text[end]))
-    ++end;
+// `digits_end` is where the run of digits after the dash ends (found once by the caller).
+std::string_view keyAt(std::string_view text, size_t dash, size_t digits_end,
+                       const std::set<std::string, std::less<>>& projects, size_t longest_project) {
   // No number, not as Jira writes it, or longer than any issue number (a key names a Redis
   // checkpoint and a URL: keep it short).
-  if (end == dash + 1 || text[dash + 1] == '0' || end - dash - 1 > kMaxDigits) return {};
-  if (end < text.size() && isLetterOrDigit(text[end])) return {};
+  if (digits_end == dash + 1 || text[dash + 1] == '0' || digits_end - dash - 1 > kMaxDigits) {
+    return {};
+  }
+  if (digits_end < text.size() && isLetterOrDigit(text[digits_end])) return {};
   // The longest project key ending at the dash that starts on a boundary: in `X_SOC-1`, both
-  // X_SOC and SOC qualify (an underscore is not a letter or digit); the longer one wins.
+  // X_SOC and SOC qualify (an underscore is not a letter or digit); the longer one wins. No
+  // project is longer than `longest_project`: looking further back could only find longer
+  // runs, which keeps the scan linear however long a run of key characters is.
   size_t first = dash;
-  while (first > 0 && isKeyChar(text[first - 1]))
+  while (first > 0 && dash - first < longest_project && isKeyChar(text[first - 1]))
     --first;
   for (size_t start = first; start < dash; ++start) {
     if (!isUpper(text[start])) continue;
     if (start > 0 && isLetterOrDigit(text[start - 1])) continue;
-    const std::string project(text.substr(start, dash - start));
-    if (projects.count(project) != 0) return std::string(text.substr(start, end - start));
+    if (projects.count(text.substr(start, dash - start)) != 0) {
+      return text.substr(start, digits_end - start);
+    }
   }
   return {};
 }
 
 }  // namespace
 
-std::vector<std::string> findIssueKeys(const std::vector<std::string_view>& texts,
-                                       const std::set<std::string>& projects) {
-  std::vector<std::string> keys;
+IssueKeys findIssueKeys(const std::vector<std::string_view>& texts,
+                        const std::set<std::string>& projects, size_t max_keys) {
+  const std::set<std::string, std::less<>> lookup(projects.begin(), projects.end());
+  size_t longest_project = 0;
+  for (const auto& project : projects)
+    longest_project = std::max(longest_project, project.size());
+
+  IssueKeys found;
+  std::unordered_set<std::string_view> seen;  // views into `texts`, which outlive the call
   for (std::string_view text : texts) {
-    for (size_t dash = text.find('-'); dash != std::string_view::npos;
-         dash = text.find('-', dash + 1)) {
-      std::string key = keyAt(text, dash, projects);
-      if (!key.empty() && std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        keys.push_back(std::move(key));
+    for (size_t dash = text.find('-'); dash != std::string_view::npos;) {
+      // The digits after a dash are read once: the next dash is past them.
+      size_t digits_end = dash + 1;
+      while (digits_end < text.size() && isDigit(text[digits_end]))
+        ++digits_end;
+      const std::string_view key = keyAt(text, dash, digits_end, lookup, longest_project);
+      if (!key.empty() && seen.insert(key).second) {
+        if (found.keys.size() < max_keys) {
+          found.keys.emplace_back(key);
+        } else {
+          ++found.left_out;
+        }
       }
+      dash = text.find('-', digits_end);
     }
   }
-  return keys;
+  return found;
 }
 
 std::string_view projectOf(std::string_view key) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 
 #include <httplib.h>
 #include <rapidjson/document.h>
@@ -66,10 +67,13 @@ std::chrono::milliseconds retryAfter(const httplib::Response& response) {
   return std::chrono::seconds(std::min<long long>(seconds, 86400));
 }
 
-JiraFailure failureOf(const httplib::Result& result, std::string_view what) {
+// `site_wait`: what is left of the site's Retry-After, which a retry should wait at least.
+JiraFailure failureOf(const httplib::Result& result, std::string_view what,
+                      std::chrono::milliseconds site_wait) {
   JiraFailure failure;
   if (!result) {
     failure.kind = JiraFailure::Kind::kRetryLater;
+    failure.ambiguous = true;  // the request may have been sent, and applied
     failure.message =
         std::string(what) + ": Jira could not be reached: " + httplib::to_string(result.error());
     return failure;
@@ -91,8 +95,9 @@ JiraFailure failureOf(const httplib::Result& result, std::string_view what) {
     failure.kind = JiraFailure::Kind::kNotFound;
   } else if (response.status == 429 || response.status >= 500) {
     failure.kind = JiraFailure::Kind::kRetryLater;
-    if (response.status == 429 || response.status == 503)
-      failure.retry_after = retryAfter(response);
+    // A 500 or a gateway's 502 or 504 may come after the change was made.
+    failure.ambiguous = response.status != 429 && response.status != 503;
+    failure.retry_after = std::max(retryAfter(response), site_wait);
   } else {
     failure.kind = JiraFailure::Kind::kRejected;
   }
@@ -134,19 +139,96 @@ class JiraClient::Lease {
   std::unique_ptr<httplib::Client> client_;
 };
 
-httplib::Result JiraClient::get(const std::string& path) {
-  Lease client(*this);
-  return (*client).Get(path.c_str());
-}
+// One thread that shuts down the connection of a request still running at its deadline
+// (httplib's stop() is the one call it allows from another thread), so that no request lasts
+// longer than the deadline whatever the server does.
+class JiraClient::DeadlineWatch {
+  struct Entry {
+    httplib::Client* client;
+    bool expired;
+  };
+  using Entries = std::multimap<std::chrono::steady_clock::time_point, Entry>;
 
-httplib::Result JiraClient::post(const std::string& path, const std::string& json) {
-  Lease client(*this);
-  return (*client).Post(path.c_str(), json, "application/json");
-}
+ public:
+  DeadlineWatch() : thread_([this] { run(); }) {}
+  ~DeadlineWatch() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  DeadlineWatch(const DeadlineWatch&) = delete;
+  DeadlineWatch& operator=(const DeadlineWatch&) = delete;
+
+  // Watches `client` until the ticket ends; expired() tells whether the deadline cut it.
+  class Ticket {
+   public:
+    Ticket(DeadlineWatch& watch, httplib::Client& client,
+           std::chrono::steady_clock::time_point deadline)
+        : watch_(watch) {
+      std::lock_guard lock(watch_.mutex_);
+      entry_ = watch_.entries_.emplace(deadline, Entry{&client, false});
+      watch_.wake_.notify_one();
+    }
+    ~Ticket() {
+      std::lock_guard lock(watch_.mutex_);
+      watch_.entries_.erase(entry_);
+    }
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+
+    bool expired() const {
+      std::lock_guard lock(watch_.mutex_);
+      return entry_->second.expired;
+    }
+
+   private:
+    DeadlineWatch& watch_;
+    Entries::iterator entry_;
+  };
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [deadline, entry] : entries_) {
+        if (deadline > now) break;
+        if (!entry.expired) {
+          entry.expired = true;
+          // Under the lock: the ticket, and so the client, outlives this call.
+          entry.client->stop();
+        }
+      }
+      auto next = std::find_if(entries_.begin(), entries_.end(),
+                               [](const auto& item) { return !item.second.expired; });
+      if (next == entries_.end()) {
+        wake_.wait(lock);
+      } else {
+        // A copy: the entry may be erased while the lock is let go during the wait.
+        const auto until = next->first;
+        wake_.wait_until(lock, until);
+      }
+    }
+  }
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  Entries entries_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the rest is ready
+};
 
 JiraClient::JiraClient(JiraAddress address, Credentials credentials,
-                       std::chrono::milliseconds timeout)
-    : address_(std::move(address)), credentials_(std::move(credentials)), timeout_(timeout) {}
+                       std::chrono::milliseconds timeout,
+                       std::chrono::milliseconds max_in_process_wait)
+    : address_(std::move(address)),
+      credentials_(std::move(credentials)),
+      timeout_(timeout),
+      max_in_process_wait_(max_in_process_wait),
+      watch_(std::make_unique<DeadlineWatch>()) {}
 
 JiraClient::~JiraClient() = default;
 
@@ -164,11 +246,69 @@ std::unique_ptr<httplib::Client> JiraClient::makeClient() const {
   return client;
 }
 
+std::chrono::milliseconds JiraClient::siteWait() const {
+  const int64_t not_before = not_before_.load();
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (not_before <= now) return std::chrono::milliseconds(0);
+  // Rounded up, so that a caller waiting this long is past it.
+  return std::chrono::ceil<std::chrono::milliseconds>(
+      std::chrono::steady_clock::duration(not_before - now));
+}
+
+void JiraClient::holdSite(std::chrono::milliseconds wait) {
+  const int64_t until = (std::chrono::steady_clock::now() + wait).time_since_epoch().count();
+  int64_t current = not_before_.load();
+  while (current < until && !not_before_.compare_exchange_weak(current, until)) {
+  }
+}
+
+httplib::Result JiraClient::request(const std::function<httplib::Result(httplib::Client&)>& send,
+                                    std::optional<JiraFailure>* failure, const std::string& what) {
+  if (const auto wait = siteWait(); wait.count() > 0) {
+    if (wait > max_in_process_wait_) {
+      JiraFailure waiting;
+      waiting.kind = JiraFailure::Kind::kRetryLater;
+      waiting.retry_after = wait;
+      waiting.message = what + ": not sent: Jira asked (Retry-After) to wait " +
+                        std::to_string(wait.count()) + " ms more";
+      *failure = std::move(waiting);
+      return httplib::Result(nullptr, httplib::Error::Canceled);
+    }
+    std::this_thread::sleep_for(wait);
+  }
+  httplib::Result result(nullptr, httplib::Error::Unknown);
+  bool expired = false;
+  {
+    Lease client(*this);
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    DeadlineWatch::Ticket ticket(*watch_, *client, deadline);
+    result = send(*client);
+    // httplib's own read timeout, as long as the deadline, may end it first.
+    expired = ticket.expired() || std::chrono::steady_clock::now() >= deadline;
+  }
+  if (expired && !result) {
+    JiraFailure timed_out;
+    timed_out.kind = JiraFailure::Kind::kRetryLater;
+    timed_out.ambiguous = true;
+    timed_out.message = what + ": Jira did not answer within " + std::to_string(timeout_.count()) +
+                        " ms (atlassian_timeout_ms)";
+    *failure = std::move(timed_out);
+    return result;
+  }
+  if (result && (result->status == 429 || result->status == 503)) {
+    // Every caller waits for it from now on, this one too when it asks again.
+    if (const auto wait = retryAfter(*result); wait.count() > 0) holdSite(wait);
+  }
+  return result;
+}
 std::variant<IssueState, JiraFailure> JiraClient::issue(const std::string& key) {
   const std::string path =
       address_.base_path + "/rest/api/2/issue/" + key + "?fields=status&expand=transitions";
-  httplib::Result result = get(path);
-  if (!result || result->status != 200) return failureOf(result, "GET " + key);
+  std::optional<JiraFailure> failure;
+  httplib::Result result = request(
+      [&](httplib::Client& client) { return client.Get(path.c_str()); }, &failure, "GET " + key);
+  if (failure) return *failure;
+  if (!result || result->status != 200) return failureOf(result, "GET " + key, siteWait());
 
   rapidjson::Document document;
   document.Parse(result->body.data(), result->body.size());
@@ -176,7 +316,8 @@ std::variant<IssueState, JiraFailure> JiraClient::issue(const std::string& key) 
     return JiraFailure{JiraFailure::Kind::kRetryLater,
                        200,
                        {},
-                       "GET " + key + ": Jira's answer is not a JSON object"};
+                       "GET " + key + ": Jira's answer is not a JSON object",
+                       false};
   }
   IssueState state;
   if (const auto* fields = member(document, "fields")) {
@@ -186,7 +327,8 @@ std::variant<IssueState, JiraFailure> JiraClient::issue(const std::string& key) 
     return JiraFailure{JiraFailure::Kind::kRetryLater,
                        200,
                        {},
-                       "GET " + key + ": Jira's answer has no fields.status.name"};
+                       "GET " + key + ": Jira's answer has no fields.status.name",
+                       false};
   }
   if (const auto* list = member(document, "transitions"); list != nullptr && list->IsArray()) {
     for (const auto& item : list->GetArray()) {
@@ -210,10 +352,15 @@ std::optional<JiraFailure> JiraClient::transition(const std::string& key,
     w.EndObject();
     w.EndObject();
   });
-  httplib::Result result = post(path, body);
+  const std::string what = "POST " + key + " transition " + transition_id;
+  std::optional<JiraFailure> failure;
+  httplib::Result result = request(
+      [&](httplib::Client& client) { return client.Post(path.c_str(), body, "application/json"); },
+      &failure, what);
+  if (failure) return failure;
   // Jira answers 204; a gateway in front may turn it into another 2xx.
   if (result && result->status >= 200 && result->status < 300) return std::nullopt;
-  return failureOf(result, "POST " + key + " transition " + transition_id);
+  return failureOf(result, what, siteWait());
 }
 
 std::optional<JiraFailure> JiraClient::comment(const std::string& key, const std::string& text) {
@@ -224,9 +371,48 @@ std::optional<JiraFailure> JiraClient::comment(const std::string& key, const std
     w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
     w.EndObject();
   });
-  httplib::Result result = post(path, body);
+  const std::string what = "POST " + key + " comment";
+  std::optional<JiraFailure> failure;
+  httplib::Result result = request(
+      [&](httplib::Client& client) { return client.Post(path.c_str(), body, "application/json"); },
+      &failure, what);
+  if (failure) return failure;
   if (result && result->status >= 200 && result->status < 300) return std::nullopt;
-  return failureOf(result, "POST " + key + " comment");
+  return failureOf(result, what, siteWait());
+}
+
+std::variant<std::vector<Comment>, JiraFailure> JiraClient::comments(const std::string& key) {
+  // Jira caps a page (at 5000 on Cloud, less on some Data Center versions): ask for pages of
+  // this many until `total` is reached.
+  constexpr int kPageSize = 100;
+  const std::string what = "GET " + key + " comments";
+  std::vector<Comment> found;
+  while (true) {
+    const std::string path = address_.base_path + "/rest/api/2/issue/" + key +
+                             "/comment?startAt=" + std::to_string(found.size()) +
+                             "&maxResults=" + std::to_string(kPageSize);
+    std::optional<JiraFailure> failure;
+    httplib::Result result =
+        request([&](httplib::Client& client) { return client.Get(path.c_str()); }, &failure, what);
+    if (failure) return *failure;
+    if (!result || result->status != 200) return failureOf(result, what, siteWait());
+    rapidjson::Document document;
+    document.Parse(result->body.data(), result->body.size());
+    const auto* list = member(document, "comments");
+    const auto* total = member(document, "total");
+    if (document.HasParseError() || list == nullptr || !list->IsArray() || total == nullptr ||
+        !total->IsInt64()) {
+      return JiraFailure{JiraFailure::Kind::kRetryLater,
+                         200,
+                         {},
+                         what + ": Jira's answer has no comments and total",
+                         false};
+    }
+    for (const auto& item : list->GetArray())
+      found.push_back({jsonString(item, "id"), jsonString(item, "body")});
+    // An empty page before `total` (comments deleted meanwhile) ends it too.
+    if (list->Empty() || static_cast<int64_t>(found.size()) >= total->GetInt64()) return found;
+  }
 }
 
 }  // namespace conduit::jira

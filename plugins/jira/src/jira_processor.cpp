@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <functional>
+#include <thread>
 
 #include "issue_keys.hpp"
 
@@ -23,6 +26,41 @@ std::string failedCheckpoint(const std::string& key) {
 }
 std::string fromCheckpoint(const std::string& key) {
   return "from:" + key;  // the status the issue was moved from, written with the target
+}
+std::string leaseCheckpoint(const std::string& key) {
+  return "lease:" + key;  // the token of the issue's lease, to take it back after a crash
+}
+std::string commentingCheckpoint(const std::string& key) {
+  return "commenting:" + key;  // a comment was sent: a retry looks for it before sending again
+}
+
+// How many times one delivery reads an issue again and decides again, within one attempt,
+// after Jira refused a transition the issue had when it was read (someone moved it between).
+constexpr int kMaxDecisions = 3;
+// How many times an answer lost after a transition was sent is checked by reading the issue,
+// and the pause before each check after the first: Jira failing one request often answers the
+// next.
+constexpr int kMaxChecks = 4;
+constexpr std::chrono::milliseconds kFirstCheckPause{100};
+
+// The part of a comment that names the delivery, so that a retry can tell whether the comment
+// of an earlier attempt reached Jira though its answer was lost. Jira's wiki markup shows
+// ~text~ as subscript: small, at the end. Only characters that mean nothing to the markup.
+std::string markerOf(std::string_view worker, const sdk::Event& event) {
+  std::string marker = "~conduit:";
+  auto add = [&marker](std::string_view part) {
+    for (char c : part.substr(0, 100)) {
+      const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+      marker += plain ? c : '_';
+    }
+  };
+  add(worker);
+  marker += ':';
+  add(event.provider());
+  marker += ':';
+  add(event.deliveryId());
+  return marker + "~";
 }
 
 // A message kept in a checkpoint: the host keeps values of at most 4096 bytes.
@@ -105,6 +143,12 @@ void JiraProcessor::configure(const sdk::Config& config) {
                            [this](std::string_view key) { return host().config(key); });
   client_ =
       std::make_unique<JiraClient>(settings_.address, settings_.credentials, settings_.timeout);
+  // The lease is extended before each request made under it, which lasts at most a short
+  // Retry-After wait and its deadline: so it cannot expire while one is in flight, and a holder
+  // that died blocks the issue no longer than this. Waiting a little longer than that for
+  // another's lease means a dead holder costs a wait, not a retry.
+  lease_ttl_ = settings_.timeout + client_->maxInProcessWait() + std::chrono::seconds(5);
+  lease_wait_ = lease_ttl_ + std::chrono::seconds(5);
   host().info("Jira at " + settings_.address.scheme_host_port + settings_.address.base_path +
               " as " + settings_.credentials.who + (settings_.dry_run ? " (dry run)" : ""));
 }
@@ -112,7 +156,16 @@ void JiraProcessor::configure(const sdk::Config& config) {
 sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& delivery) {
   const auto trigger = settings_.triggers.find(std::string(event.kind()));
   if (trigger == settings_.triggers.end()) return sdk::Result::ok();  // not for this worker
-  const auto keys = findIssueKeys(textsOf(event), settings_.projects);
+  const auto found =
+      findIssueKeys(textsOf(event), settings_.projects, settings_.max_keys_per_event);
+  if (found.left_out > 0) {
+    host().warn(std::string(event.kind()) + " " + std::string(event.deliveryId()) + " names " +
+                std::to_string(found.keys.size() + found.left_out) + " issues: only the first " +
+                std::to_string(found.keys.size()) + " are handled (max_keys_per_event), " +
+                std::to_string(found.left_out) + " left out");
+    host().count("jira.keys_left_out", static_cast<int64_t>(found.left_out));
+  }
+  const auto& keys = found.keys;
   if (keys.empty()) {
     host().debug(std::string(event.kind()) + " " + std::string(event.deliveryId()) +
                  " names no issue of this worker's projects");
@@ -122,7 +175,7 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
   std::vector<std::string> failures, retries;
   std::chrono::milliseconds retry_after{0};
   for (const auto& key : keys) {
-    const KeyOutcome outcome = moveIssue(key, trigger->second, event, delivery);
+    KeyOutcome outcome = handleIssue(key, trigger->second, event, delivery);
     switch (outcome.kind) {
       case KeyOutcome::Kind::kDone:
         break;
@@ -149,22 +202,61 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
     return text;
   };
   // Keys that failed for good are kept in the checkpoints: the retry tries only the others,
-  // and the final answer still names them.
-  if (!retries.empty()) return sdk::Result::retry(join(retries), retry_after);
+  // and the final answer still names them. A retry waits at least as long as Jira asked the
+  // whole site to (Retry-After), so that it is not spent before Jira takes requests again.
+  if (!retries.empty()) {
+    return sdk::Result::retry(join(retries), std::max(retry_after, client_->siteWait()));
+  }
   if (!failures.empty()) return sdk::Result::failed(join(failures));
   return sdk::Result::ok();
+}
+
+JiraProcessor::KeyOutcome JiraProcessor::handleIssue(const std::string& key,
+                                                     const std::string& machine_event,
+                                                     const sdk::Event& event,
+                                                     sdk::Delivery& delivery) {
+  // A short Retry-After is waited out here rather than spending a retry of the delivery on it:
+  // the next request sleeps until the site's not-before time. Outside the issue's lease, which
+  // another delivery may take meanwhile.
+  constexpr int kMaxRounds = 3;
+  KeyOutcome outcome;
+  for (int round = 1; round <= kMaxRounds; ++round) {
+    outcome = handleIssueOnce(key, machine_event, event, delivery);
+    const bool short_wait = outcome.kind == KeyOutcome::Kind::kRetry &&
+                            outcome.retry_after.count() > 0 &&
+                            outcome.retry_after <= client_->maxInProcessWait();
+    if (!short_wait) break;
+  }
+  return outcome;
+}
+
+JiraProcessor::KeyOutcome JiraProcessor::handleIssueOnce(const std::string& key,
+                                                         const std::string& machine_event,
+                                                         const sdk::Event& event,
+                                                         sdk::Delivery& delivery) {
+  // A key that failed for good is not tried again by the delivery's retries. A first attempt
+  // that finds one is a replay (a dead letter put back after its cause was fixed, say): it
+  // tries again. What was done (moved, commented) is never done again, replay or not.
+  if (auto failed = delivery.get(failedCheckpoint(key)); failed && event.attempt() > 1) {
+    return {KeyOutcome::Kind::kFailed, *failed, {}};
+  }
+  if (auto done = delivery.get(doneCheckpoint(key))) {
+    return commentOnce(key, *done, event, delivery);
+  }
+  KeyOutcome outcome = moveIssue(key, machine_event, event, delivery);
+  if (outcome.kind != KeyOutcome::Kind::kDone) return outcome;
+  // Moved now (not at <end>, not a dry run): the comment says so. Outside the lease: a comment
+  // orders nothing, and the next delivery for the issue need not wait for it.
+  if (auto done = delivery.get(doneCheckpoint(key))) {
+    return commentOnce(key, *done, event, delivery);
+  }
+  return outcome;
 }
 
 JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
                                                    const std::string& machine_event,
                                                    const sdk::Event& event,
                                                    sdk::Delivery& delivery) {
-  if (auto failed = delivery.get(failedCheckpoint(key))) {
-    return {KeyOutcome::Kind::kFailed, *failed, {}};
-  }
-  if (auto done = delivery.get(doneCheckpoint(key))) {
-    return commentOnce(key, *done, event, delivery);
-  }
   auto fail = [&](std::string message) {
     message = forCheckpoint(std::move(message));
     delivery.put(failedCheckpoint(key), message);
@@ -173,68 +265,162 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
     return KeyOutcome{KeyOutcome::Kind::kFailed, std::move(message), {}};
   };
 
-  auto answer = client_->issue(key);
-  if (auto* failure = std::get_if<JiraFailure>(&answer)) {
+  // One delivery at a time moves an issue, in any worker process: each reads the status the
+  // issue has once the one before is done, and applies its event to that.
+  // An attempt at this delivery whose process died holding the lease (killed while a
+  // transition was in flight, say) left its token: taken back before it expires, no other
+  // delivery can have moved the issue meanwhile, so its status tells whether that transition
+  // was applied.
+  std::optional<sdk::Lease> lease;
+  try {
+    if (auto saved = delivery.get(leaseCheckpoint(key)); saved && !saved->empty()) {
+      lease = host().resumeLease(key, *saved, lease_ttl_);
+      if (lease) host().info(key + ": took back the lease an earlier attempt held");
+    }
+    if (!lease) lease = host().lease(key, lease_ttl_, lease_wait_);
+  } catch (const sdk::HostError& e) {
+    return {KeyOutcome::Kind::kRetry, key + ": " + e.what(), {}};
+  }
+  if (!lease) {
+    host().count("jira.lease_busy");
+    return {KeyOutcome::Kind::kRetry,
+            key + ": another delivery is still moving it (waited " +
+                std::to_string(lease_wait_.count()) + " ms for its lease)",
+            {}};
+  }
+  delivery.put(leaseCheckpoint(key), lease->token());
+  // Before each request: the lease then outlasts the request (its ttl covers one).
+  auto keepLease = [&] { return lease->extend(lease_ttl_); };
+  const KeyOutcome lost{KeyOutcome::Kind::kRetry,
+                        key + ": its lease expired (another delivery may be moving it)",
+                        {}};
+  const std::string project(projectOf(key));
+
+  for (int decision = 1;; ++decision) {
+    if (!keepLease()) return lost;
+    auto answer = client_->issue(key);
+    if (auto* failure = std::get_if<JiraFailure>(&answer)) {
+      auto outcome = fromFailure(key, *failure);
+      if (outcome.kind == KeyOutcome::Kind::kFailed) return fail(outcome.message);
+      return outcome;
+    }
+    const IssueState& issue = std::get<IssueState>(answer);
+
+    // A target recorded by an earlier attempt whose transition may or may not have been
+    // applied (its answer was lost and could not be checked). Where the issue has left the
+    // status it was moved from, it was (or someone moved it meanwhile): either way, done.
+    // Otherwise it is tried again. `next` is not asked again: from the new status it would
+    // lead one step further.
+    std::string target;
+    auto recorded = delivery.get(targetCheckpoint(key));
+    if (recorded && !recorded->empty()) {
+      const auto from = delivery.get(fromCheckpoint(key));
+      if (equalsIgnoringCase(issue.status, *recorded) ||
+          (from && !equalsIgnoringCase(issue.status, *from))) {
+        delivery.put(doneCheckpoint(key), issue.status);
+        return {};
+      }
+      target = *recorded;
+    } else {
+      auto next = host().next(project, issue.status, machine_event);
+      if (!next.next) return fail(key + ": " + next.error);
+      if (next.next->end) {
+        host().info(key + " is at \"" + issue.status + "\": `" + machine_event +
+                    "` leads to <end> in " + project + "'s state machine; nothing to do");
+        return {};
+      }
+      target = next.next->status;
+    }
+
+    const Transition* transition = pickTransition(issue.transitions, target);
+    if (transition == nullptr) {
+      // The transitions as they are now, read under the lease: a real dead end.
+      return fail(key + ": no transition available from \"" + issue.status + "\" leads to \"" +
+                  target + "\" (available: " + describe(issue.transitions) + ")");
+    }
+    if (settings_.dry_run) {
+      host().info("dry run: would move " + key + " from \"" + issue.status + "\" to \"" + target +
+                  "\" (transition \"" + transition->name + "\")");
+      return {};
+    }
+    if (!keepLease()) return lost;
+
+    // What the issue will stand at: the transition's own target status, which differs from the
+    // state machine's when the transition was matched by its name.
+    const std::string reaching = transition->to.empty() ? target : transition->to;
+    delivery.put(fromCheckpoint(key), issue.status);
+    delivery.put(targetCheckpoint(key), reaching);
+    auto failure = client_->transition(key, transition->id);
+    if (!failure) {
+      delivery.put(doneCheckpoint(key), reaching);
+      host().info(key + " moved from \"" + issue.status + "\" to \"" + reaching +
+                  "\" (transition \"" + transition->name + "\"): " + what(event));
+      host().count("jira.transitions");
+      return {};
+    }
+
+    if (failure->ambiguous) {
+      // Jira may have applied it. Nobody else moves the issue while the lease is held, so its
+      // status now says which.
+      switch (checkApplied(key, issue.status, reaching, keepLease)) {
+        case Applied::kYes:
+          delivery.put(doneCheckpoint(key), reaching);
+          host().info(key + " moved from \"" + issue.status + "\" to \"" + reaching +
+                      "\" (transition \"" + transition->name +
+                      "\"; its answer was lost: " + failure->message + "): " + what(event));
+          host().count("jira.transitions");
+          return {};
+        case Applied::kNo:
+          delivery.put(targetCheckpoint(key), "");
+          break;
+        case Applied::kUnknown:
+          break;  // the recorded target decides on the next attempt
+      }
+      return fromFailure(key, *failure);
+    }
+
+    // Jira refused it with an answer: nothing was applied.
+    delivery.put(targetCheckpoint(key), "");
+    if (failure->kind == JiraFailure::Kind::kRejected && failure->status == 400) {
+      // The transition is no longer available: the issue changed since it was read (moved by
+      // hand, say). Read it again and decide again; never a failure for good.
+      if (decision < kMaxDecisions) {
+        host().info(key + ": " + failure->message + "; reading the issue again");
+        continue;
+      }
+      host().count("jira.retries");
+      return {KeyOutcome::Kind::kRetry,
+              failure->message + " (available when read: " + describe(issue.transitions) +
+                  "); the issue keeps changing, trying again later",
+              {}};
+    }
     auto outcome = fromFailure(key, *failure);
     if (outcome.kind == KeyOutcome::Kind::kFailed) return fail(outcome.message);
     return outcome;
   }
-  const IssueState& issue = std::get<IssueState>(answer);
-  const std::string project(projectOf(key));
+}
 
-  // A target recorded by an earlier attempt: the POST may or may not have happened. Where the
-  // issue has left the status it was moved from, it did (or someone moved it meanwhile):
-  // either way, done. Otherwise it is tried again. `next` is not asked again: from the new
-  // status it would lead one step further.
-  std::string target;
-  if (auto recorded = delivery.get(targetCheckpoint(key))) {
-    const auto from = delivery.get(fromCheckpoint(key));
-    if (equalsIgnoringCase(issue.status, *recorded) ||
-        (from && !equalsIgnoringCase(issue.status, *from))) {
-      delivery.put(doneCheckpoint(key), issue.status);
-      return commentOnce(key, issue.status, event, delivery);
+JiraProcessor::Applied JiraProcessor::checkApplied(const std::string& key, const std::string& from,
+                                                   const std::string& reaching,
+                                                   const std::function<bool()>& keep_lease) {
+  auto pause = kFirstCheckPause;
+  for (int check = 1; check <= kMaxChecks; ++check) {
+    if (check > 1) {
+      std::this_thread::sleep_for(pause);
+      pause *= 3;
     }
-    target = *recorded;
-  } else {
-    auto next = host().next(project, issue.status, machine_event);
-    if (!next.next) return fail(key + ": " + next.error);
-    if (next.next->end) {
-      host().info(key + " is at \"" + issue.status + "\": `" + machine_event +
-                  "` leads to <end> in " + project + "'s state machine; nothing to do");
-      return {};
+    if (!keep_lease()) break;
+    auto answer = client_->issue(key);
+    if (auto* state = std::get_if<IssueState>(&answer)) {
+      if (equalsIgnoringCase(state->status, reaching)) return Applied::kYes;
+      if (equalsIgnoringCase(state->status, from)) return Applied::kNo;
+      // Moved on from the target by hand meanwhile: applied too.
+      return Applied::kYes;
     }
-    target = next.next->status;
+    const auto& failure = std::get<JiraFailure>(answer);
+    if (failure.kind != JiraFailure::Kind::kRetryLater) break;
   }
-
-  const Transition* transition = pickTransition(issue.transitions, target);
-  if (transition == nullptr) {
-    return fail(key + ": no transition available from \"" + issue.status + "\" leads to \"" +
-                target + "\" (available: " + describe(issue.transitions) + ")");
-  }
-  if (settings_.dry_run) {
-    host().info("dry run: would move " + key + " from \"" + issue.status + "\" to \"" + target +
-                "\" (transition \"" + transition->name + "\")");
-    return {};
-  }
-
-  // What the issue will stand at: the transition's own target status, which differs from the
-  // state machine's when the transition was matched by its name.
-  const std::string reaching = transition->to.empty() ? target : transition->to;
-  delivery.put(fromCheckpoint(key), issue.status);
-  delivery.put(targetCheckpoint(key), reaching);
-  if (auto failure = client_->transition(key, transition->id)) {
-    auto outcome = fromFailure(key, *failure);
-    if (outcome.kind != KeyOutcome::Kind::kFailed) return outcome;
-    if (failure->status == 400) {
-      outcome.message += " (available: " + describe(issue.transitions) + ")";
-    }
-    return fail(outcome.message);
-  }
-  delivery.put(doneCheckpoint(key), reaching);
-  host().info(key + " moved from \"" + issue.status + "\" to \"" + reaching + "\" (transition \"" +
-              transition->name + "\"): " + what(event));
-  host().count("jira.transitions");
-  return commentOnce(key, reaching, event, delivery);
+  return Applied::kUnknown;
 }
 
 JiraProcessor::KeyOutcome JiraProcessor::commentOnce(const std::string& key,
@@ -242,15 +428,36 @@ JiraProcessor::KeyOutcome JiraProcessor::commentOnce(const std::string& key,
                                                      const sdk::Event& event,
                                                      sdk::Delivery& delivery) {
   if (!settings_.comment || settings_.dry_run || delivery.get(commentedCheckpoint(key))) return {};
-  const std::string text = "Moved to " + status + " by Conduit: " + what(event) + ".";
-  if (auto failure = client_->comment(key, text)) {
-    auto outcome = fromFailure(key, *failure);
+  auto refused = [&](const KeyOutcome& outcome) {
     // The issue has moved; a comment Jira refuses for good (or refuses this account, which may
     // move issues without being allowed to comment) is not worth a dead letter.
+    host().warn(key + ": moved, but the comment was refused: " + outcome.message);
+    return KeyOutcome{};
+  };
+  const std::string marker = markerOf(worker_, event);
+  if (delivery.get(commentingCheckpoint(key))) {
+    // An earlier attempt sent it: Jira may have added it though its answer was lost.
+    auto answer = client_->comments(key);
+    if (auto* failure = std::get_if<JiraFailure>(&answer)) {
+      auto outcome = fromFailure(key, *failure);
+      if (outcome.kind != KeyOutcome::Kind::kRetry) return refused(outcome);
+      return outcome;
+    }
+    for (const auto& comment : std::get<std::vector<Comment>>(answer)) {
+      if (comment.body.find(marker) != std::string::npos) {
+        delivery.put(commentedCheckpoint(key), "1");
+        host().info(key + ": the comment of an earlier attempt is there; not posted again");
+        return {};
+      }
+    }
+  }
+  const std::string text = "Moved to " + status + " by Conduit: " + what(event) + ".\n\n" + marker;
+  delivery.put(commentingCheckpoint(key), "1");
+  if (auto failure = client_->comment(key, text)) {
+    auto outcome = fromFailure(key, *failure);
     if (outcome.kind == KeyOutcome::Kind::kFailed ||
         outcome.kind == KeyOutcome::Kind::kCredentialsRefused) {
-      host().warn(key + ": moved, but the comment was refused: " + outcome.message);
-      return {};
+      return refused(outcome);
     }
     return outcome;
   }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,8 +31,22 @@ class JiraProcessor : public sdk::Processor {
     std::chrono::milliseconds retry_after{0};
   };
 
+  // Whether a transition whose answer was lost was applied.
+  enum class Applied { kYes, kNo, kUnknown };
+
+  // Moves the issue if this delivery has not yet, then comments if configured; again after a
+  // short Retry-After.
+  KeyOutcome handleIssue(const std::string& key, const std::string& machine_event,
+                         const sdk::Event& event, sdk::Delivery& delivery);
+  KeyOutcome handleIssueOnce(const std::string& key, const std::string& machine_event,
+                             const sdk::Event& event, sdk::Delivery& delivery);
+  // Under the issue's lease: reads its status, decides where the event leads from there and
+  // applies the transition; done means moved, or nothing to do (<end>, a dry run).
   KeyOutcome moveIssue(const std::string& key, const std::string& machine_event,
                        const sdk::Event& event, sdk::Delivery& delivery);
+  // Reads the issue again to tell (its status still `from`, or not), keeping the lease.
+  Applied checkApplied(const std::string& key, const std::string& from, const std::string& reaching,
+                       const std::function<bool()>& keep_lease);
   KeyOutcome commentOnce(const std::string& key, const std::string& status, const sdk::Event& event,
                          sdk::Delivery& delivery);
   KeyOutcome fromFailure(const std::string& key, const JiraFailure& failure);
@@ -38,6 +54,8 @@ class JiraProcessor : public sdk::Processor {
   std::string worker_;
   JiraSettings settings_;
   std::unique_ptr<JiraClient> client_;
+  std::chrono::milliseconds lease_ttl_{0};
+  std::chrono::milliseconds lease_wait_{0};
 };
 
 }  // namespace conduit::jira

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
+#include <string>
 
 #include <rapidjson/document.h>
 
@@ -150,6 +151,14 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
       }
       settings.triggers[trigger.name.GetString()] = trigger.value.GetString();
     }
+  }
+  if (auto it = entry.FindMember("max_keys_per_event"); it != entry.MemberEnd()) {
+    if (!it->value.IsUint64() || it->value.GetUint64() < kMinKeysPerEvent ||
+        it->value.GetUint64() > kMaxKeysPerEvent) {
+      throw invalid("workers.yaml: `max_keys_per_event` must be a number from " +
+                    std::to_string(kMinKeysPerEvent) + " to " + std::to_string(kMaxKeysPerEvent));
+    }
+    settings.max_keys_per_event = static_cast<size_t>(it->value.GetUint64());
   }
   settings.comment = readFlag(entry, "comment");
   settings.dry_run = readFlag(entry, "dry_run");

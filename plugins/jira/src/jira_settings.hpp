@@ -27,13 +27,18 @@ struct JiraAddress {
 struct JiraSettings {
   JiraAddress address;
   Credentials credentials;
-  std::chrono::milliseconds timeout{10000};  // atlassian_timeout_ms: each read and write
+  // atlassian_timeout_ms: the deadline of each request to Jira as a whole, from connecting to
+  // the last byte of the answer.
+  std::chrono::milliseconds timeout{10000};
   // workers.yaml: event kind -> state machine event; by default a merged pull request and a
   // published release move their issues `next`.
   std::map<std::string, std::string> triggers = {{"pull_request.merged", "next"},
                                                  {"release.published", "next"}};
-  bool comment = false;            // comment on each moved issue
-  bool dry_run = false;            // log what would happen; change nothing in Jira
+  bool comment = false;  // comment on each moved issue
+  bool dry_run = false;  // log what would happen; change nothing in Jira
+  // workers.yaml: the issues one event may move; past it the first ones are moved and a
+  // warning says how many were left out.
+  size_t max_keys_per_event = 100;
   std::set<std::string> projects;  // upper case
 };
 
@@ -46,6 +51,9 @@ inline constexpr const char* kConfigKeys[] = {"atlassian_domain_url", "atlassian
                                               "atlassian_timeout_ms", nullptr};
 
 // Builds the settings, or throws std::invalid_argument naming the key or field at fault.
+inline constexpr size_t kMinKeysPerEvent = 1;
+inline constexpr size_t kMaxKeysPerEvent = 10000;
+
 JiraSettings readSettings(std::string_view worker_json, const std::set<std::string>& projects,
                           const ConfigLookup& config);
 

@@ -2,13 +2,41 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <string>
+
 using conduit::jira::findIssueKeys;
 using Keys = std::vector<std::string>;
 
 namespace {
 
 Keys find(std::string_view text, std::set<std::string> projects = {"SOC", "DEV_OPS"}) {
-  return findIssueKeys({text}, projects);
+  return findIssueKeys({text}, projects).keys;
+}
+
+// How long finding the keys of `text` takes.
+std::chrono::milliseconds timed(const std::string& text, std::set<std::string> projects) {
+  const auto started = std::chrono::steady_clock::now();
+  auto found = findIssueKeys({text}, projects);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  (void)found;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
+}
+
+// Well under a second as built for use; a sanitized or unoptimized build is several times
+// slower at everything, and a quadratic scan would still take minutes there.
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+constexpr std::chrono::milliseconds kLinearBound{3000};
+#else
+constexpr std::chrono::milliseconds kLinearBound{500};
+#endif
+
+std::string repeated(const std::string& piece, size_t bytes) {
+  std::string text;
+  text.reserve(bytes + piece.size());
+  while (text.size() < bytes)
+    text += piece;
+  return text;
 }
 
 }  // namespace
@@ -42,10 +70,42 @@ TEST_CASE("issue keys: only the worker's projects count") {
 }
 
 TEST_CASE("issue keys: each once per event - across texts - in order of first appearance") {
-  CHECK(findIssueKeys({"SOC-2 then SOC-1", "again SOC-2", "DEV_OPS-1 SOC-1"}, {"SOC", "DEV_OPS"}) ==
-        Keys{"SOC-2", "SOC-1", "DEV_OPS-1"});
+  CHECK(findIssueKeys({"SOC-2 then SOC-1", "again SOC-2", "DEV_OPS-1 SOC-1"}, {"SOC", "DEV_OPS"})
+            .keys == Keys{"SOC-2", "SOC-1", "DEV_OPS-1"});
 }
 
 TEST_CASE("issue keys: the longest project that ends at the dash wins") {
   CHECK(find("X_SOC-3", {"SOC", "X_SOC"}) == Keys{"X_SOC-3"});
+}
+
+TEST_CASE("issue keys: past max_keys the first ones are kept and the rest counted once each") {
+  auto found = findIssueKeys({"SOC-1 SOC-2 SOC-1 SOC-3", "SOC-4 SOC-3 SOC-5"}, {"SOC"}, 2);
+  CHECK(found.keys == Keys{"SOC-1", "SOC-2"});
+  CHECK(found.left_out == 3);  // SOC-3, SOC-4, SOC-5
+  CHECK(findIssueKeys({"SOC-1 SOC-2"}, {"SOC"}, 2).left_out == 0);
+}
+
+TEST_CASE("issue keys: a megabyte of any shape is scanned in well under a second") {
+  constexpr size_t kMegabyte = 1 << 20;
+  const std::set<std::string> projects = {"SOC", "DEV_OPS", "A", "AAAAAAAAAA"};
+  // Each shape made the earlier scanner look back, or copy, or compare, per dash.
+  const std::vector<std::string> shapes = {
+      repeated("A-", kMegabyte),
+      repeated("A-A-", kMegabyte),
+      repeated("SOC-", kMegabyte),
+      repeated("A", kMegabyte) + "-1",
+      repeated("A_", kMegabyte) + "-1",
+      repeated("A", kMegabyte / 2) + repeated("-", kMegabyte / 2),
+      repeated("1", kMegabyte / 2) + repeated("-1", kMegabyte / 4),
+      repeated("SOC-1", kMegabyte / 5),
+      repeated("-", kMegabyte),
+  };
+  std::string distinct;  // a hundred thousand different keys
+  for (int i = 1; distinct.size() < kMegabyte; ++i)
+    distinct += "SOC-" + std::to_string(i) + " ";
+  for (const auto& text : shapes)
+    CHECK(timed(text, projects) < kLinearBound);
+  CHECK(timed(distinct, projects) < kLinearBound);
+  CHECK(findIssueKeys({distinct}, projects, 100).left_out > 100000);
+  CHECK(find(repeated("A-", 64) + "1", {"A"}) == Keys{"A-1"});
 }

@@ -47,6 +47,19 @@ TEST_CASE("jira settings: the original's keys - Basic auth for Jira Cloud") {
   CHECK_FALSE(s.comment);
   CHECK_FALSE(s.dry_run);
   CHECK(s.timeout == std::chrono::milliseconds(10000));
+  CHECK(s.max_keys_per_event == 100);
+}
+
+TEST_CASE("jira settings: max_keys_per_event from 1 to 10000, named when outside") {
+  CHECK(readSettings(R"({"max_keys_per_event":1})", {"SOC"}, lookup(kCloud)).max_keys_per_event ==
+        1);
+  CHECK(
+      readSettings(R"({"max_keys_per_event":10000})", {"SOC"}, lookup(kCloud)).max_keys_per_event ==
+      10000);
+  for (const char* wrong : {"0", "10001", "-1", "2.5", "\"many\""}) {
+    CHECK(errorOf(std::string(R"({"max_keys_per_event":)") + wrong + "}", kCloud) ==
+          "workers.yaml: `max_keys_per_event` must be a number from 1 to 10000");
+  }
 }
 
 TEST_CASE("jira settings: blanks around a credential (a file's CRLF) are dropped") {

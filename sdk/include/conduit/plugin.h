@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define CONDUIT_ABI_MAJOR 1
-#define CONDUIT_ABI_MINOR 0
+#define CONDUIT_ABI_MINOR 1
 
 /* The entry point's name, as the host looks it up. */
 #define CONDUIT_PLUGIN_ENTRY_SYMBOL "conduit_plugin_entry_v1"
@@ -56,7 +56,8 @@ typedef enum conduit_log_level {
 typedef enum conduit_status {
   CONDUIT_STATUS_OK = 0,
   CONDUIT_STATUS_NOT_FOUND = 1, /* no such key, project, status or event */
-  CONDUIT_STATUS_ERROR = 2      /* the service failed (Redis unreachable, say): retry later */
+  CONDUIT_STATUS_ERROR = 2,     /* the service failed (Redis unreachable, say): retry later */
+  CONDUIT_STATUS_BUSY = 3       /* 1.1: a lease another holder keeps (lease_acquire only) */
 } conduit_status;
 
 /* What a processor answers for one event. */
@@ -132,8 +133,8 @@ typedef struct conduit_path {
  * valid until destroy() returns. Every function takes the instance's conduit_host handle.
  * THREADING: every function may be called from any thread, at any time between create() and
  * destroy(); those taking a conduit_delivery only during process() for that delivery; the
- * state machine queries only on the thread running process().
- * APPEND-ONLY: new functions are added at the end. */
+ * state machine queries and the leases only on the thread running process().
+ * APPEND-ONLY: new functions are added at the end; struct_size tells which the host has. */
 typedef struct conduit_host_api {
   uint32_t struct_size;
 
@@ -169,6 +170,45 @@ typedef struct conduit_host_api {
   /* *value: valid until process() returns. NOT_FOUND when nothing was put under `key`. */
   conduit_status (*checkpoint_get)(conduit_host* host, conduit_delivery* delivery, conduit_str key,
                                    conduit_str* value);
+
+  /* ---- Added in 1.1. A plugin reads these only when struct_size covers them. ---- */
+
+  /* Leases: mutual exclusion on a name (a Jira issue key, say) across the threads of a process
+   * and across worker processes on any machine, kept in Redis and scoped to the instance's
+   * worker. A lease ends when released, or by itself `ttl_ms` after it was taken, so that a
+   * holder that died (kill -9, a lost machine) blocks the name for at most that long: choose a
+   * ttl longer than the work done under the lease can take (bound that work with deadlines).
+   *
+   * Required: all three, in a 1.1 host. THREADING: only on a thread running process(), as
+   * state_next; a lease still held when process() returns is released then.
+   *
+   * lease_acquire takes the lease `name` (1 to 256 bytes) for `ttl_ms` (1 to 3600000), waiting
+   * up to `wait_ms` (at most 600000; 0: a single try) while another holds it.
+   * Return value: OK, with *token set: the lease is this caller's until released or expired.
+   * BUSY: another still held it when `wait_ms` ran out (answer RETRY, say). ERROR: Redis could
+   * not be reached, or an argument is out of range (the host logs which): answer RETRY.
+   * *token: OWNERSHIP the host's, valid until process() returns; the proof of holding, handed
+   * to lease_release. */
+  conduit_status (*lease_acquire)(conduit_host* host, conduit_str name, uint32_t ttl_ms,
+                                  uint32_t wait_ms, conduit_str* token);
+
+  /* Keeps the lease `name` for `ttl_ms` (1 to 3600000) from now, if `token` still holds it: a
+   * holder extends it before each step it protects, so that the ttl can stay short (a dead
+   * holder blocks the name only that long) while the work under it is long. `token` is copied.
+   * It may be the token of an earlier attempt at the same delivery, kept in a checkpoint, whose
+   * process died holding the lease: while that lease has not expired, it is the caller's again
+   * (and released when this process() returns, as one taken now).
+   * Return value: OK when extended; NOT_FOUND when the lease had expired (and may be another's
+   * now: stop, and answer RETRY); ERROR when Redis could not be reached. */
+  conduit_status (*lease_extend)(conduit_host* host, conduit_str name, conduit_str token,
+                                 uint32_t ttl_ms);
+
+  /* Ends the lease `name` if `token` still holds it (an atomic compare-and-delete: a lease that
+   * expired and was taken by another is left to its new holder). `token` is copied.
+   * Return value: OK when released; NOT_FOUND when the lease had expired (whatever was done
+   * under it after that was not protected: worth a warning); ERROR when Redis could not be
+   * reached (the lease then ends at its expiry). */
+  conduit_status (*lease_release)(conduit_host* host, conduit_str name, conduit_str token);
 } conduit_host_api;
 
 /* A worker's configuration, handed to configure(). OWNERSHIP: the host's; valid until

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -94,6 +95,75 @@ namespace __attribute__((visibility("hidden"))) sdk {
     }
   };
 
+  // A lease taken with Host::lease(): released when it goes out of scope, or by release().
+  class Lease {
+   public:
+    Lease(const conduit_host_api* api, conduit_host* host, std::string name, std::string token)
+        : api_(api), host_(host), name_(std::move(name)), token_(std::move(token)) {}
+    Lease(Lease&& other) noexcept
+        : api_(other.api_),
+          host_(other.host_),
+          name_(std::move(other.name_)),
+          token_(std::move(other.token_)),
+          held_(other.held_) {
+      other.held_ = false;
+    }
+    // Releases the lease held, if any, and takes `other`'s.
+    Lease& operator=(Lease&& other) noexcept {
+      if (this != &other) {
+        release();
+        api_ = other.api_;
+        host_ = other.host_;
+        name_ = std::move(other.name_);
+        token_ = std::move(other.token_);
+        held_ = other.held_;
+        other.held_ = false;
+      }
+      return *this;
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { release(); }
+
+    // Keeps the lease for `ttl` from now. True when it was still ours; false when it had
+    // expired (stop what it protects). Throws HostError when Redis cannot be reached.
+    bool extend(std::chrono::milliseconds ttl) {
+      if (!held_) return false;
+      const auto ms = ttl.count() <= 0            ? 0u
+                      : ttl.count() >= UINT32_MAX ? UINT32_MAX
+                                                  : static_cast<uint32_t>(ttl.count());
+      switch (api_->lease_extend(host_, str(name_), str(token_), ms)) {
+        case CONDUIT_STATUS_OK:
+          return true;
+        case CONDUIT_STATUS_NOT_FOUND:
+          held_ = false;
+          return false;
+        default:
+          throw HostError("the lease " + name_ + " could not be extended");
+      }
+    }
+
+    // Ends the lease now. True when it was still ours; false when it had expired meanwhile
+    // (what was done after that was not protected by it) or Redis could not be reached (it
+    // then ends at its expiry). Calling it again does nothing and answers false.
+    bool release() noexcept {
+      if (!held_) return false;
+      held_ = false;
+      return api_->lease_release(host_, str(name_), str(token_)) == CONDUIT_STATUS_OK;
+    }
+    const std::string& name() const { return name_; }
+    // The proof of holding: kept in a checkpoint, it lets a later attempt at the same delivery
+    // take the lease back (Host::resumeLease) if this process dies holding it.
+    const std::string& token() const { return token_; }
+
+   private:
+    const conduit_host_api* api_;
+    conduit_host* host_;
+    std::string name_;
+    std::string token_;
+    bool held_ = true;
+  };
+
   // The host's services for one plugin instance.
   class Host {
    public:
@@ -164,6 +234,48 @@ namespace __attribute__((visibility("hidden"))) sdk {
         default:
           throw HostError("the state machine query failed");
       }
+    }
+
+    // Whether the host has the functions of ABI 1.1 (leases).
+    bool hasLeases() const {
+      return api_->struct_size >=
+                 offsetof(conduit_host_api, lease_release) + sizeof(api_->lease_release) &&
+             api_->lease_acquire != nullptr && api_->lease_extend != nullptr &&
+             api_->lease_release != nullptr;
+    }
+
+    // Takes the lease `name` (mutual exclusion across threads and worker processes) for at most
+    // `ttl`, waiting up to `wait` while another holds it. nullopt when another still held it
+    // then; throws HostError when Redis cannot be reached or the host has no leases. Only
+    // during process(), on its thread.
+    std::optional<Lease> lease(std::string_view name, std::chrono::milliseconds ttl,
+                               std::chrono::milliseconds wait) const {
+      if (!hasLeases()) throw HostError("this conduit has no leases (plugin ABI 1.1)");
+      auto clamp = [](std::chrono::milliseconds ms) {
+        return ms.count() <= 0            ? 0u
+               : ms.count() >= UINT32_MAX ? UINT32_MAX
+                                          : static_cast<uint32_t>(ms.count());
+      };
+      conduit_str token{};
+      switch (api_->lease_acquire(host_, str(name), clamp(ttl), clamp(wait), &token)) {
+        case CONDUIT_STATUS_OK:
+          return Lease(api_, host_, std::string(name), std::string(view(token)));
+        case CONDUIT_STATUS_BUSY:
+          return std::nullopt;
+        default:
+          throw HostError("the lease " + std::string(name) + " could not be taken");
+      }
+    }
+
+    // Takes back, for `ttl`, a lease an earlier attempt at this delivery took (its token kept
+    // in a checkpoint) and did not release because its process died: nullopt when it has
+    // expired since (take it anew with lease()). Throws HostError as lease() does.
+    std::optional<Lease> resumeLease(std::string_view name, std::string_view token,
+                                     std::chrono::milliseconds ttl) const {
+      if (!hasLeases()) throw HostError("this conduit has no leases (plugin ABI 1.1)");
+      Lease lease(api_, host_, std::string(name), std::string(token));
+      if (!lease.extend(ttl)) return std::nullopt;
+      return lease;
     }
 
     const conduit_host_api* api() const { return api_; }

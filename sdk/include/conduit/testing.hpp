@@ -12,13 +12,17 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -53,6 +57,9 @@ class FakeHost {
     api_.state_path = &FakeHost::pathThunk;
     api_.checkpoint_put = &FakeHost::putThunk;
     api_.checkpoint_get = &FakeHost::getThunk;
+    api_.lease_acquire = &FakeHost::acquireThunk;
+    api_.lease_extend = &FakeHost::extendThunk;
+    api_.lease_release = &FakeHost::releaseThunk;
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -74,12 +81,48 @@ class FakeHost {
   }
   // Makes every checkpoint call fail, as an unreachable store would.
   void failCheckpoints(bool fail) { fail_checkpoints_ = fail; }
+  // Plays another holder of the lease `name`, for `ttl` (or until releaseLease()): the plugin's
+  // lease_acquire waits for it and answers BUSY when its wait runs out first.
+  void holdLease(const std::string& name, std::chrono::milliseconds ttl = std::chrono::hours(1)) {
+    std::lock_guard lock(leases_mutex_);
+    leases_[name] = {"held-by-the-test", std::chrono::steady_clock::now() + ttl};
+  }
+  void releaseLease(const std::string& name) {
+    std::lock_guard lock(leases_mutex_);
+    leases_.erase(name);
+  }
+  // Plays another holder as holdLease() does, with the given token: an earlier attempt whose
+  // process died holding the lease.
+  void holdLease(const std::string& name, const std::string& token, std::chrono::milliseconds ttl) {
+    std::lock_guard lock(leases_mutex_);
+    leases_[name] = {token, std::chrono::steady_clock::now() + ttl};
+  }
+  // Puts a checkpoint as an earlier attempt would have.
+  void setCheckpoint(std::string key, std::string value) {
+    checkpoints_[std::move(key)] = std::move(value);
+  }
+  // Makes every lease call fail, as an unreachable Redis would.
+  void failLeases(bool fail) { fail_leases_ = fail; }
 
   // ---- what the plugin did ----
   const std::vector<std::pair<conduit_log_level, std::string>>& logs() const { return logs_; }
   int64_t counter(const std::string& metric) const {
     auto it = counters_.find(metric);
     return it == counters_.end() ? 0 : it->second;
+  }
+  // The names of the leases the plugin took, in order, and whether it holds one now.
+  std::vector<std::string> leasesTaken() const {
+    std::lock_guard lock(leases_mutex_);
+    return leases_taken_;
+  }
+  int leaseExtensions() const {
+    std::lock_guard lock(leases_mutex_);
+    return lease_extensions_;
+  }
+  bool leaseHeld(const std::string& name) const {
+    std::lock_guard lock(leases_mutex_);
+    auto it = leases_.find(name);
+    return it != leases_.end() && it->second.expires > std::chrono::steady_clock::now();
   }
   std::optional<std::string> checkpoint(const std::string& key) const {
     auto it = checkpoints_.find(key);
@@ -167,7 +210,69 @@ class FakeHost {
     return CONDUIT_STATUS_OK;
   }
 
+  // Leases: thread-safe, unlike the rest, so that a test may hold one from another thread.
+  static conduit_status acquireThunk(conduit_host* host, conduit_str name, uint32_t ttl_ms,
+                                     uint32_t wait_ms, conduit_str* token) {
+    auto& me = self(host);
+    if (me.fail_leases_ || ttl_ms == 0) return CONDUIT_STATUS_ERROR;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (true) {
+      {
+        std::lock_guard lock(me.leases_mutex_);
+        const auto now = std::chrono::steady_clock::now();
+        auto it = me.leases_.find(text(name));
+        if (it == me.leases_.end() || it->second.expires <= now) {
+          const std::string taken = "token-" + std::to_string(++me.next_token_);
+          me.leases_[text(name)] = {taken, now + std::chrono::milliseconds(ttl_ms)};
+          me.leases_taken_.push_back(text(name));
+          *token = str(me.tokens_.emplace_back(taken));
+          return CONDUIT_STATUS_OK;
+        }
+        if (now >= deadline) return CONDUIT_STATUS_BUSY;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  static conduit_status extendThunk(conduit_host* host, conduit_str name, conduit_str token,
+                                    uint32_t ttl_ms) {
+    auto& me = self(host);
+    if (me.fail_leases_ || ttl_ms == 0) return CONDUIT_STATUS_ERROR;
+    std::lock_guard lock(me.leases_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    auto it = me.leases_.find(text(name));
+    if (it == me.leases_.end() || it->second.token != text(token) || it->second.expires <= now) {
+      return CONDUIT_STATUS_NOT_FOUND;
+    }
+    it->second.expires = now + std::chrono::milliseconds(ttl_ms);
+    ++me.lease_extensions_;
+    return CONDUIT_STATUS_OK;
+  }
+  static conduit_status releaseThunk(conduit_host* host, conduit_str name, conduit_str token) {
+    auto& me = self(host);
+    if (me.fail_leases_) return CONDUIT_STATUS_ERROR;
+    std::lock_guard lock(me.leases_mutex_);
+    auto it = me.leases_.find(text(name));
+    if (it == me.leases_.end() || it->second.token != text(token) ||
+        it->second.expires <= std::chrono::steady_clock::now()) {
+      return CONDUIT_STATUS_NOT_FOUND;
+    }
+    me.leases_.erase(it);
+    return CONDUIT_STATUS_OK;
+  }
+
+  struct HeldLease {
+    std::string token;
+    std::chrono::steady_clock::time_point expires;
+  };
+
   conduit_host_api api_{};
+  mutable std::mutex leases_mutex_;
+  std::map<std::string, HeldLease> leases_;
+  std::vector<std::string> leases_taken_;
+  std::deque<std::string> tokens_;
+  int next_token_ = 0;
+  int lease_extensions_ = 0;
+  std::atomic<bool> fail_leases_{false};
   std::map<std::string, std::string> config_;
   std::map<Key, Answer> next_;
   std::map<Key, std::vector<std::string>> paths_;

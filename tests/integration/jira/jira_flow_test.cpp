@@ -3,6 +3,7 @@
 // simulator, whose transition names differ from its status names.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -33,10 +34,16 @@ namespace fs = std::filesystem;
 // the shipped jira.hcl and the original's workers.yaml (worker `atlassian`: devhop and soc).
 class Flow {
  public:
-  explicit Flow(SimulatorOptions simulator = {}) : jira_(std::move(simulator)) {
+  // `settings`: more CONDUIT_* variables for every conduit process, or other values.
+  // `worker_lines`: more keys for the worker `atlassian`, as workers.yaml lines.
+  explicit Flow(SimulatorOptions simulator = {},
+                std::map<std::string, std::optional<std::string>> settings = {},
+                const std::string& worker_lines = "")
+      : jira_(std::move(simulator)), settings_(std::move(settings)) {
     jira_.start();
     fs::copy(std::string(CONDUIT_CONFIG_DIR) + "/statemachines", dir_ + "/statemachines");
     fs::copy_file(std::string(CONDUIT_CONFIG_DIR) + "/workers.yaml", dir_ + "/workers.yaml");
+    std::ofstream(dir_ + "/workers.yaml", std::ios::app) << worker_lines;
     start();
     registerHook();
   }
@@ -47,19 +54,26 @@ class Flow {
         std::vector<std::string>{CONDUIT_BINARY, "run", "--config",
                                  CONDUIT_TEST_DATA_DIR "/original-app.env", "--hcl-dir",
                                  dir_ + "/statemachines", "--worker-cfg", dir_ + "/workers.yaml"},
-        std::map<std::string, std::optional<std::string>>{
-            {"ELASTIC_REDIS_URL", redis_.url()},
-            {"ATLASSIAN_EMAIL", "dev@example.test"},
-            {"ATLASSIAN_API_KEY", "simulator-token"},
-            {"CONDUIT_ATLASSIAN_DOMAIN_URL", jira_.url()},
-            {"CONDUIT_PORT", std::to_string(port_)},
-            {"CONDUIT_BIND", "127.0.0.1"},
-            {"CONDUIT_RETRY_INITIAL_MS", "50"},
-            {"CONDUIT_RETRY_MAX_MS", "2000"},
-            {"CONDUIT_RETRY_MAX_ATTEMPTS", "4"},
-            {"CONDUIT_CLAIM_IDLE_MS", "1000"}});
+        environment());
     REQUIRE(eventually([&] {
       httplib::Client client("127.0.0.1", port_);
+      auto pong = client.Get("/conduit-reactor/ping");
+      return pong && pong->status == 200;
+    }));
+  }
+
+  // Another worker process (`conduit work`) on the same Redis and Jira: another consumer.
+  void startWorker() {
+    const int port = freeLoopbackPort();
+    auto environment = this->environment();
+    environment["CONDUIT_WORKER_PORT"] = std::to_string(port);
+    workers_.push_back(std::make_unique<Process>(
+        std::vector<std::string>{CONDUIT_BINARY, "work", "--config",
+                                 CONDUIT_TEST_DATA_DIR "/original-app.env", "--hcl-dir",
+                                 dir_ + "/statemachines", "--worker-cfg", dir_ + "/workers.yaml"},
+        environment));
+    REQUIRE(eventually([&] {
+      httplib::Client client("127.0.0.1", port);
       auto pong = client.Get("/conduit-reactor/ping");
       return pong && pong->status == 200;
     }));
@@ -75,6 +89,26 @@ class Flow {
     return log;
   }
 
+  std::map<std::string, std::optional<std::string>> environment() const {
+    std::map<std::string, std::optional<std::string>> environment{
+        {"ELASTIC_REDIS_URL", redis_.url()},      {"ATLASSIAN_EMAIL", "dev@example.test"},
+        {"ATLASSIAN_API_KEY", "simulator-token"}, {"CONDUIT_ATLASSIAN_DOMAIN_URL", jira_.url()},
+        {"CONDUIT_PORT", std::to_string(port_)},  {"CONDUIT_BIND", "127.0.0.1"},
+        {"CONDUIT_RETRY_INITIAL_MS", "50"},       {"CONDUIT_RETRY_MAX_MS", "2000"},
+        {"CONDUIT_RETRY_MAX_ATTEMPTS", "4"},      {"CONDUIT_CLAIM_IDLE_MS", "1000"}};
+    for (const auto& [name, value] : settings_)
+      environment[name] = value;
+    return environment;
+  }
+
+  // POSTs a published release, signed as GitHub signs it; returns the HTTP status.
+  int published(const std::string& delivery_id, const std::string& name) {
+    const std::string body = R"({"action":"published","release":{"name":")" + name +
+                             R"(","body":"","html_url":"https://github.com/acme/app/releases/1",)"
+                             R"("author":{"login":"bob"}}})";
+    return post("release", delivery_id, body);
+  }
+
   // POSTs a merged pull request, signed as GitHub signs it; returns the HTTP status.
   int merged(const std::string& delivery_id, const std::string& title,
              const std::string& branch = "main") {
@@ -83,10 +117,14 @@ class Flow {
         R"(","body":"","merged":true,"html_url":"https://github.com/acme/app/pull/1",)"
         R"("head":{"ref":")" +
         branch + R"("},"merged_by":{"login":"alice"}}})";
+    return post("pull_request", delivery_id, body);
+  }
+
+  int post(const std::string& event, const std::string& delivery_id, const std::string& body) {
     httplib::Client client("127.0.0.1", port_);
     auto response =
         client.Post("/conduit/webhooks/github/app/payload",
-                    {{"X-GitHub-Event", "pull_request"},
+                    {{"X-GitHub-Event", event},
                      {"X-GitHub-Delivery", delivery_id},
                      {"X-Hub-Signature-256", conduit::testing::githubSignature(secret_, body)}},
                     body, "application/json");
@@ -121,8 +159,10 @@ class Flow {
   RedisServer redis_;
   std::string dir_ = redis_.directory();
   JiraSimulator jira_;
+  std::map<std::string, std::optional<std::string>> settings_;
   int port_ = freeLoopbackPort();
   std::unique_ptr<Process> conduit_;
+  std::vector<std::unique_ptr<Process>> workers_;
   std::string secret_;
 };
 
@@ -157,15 +197,27 @@ TEST_CASE("jira flow: <end> moves nothing") {
   CHECK(flow.deadLetters() == 0);
 }
 
-TEST_CASE("jira flow: 429 with Retry-After - then success") {
+TEST_CASE("jira flow: 429 with a short Retry-After is waited out - no retry spent") {
   Flow flow;
   flow.jira().failNext("GET", "/rest/api/2/issue/SOC-1", 429, 1, 1);
   CHECK(flow.merged("d-429", "SOC-1") == 202);
   REQUIRE(eventually([&] { return flow.settled(); }));
   CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
   const std::string log = flow.stop();
-  CHECK(log.find("attempt 1 of 4 to be retried in 1000 ms: atlassian: GET SOC-1: Jira answered "
+  CHECK(log.find("to be retried") == std::string::npos);
+}
+
+TEST_CASE("jira flow: 429 with a long Retry-After - the retry waits for it - then success") {
+  Flow flow({}, {{"CONDUIT_RETRY_MAX_MS", "10000"}});  // a cap above the Retry-After
+  flow.jira().failNext("GET", "/rest/api/2/issue/SOC-1", 429, 1, 6);
+  CHECK(flow.merged("d-429", "SOC-1") == 202);
+  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(30)));
+  CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
+  CHECK(flow.deadLetters() == 0);
+  const std::string log = flow.stop();
+  CHECK(log.find("attempt 1 of 4 to be retried in 6000 ms: atlassian: GET SOC-1: Jira answered "
                  "429") != std::string::npos);
+  CHECK(log.find("attempt 2 of 4") == std::string::npos);  // one retry, after the whole wait
 }
 
 TEST_CASE("jira flow: 500 - then success") {
@@ -203,9 +255,90 @@ TEST_CASE("jira flow: killed mid-event and restarted - each ticket moves exactly
   REQUIRE(eventually([&] { return flow.jira().transitionsApplied("SOC-1") == 1; }));
 
   flow.start();  // same host and port: takes its pending delivery back at once
-  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(30)));
+  // The killed process held SOC-1's lease, which would block the issue until it expires (the
+  // deadline, 10 s, and 10 s more): the delivery's next attempt takes it back at once instead.
+  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(15)));
   CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
   CHECK(flow.jira().transitionsApplied("SOC-2") == 1);
   CHECK(flow.jira().status("SOC-1") == "In Progress");
   CHECK(flow.jira().status("SOC-2") == "In Progress");
+}
+
+TEST_CASE(
+    "jira flow: a merged pull request and a published release naming one issue in the "
+    "same second move it two steps") {
+  SimulatorOptions options;
+  options.delay = std::chrono::milliseconds(300);  // both are in flight at once
+  Flow flow(options);
+  CHECK(flow.merged("d-pr", "SOC-7: login") == 202);
+  CHECK(flow.published("d-release", "v1.0 with SOC-7") == 202);
+  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(30)));
+  CHECK(flow.jira().status("SOC-7") == "Done");
+  CHECK(flow.jira().transitionHistory("SOC-7") == std::vector<std::string>{"Start work", "Finish"});
+  CHECK(flow.deadLetters() == 0);
+}
+
+TEST_CASE(
+    "jira flow: two worker processes - overlapping deliveries - each issue moves once per "
+    "delivery in turn") {
+  SimulatorOptions options;
+  options.delay = std::chrono::milliseconds(50);
+  Flow flow(options);
+  flow.startWorker();
+  // Four issues, each named by two to four deliveries at once: To Do -> In Progress -> Done,
+  // and any after those find <end>. Without one delivery at a time per issue, two would read the
+  // same status and take the same step.
+  for (int i = 0; i < 6; ++i) {
+    const std::string keys =
+        "SOC-" + std::to_string(i % 4 + 1) + " SOC-" + std::to_string((i + 1) % 4 + 1);
+    const std::string id = "d-" + std::to_string(i);
+    CHECK((i % 2 == 0 ? flow.merged(id, keys) : flow.published(id, keys)) == 202);
+  }
+  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(60)));
+  for (int issue = 1; issue <= 4; ++issue) {
+    const std::string key = "SOC-" + std::to_string(issue);
+    INFO(key);
+    CHECK(flow.jira().status(key) == "Done");
+    CHECK(flow.jira().transitionHistory(key) == std::vector<std::string>{"Start work", "Finish"});
+  }
+  CHECK(flow.deadLetters() == 0);
+}
+
+TEST_CASE(
+    "jira flow: Jira failing one call in five - every issue moved and commented once per "
+    "delivery") {
+  SimulatorOptions options;
+  options.fault_rate = 0.2;  // 429 with Retry-After, 500, a hang, an answer dropped, in turn
+  options.fault_seed = 10;
+  options.fault_hang = std::chrono::milliseconds(1500);
+  Flow flow(options,
+            {{"CONDUIT_ATLASSIAN_TIMEOUT_MS", "1000"},  // a hang is a timeout
+             {"CONDUIT_RETRY_MAX_ATTEMPTS", "40"},
+             {"CONDUIT_RETRY_MAX_MS", "1000"}},
+            "    comment: true\n");
+  // Four issues, each named by four deliveries: two move it, the others find <end>.
+  for (int i = 0; i < 8; ++i) {
+    const std::string keys =
+        "SOC-" + std::to_string(i % 4 + 1) + " SOC-" + std::to_string((i + 1) % 4 + 1);
+    const std::string id = "chaos-" + std::to_string(i);
+    CHECK((i % 2 == 0 ? flow.merged(id, keys) : flow.published(id, keys)) == 202);
+  }
+  REQUIRE(eventually([&] { return flow.settled(); }, std::chrono::seconds(120)));
+  const auto faults = flow.jira().faultCounts();
+  CHECK(faults.rate_limited + faults.server_error + faults.timeout + faults.dropped > 0);
+  for (int issue = 1; issue <= 4; ++issue) {
+    const std::string key = "SOC-" + std::to_string(issue);
+    INFO(key);
+    CHECK(flow.jira().status(key) == "Done");
+    CHECK(flow.jira().transitionHistory(key) == std::vector<std::string>{"Start work", "Finish"});
+    // One per moving delivery. Not necessarily in the order of the moves: a comment is posted
+    // after its issue's lease is let go, and one retried after a fault may come after the next
+    // delivery's.
+    auto comments = flow.jira().comments(key);
+    std::sort(comments.begin(), comments.end());
+    REQUIRE(comments.size() == 2);
+    CHECK(comments[0].find("Moved to Done") == 0);
+    CHECK(comments[1].find("Moved to In Progress") == 0);
+  }
+  CHECK(flow.deadLetters() == 0);
 }

@@ -3,6 +3,9 @@
 #include "plugin/plugin_host.hpp"
 
 #include <array>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -144,4 +147,179 @@ TEST_CASE("plugin host: checkpoint sizes are bounded - state queries need a deli
   answer.struct_size = sizeof answer;
   CHECK(PluginHost::api()->state_next(host.handle(), str(project), str(status), str(event),
                                       &answer) == CONDUIT_STATUS_ERROR);
+}
+
+namespace {
+
+using conduit::plugin::LeaseStore;
+
+// A host with leases in a real Redis, and no plugin: the tests call the API table as a plugin
+// would, inside a delivery scope.
+struct LeaseFixture {
+  conduit::testing::RedisServer redis;
+  conduit::store::RedisPool pool{redis.endpoint(), std::chrono::seconds(2)};
+  CheckpointStore checkpoints{pool};
+  LeaseStore leases{pool};
+  PluginHost host{PluginHost::Context{"w", "p", {}, machines, &checkpoints, &leases}};
+
+  conduit_status acquire(const std::string& name, uint32_t ttl_ms, uint32_t wait_ms,
+                         std::string* token = nullptr) {
+    conduit_str held{};
+    const auto status =
+        PluginHost::api()->lease_acquire(host.handle(), str(name), ttl_ms, wait_ms, &held);
+    if (token != nullptr) *token = std::string(held.data, held.size);
+    return status;
+  }
+  conduit_status release(const std::string& name, const std::string& token) {
+    return PluginHost::api()->lease_release(host.handle(), str(name), str(token));
+  }
+  conduit::store::RedisValue redisCommand(const conduit::store::RedisArgs& args) {
+    conduit::store::RedisConnection connection(redis.endpoint(), std::chrono::seconds(2));
+    return connection.command(args);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("plugin host: a lease is one holder's until released - in Redis with an expiry") {
+  LeaseFixture f;
+  PluginHost::DeliveryScope scope(f.host, "1-0");
+  CHECK(PluginHost::api()->struct_size >= sizeof(conduit_host_api));
+  std::string token;
+  REQUIRE(f.acquire("SOC-7", 60000, 0, &token) == CONDUIT_STATUS_OK);
+  CHECK(token.size() == 32);
+  const std::string key = LeaseStore::redisKey("w", "SOC-7");
+  CHECK(key == "conduit::leases::w::SOC-7");
+  CHECK(f.redisCommand({"GET", key}).text == token);
+  const auto ttl = f.redisCommand({"PTTL", key}).integer;
+  CHECK(ttl > 50000);
+  CHECK(ttl <= 60000);
+
+  // Another holder (another delivery, thread or process) is told BUSY, after its wait.
+  CHECK(f.acquire("SOC-7", 60000, 0) == CONDUIT_STATUS_BUSY);
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(f.acquire("SOC-7", 60000, 300) == CONDUIT_STATUS_BUSY);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(300));
+  CHECK(f.acquire("SOC-8", 60000, 0) == CONDUIT_STATUS_OK);  // another name is free
+
+  CHECK(f.release("SOC-7", token) == CONDUIT_STATUS_OK);
+  CHECK(f.redisCommand({"EXISTS", key}).integer == 0);
+  CHECK(f.release("SOC-7", token) == CONDUIT_STATUS_NOT_FOUND);  // already released
+  CHECK(f.acquire("SOC-7", 60000, 0) == CONDUIT_STATUS_OK);
+}
+
+TEST_CASE(
+    "plugin host: a dead holder's lease ends at its expiry - its late release frees "
+    "nothing of the next holder's") {
+  LeaseFixture f;
+  PluginHost::DeliveryScope scope(f.host, "1-0");
+  // A holder that dies without releasing: straight into the store, as a killed process leaves
+  // it.
+  auto dead =
+      f.leases.acquire("w", "SOC-7", std::chrono::milliseconds(400), std::chrono::milliseconds(0));
+  REQUIRE(dead);
+  const auto started = std::chrono::steady_clock::now();
+  std::string token;
+  REQUIRE(f.acquire("SOC-7", 60000, 5000, &token) == CONDUIT_STATUS_OK);  // waits for the expiry
+  const auto waited = std::chrono::steady_clock::now() - started;
+  CHECK(waited >= std::chrono::milliseconds(300));
+  CHECK(waited < std::chrono::milliseconds(4000));
+
+  // The first holder comes back (a paused process) and releases: the check-and-delete leaves
+  // the new holder's lease alone.
+  CHECK_FALSE(f.leases.release("w", "SOC-7", *dead));
+  CHECK(f.redisCommand({"GET", LeaseStore::redisKey("w", "SOC-7")}).text == token);
+}
+
+TEST_CASE("plugin host: leases still held when process() returns are released") {
+  LeaseFixture f;
+  {
+    PluginHost::DeliveryScope scope(f.host, "1-0");
+    REQUIRE(f.acquire("SOC-1", 60000, 0) == CONDUIT_STATUS_OK);
+    std::string released;
+    REQUIRE(f.acquire("SOC-2", 60000, 0, &released) == CONDUIT_STATUS_OK);
+    CHECK(f.release("SOC-2", released) == CONDUIT_STATUS_OK);
+    REQUIRE(f.acquire("SOC-2", 60000, 0) == CONDUIT_STATUS_OK);
+  }
+  CHECK(f.redisCommand({"EXISTS", LeaseStore::redisKey("w", "SOC-1")}).integer == 0);
+  CHECK(f.redisCommand({"EXISTS", LeaseStore::redisKey("w", "SOC-2")}).integer == 0);
+}
+
+TEST_CASE("plugin host: leases - Redis down or bad arguments are ERROR - and only in process()") {
+  LeaseFixture f;
+  CHECK(f.acquire("SOC-1", 60000, 0) == CONDUIT_STATUS_ERROR);  // no delivery scope
+  PluginHost::DeliveryScope scope(f.host, "1-0");
+  CHECK(f.acquire("", 60000, 0) == CONDUIT_STATUS_ERROR);
+  CHECK(f.acquire(std::string(257, 'k'), 60000, 0) == CONDUIT_STATUS_ERROR);
+  CHECK(f.acquire("SOC-1", 0, 0) == CONDUIT_STATUS_ERROR);
+  CHECK(f.acquire("SOC-1", 3600001, 0) == CONDUIT_STATUS_ERROR);
+  CHECK(f.acquire("SOC-1", 1000, 600001) == CONDUIT_STATUS_ERROR);
+  f.redis.stop();
+  CHECK(f.acquire("SOC-1", 60000, 0) == CONDUIT_STATUS_ERROR);
+  CHECK(f.release("SOC-1", "token") == CONDUIT_STATUS_ERROR);
+}
+
+TEST_CASE("plugin host: one holder at a time across threads and separate hosts and pools") {
+  LeaseFixture f;
+  // A second host on its own connections: another worker process, as Redis sees it.
+  conduit::store::RedisPool other_pool{f.redis.endpoint(), std::chrono::seconds(2)};
+  LeaseStore other_leases{other_pool};
+  PluginHost other{PluginHost::Context{"w", "p", {}, machines, &f.checkpoints, &other_leases}};
+
+  std::atomic<int> holders{0};
+  std::atomic<int> most_at_once{0};
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      PluginHost& host = i % 2 == 0 ? f.host : other;
+      for (int round = 0; round < 5; ++round) {
+        PluginHost::DeliveryScope scope(host, std::to_string(i) + "-" + std::to_string(round));
+        const std::string name = "SOC-7";
+        conduit_str token{};
+        if (PluginHost::api()->lease_acquire(host.handle(), str(name), 10000, 20000, &token) !=
+            CONDUIT_STATUS_OK) {
+          continue;
+        }
+        const int now = ++holders;
+        int seen = most_at_once.load();
+        while (now > seen && !most_at_once.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        --holders;
+        ++done;
+        CHECK(PluginHost::api()->lease_release(host.handle(), str(name), token) ==
+              CONDUIT_STATUS_OK);
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  CHECK(done == 40);
+  CHECK(most_at_once == 1);
+}
+
+TEST_CASE("plugin host: a later attempt takes back, by its token, a lease a dead process held") {
+  LeaseFixture f;
+  std::string token;
+  {
+    PluginHost::DeliveryScope first(f.host, "1-0");
+    REQUIRE(f.acquire("SOC-7", 60000, 0, &token) == CONDUIT_STATUS_OK);
+  }
+  // The scope released it; as a killed process would not have, take it again by hand with the
+  // same token.
+  REQUIRE(f.redisCommand({"SET", LeaseStore::redisKey("w", "SOC-7"), token, "PX", "60000"}).text ==
+          "OK");
+  {
+    PluginHost::DeliveryScope retry(f.host, "1-0");
+    CHECK(PluginHost::api()->lease_extend(f.host.handle(), str("SOC-7"), str(token), 30000) ==
+          CONDUIT_STATUS_OK);
+    const auto ttl = f.redisCommand({"PTTL", LeaseStore::redisKey("w", "SOC-7")}).integer;
+    CHECK(ttl <= 30000);
+    CHECK(ttl > 20000);
+    CHECK(PluginHost::api()->lease_extend(f.host.handle(), str("SOC-7"), str("not-the-token"),
+                                          30000) == CONDUIT_STATUS_NOT_FOUND);
+  }
+  // Released with the scope, as one taken in it.
+  CHECK(f.redisCommand({"EXISTS", LeaseStore::redisKey("w", "SOC-7")}).integer == 0);
 }

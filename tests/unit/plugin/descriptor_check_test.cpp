@@ -37,6 +37,8 @@ TEST_CASE("descriptor: a well-formed descriptor of the name asked for passes") {
   d.configure = nullptr;  // optional functions may be missing
   d.shutdown = nullptr;
   CHECK_FALSE(checkDescriptor(&d, "jira").has_value());
+  d.abi_minor = 0;  // built before leases (1.1): still loads
+  CHECK_FALSE(checkDescriptor(&d, "jira").has_value());
 }
 
 TEST_CASE("descriptor: each refusal names the failed check") {
@@ -45,11 +47,11 @@ TEST_CASE("descriptor: each refusal names the failed check") {
   auto major = valid();
   major.abi_major = 2;
   CHECK(checkDescriptor(&major, "jira") ==
-        "the plugin was built for ABI major 2; this conduit speaks ABI 1.0");
+        "the plugin was built for ABI major 2; this conduit speaks ABI 1.1");
 
   auto minor = valid();
   minor.abi_minor = CONDUIT_ABI_MINOR + 1;
-  CHECK(checkDescriptor(&minor, "jira")->find("newer than this conduit's 1.0: upgrade conduit") !=
+  CHECK(checkDescriptor(&minor, "jira")->find("newer than this conduit's 1.1: upgrade conduit") !=
         std::string::npos);
 
   auto small = valid();
@@ -59,7 +61,7 @@ TEST_CASE("descriptor: each refusal names the failed check") {
 
   auto large = valid();
   large.struct_size = sizeof(conduit_plugin_descriptor) + 8;
-  CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.0 defines") !=
+  CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.1 defines") !=
         std::string::npos);
 
   for (const char* function : {"create", "process", "destroy"}) {
