@@ -863,3 +863,66 @@ TEST_CASE("worker: SIGHUP does not stop `conduit serve`") {
   serve.signal(SIGTERM);
   CHECK(serve.wait() == 0);
 }
+
+TEST_CASE("worker: a delivery's end keeps the checkpoints of workers a reload removed too") {
+  WorkerSite site({"first", "second"}, {{"retry_schedule", "5s,5s"}});
+  Process worker(site.command("work", freeLoopbackPort()));
+  const std::string entry = site.enqueue("d-removed", "first=retry-once second=retry-once");
+  REQUIRE(eventually([&] { return site.calls().size() == 2; }));
+  // What `second` kept for it, written long ago: its expiry is near.
+  const std::string kept = "conduit::checkpoints::github::repo::d-removed::second";
+  site.redis().command({"HSET", kept, "moved", "SOC-1"});
+  site.redis().command({"EXPIRE", kept, "600"});
+
+  std::ofstream(site.workersPath())
+      << "workers:\n  first:\n    plugin: scripted\n    statefile: jira.hcl\n    projects: [soc]\n";
+  worker.signal(SIGHUP);
+  REQUIRE(eventually(
+      [&] { return worker.standardError().find("workers now: first") != std::string::npos; }));
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(15)));
+  CHECK(callsOf(site.calls(), "first", "d-removed") == 2);
+  CHECK(callsOf(site.calls(), "second", "d-removed") == 1);
+  // Kept checkpoint_ttl_hours from the delivery's end, as the other workers' are.
+  CHECK(site.redis().command({"TTL", kept}).integer > 700 * 3600);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
+
+TEST_CASE("worker: entries added by hand without a delivery id never share checkpoints") {
+  // A replay that left the `delivery` field out: two unrelated deliveries with no identity.
+  // Keyed by an empty delivery id, the second would find the first's checkpoints and skip work
+  // it never did.
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] {
+    return site.redis().command({"EXISTS", QueueNames::kStream}).integer == 1 ||
+           worker.standardError().find("worker process") != std::string::npos;
+  }));
+  const std::string payload =
+      R"({"action":"closed","pull_request":{"title":"first=mark-fail","merged":true,)"
+      R"("html_url":"https://example.test/pr/1","head":{"ref":"feature/SOC-1"}}})";
+  for (const char* delivery : {"", "bad/id"}) {
+    for (int i = 0; i < 2; ++i) {
+      conduit::store::RedisArgs add = {"XADD",        QueueNames::kStream, "*",        "schema",
+                                       "1",           "provider",          "github",   "repo_id",
+                                       "repo",        "repo_path",         "org/repo", "event",
+                                       "pull_request"};
+      if (*delivery != '\0') {
+        add.push_back("delivery");
+        add.push_back(delivery);
+      }
+      for (const char* field : {"received_at_ms", "1", "payload"})
+        add.push_back(field);
+      add.push_back(payload);
+      site.redis().command(add);
+      REQUIRE(eventually([&] { return site.drained(); }));
+    }
+  }
+  // Each failed after marking: none found a mark another had left (it would have answered ok).
+  const auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 4);
+  for (const auto& letter : letters)
+    CHECK(letter.at("error") == "marked, then failed");
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
