@@ -450,7 +450,11 @@ bool DeliveryWorker::resume(Job& job, const Processors& processors) {
     commit(job);
     return false;
   }
-  const int64_t wait_ms = job.progress->due_ms - queue::unixTimeMs();
+  // due_ms is the wall clock of the process that wrote it, maybe another machine's: one set
+  // far ahead (a clock wrong by a year) must not hold the delivery that long. No retry waits
+  // longer than the policy's longest delay and its jitter.
+  const int64_t longest_ms = options_.retry.longestDelay().count() / 10 * 11 + 1000;
+  const int64_t wait_ms = std::min(job.progress->due_ms - queue::unixTimeMs(), longest_ms);
   if (wait_ms > 0) {
     job.delivery.reset();  // fetched again when due
     schedule(std::move(job), Clock::now() + std::chrono::milliseconds(wait_ms));

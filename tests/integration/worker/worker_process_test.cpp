@@ -926,3 +926,20 @@ TEST_CASE("worker: entries added by hand without a delivery id never share check
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
 }
+
+TEST_CASE("worker: a retry due by a clock far ahead waits no longer than the schedule allows") {
+  // The process that wrote due_ms had its wall clock a year ahead: another process that takes
+  // the delivery over must not hold it for a year.
+  WorkerSite site({"first"}, {{"consumer_name", "fixed-name"}, {"retry_schedule", "1s,1s"}});
+  const std::string entry = site.enqueue("d-skewed", "first=ok");
+  site.redis().command({"XREADGROUP", "GROUP", QueueNames::kGroup, "fixed-name", "COUNT", "1",
+                        "STREAMS", QueueNames::kStream, ">"});
+  const int64_t year_ahead_ms = conduit::queue::unixTimeMs() + 365LL * 24 * 3600 * 1000;
+  site.redis().command({"HSET", DeliveryConsumer::progressKey(entry), "attempts", "1", "started",
+                        "1", "due_ms", std::to_string(year_ahead_ms)});
+  Process worker(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(10)));
+  CHECK(callsOf(site.calls(), "first", "d-skewed") == 1);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
