@@ -61,7 +61,8 @@ std::string firstLine(const std::string& path) {
 }
 
 // The 22nd field of /proc/<pid>/stat (its start time in clock ticks since boot); empty when the
-// process does not exist. The command name (field 2) may hold spaces and parentheses: the
+// process does not exist or has ended (a zombie, not yet reaped by its parent: it runs no more
+// and refreshes nothing). The command name (field 2) may hold spaces and parentheses: the
 // fields are counted from its closing parenthesis.
 std::string startTicks(int64_t pid) {
   std::ifstream file(fmt::format("/proc/{}/stat", pid));
@@ -71,6 +72,7 @@ std::string startTicks(int64_t pid) {
   std::istringstream rest(stat.substr(close + 1));
   std::string value;
   for (int field_number = 3; field_number <= 22 && (rest >> value); ++field_number) {
+    if (field_number == 3 && (value == "Z" || value == "X")) return "";
     if (field_number == 22) return value;
   }
   return "";

@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -54,6 +57,18 @@ struct Site {
 
   int64_t lifetime_ms = 60000;
 };
+
+// /proc/<pid>/stat's 22nd field, counted from the command name's closing parenthesis.
+std::string startTicksOf(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+  std::string value;
+  for (int field = 3; field <= 22 && (rest >> value); ++field) {
+    if (field == 22) return value;
+  }
+  return "";
+}
 
 // A process of this machine that has ended.
 ConsumerHolder deadProcess() {
@@ -115,6 +130,30 @@ TEST_CASE("consumer lease: a holder of this machine that died is replaced at onc
   lease.acquire();
   CHECK(site.direct.command({"HGET", "conduit::consumers::host:1", "token"}).text ==
         ConsumerHolder::self().token);
+}
+
+TEST_CASE("consumer lease: a holder killed but not yet reaped by its parent is dead") {
+  // A zombie keeps its /proc entry, start time included, until its parent waits for it.
+  Site site;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ConsumerHolder killed = ConsumerHolder::self();
+  killed.pid = child;
+  killed.start_ticks = startTicksOf(child);
+  killed.token = "killed";
+  REQUIRE_FALSE(killed.start_ticks.empty());
+  CHECK(killed.alive());
+  ::kill(child, SIGKILL);
+  std::this_thread::sleep_for(milliseconds(200));  // a zombie now: not waited for
+  REQUIRE(startTicksOf(child) == killed.start_ticks);
+  CHECK_FALSE(killed.alive());
+  site.holdAs(killed);
+  ConsumerLease lease(site.pool, "host:1", milliseconds(15000));
+  lease.acquire();
+  ::waitpid(child, nullptr, 0);
 }
 
 TEST_CASE("consumer lease: a holder on another machine - refused while it refreshes its lease") {
