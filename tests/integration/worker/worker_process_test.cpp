@@ -943,3 +943,21 @@ TEST_CASE("worker: a retry due by a clock far ahead waits no longer than the sch
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
 }
+
+TEST_CASE("worker: Redis down at start-up - it starts, waits, then takes its name and works") {
+  WorkerSite site({"first"}, {{"consumer_name", "patient"}});
+  site.redisServer().stop();
+  const int port = freeLoopbackPort();
+  Process worker(site.command("work", port));
+  REQUIRE(eventually([&] { return answers(port, "/conduit-reactor/ping"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(worker.running());
+  site.redisServer().start();
+  site.reconnect();
+  site.enqueue("d-late", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(10)));
+  CHECK(callsOf(site.calls(), "first", "d-late") == 1);
+  CHECK(site.redis().command({"EXISTS", "conduit::consumers::patient"}).integer == 1);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
