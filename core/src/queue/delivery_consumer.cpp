@@ -71,9 +71,12 @@ return 1
 // to another consumer must not end it under that one, and a second run after a lost reply
 // changes nothing. The dead letters copy the entry's own fields, so the payload is not sent
 // back and forth. The checkpoints are kept, for a replay of the same delivery, and expire.
+// The dead letters are written first: a script is not undone when a command in it fails, and
+// XADD is refused when Redis is out of memory (noeviction) where XACK is not, so acknowledging
+// first would lose the delivery with its dead letter unwritten. Refused, it changes nothing
+// and the worker tries again.
 const store::RedisScript kFinishScript(kOwnership + R"lua(
 if not (nameIsOurs() and owns(ARGV[5])) then return 0 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[5])
 if #ARGV > 13 then
   local found = redis.call('XRANGE', KEYS[1], ARGV[5], ARGV[5])
   if found[1] then
@@ -88,6 +91,7 @@ if #ARGV > 13 then
     end
   end
 end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[5])
 redis.call('XDEL', KEYS[1], ARGV[5])
 redis.call('DEL', KEYS[4])
 for i = 5, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end

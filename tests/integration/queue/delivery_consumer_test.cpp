@@ -260,3 +260,24 @@ TEST_CASE("consumer: another process took the consumer name - this one writes no
   CHECK(successor.finish(entry, {}, 1, {"conduit::checkpoints::x"}));
   CHECK(q.pending() == 1);
 }
+
+TEST_CASE("consumer: a dead letter Redis has no memory for leaves the delivery pending") {
+  // A script is not undone when one of its commands fails: XACK before the dead letter's XADD
+  // (refused when out of memory) would end the delivery with no dead letter.
+  Queue q;
+  q.queue.ensureConsumerGroup();
+  const std::string entry = q.enqueue("d-1");
+  DeliveryConsumer holder(q.pool, "host:1");
+  RedisConnection blocking(q.redis.endpoint(), std::chrono::seconds(3));
+  REQUIRE(holder.readNew(blocking, 10, milliseconds(100)).size() == 1);
+  q.direct.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+  q.direct.command({"CONFIG", "SET", "maxmemory", "1"});
+  CHECK_THROWS(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));
+  q.direct.command({"CONFIG", "SET", "maxmemory", "0"});
+  CHECK(q.pending() == 1);
+  CHECK(holder.owns(entry));
+  CHECK(q.direct.command({"EXISTS", DeliveryConsumer::kDeadLetterStream}).integer == 0);
+  CHECK(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));
+  CHECK(q.direct.command({"XLEN", DeliveryConsumer::kDeadLetterStream}).integer == 1);
+  CHECK(q.pending() == 0);
+}
