@@ -961,3 +961,40 @@ TEST_CASE("worker: Redis down at start-up - it starts, waits, then takes its nam
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
 }
+
+TEST_CASE("worker: stalled past its lease while another started under its name - it ends nothing") {
+  // Both are consumer `shared` to Redis: only the lease tells the stalled one that the delivery
+  // it was processing is not its own any more.
+  WorkerSite site(
+      {"first"},
+      {{"consumer_name", "shared"}, {"retry_schedule", "30s,1h"}, {"claim_idle_ms", "60000"}});
+  Process a(site.command("work", freeLoopbackPort()));
+  const std::string entry = site.enqueue("d-shared", "first=slow");  // a 4-second plugin call
+  REQUIRE(eventually([&] { return site.calls().size() == 1; }));
+  a.signal(SIGSTOP);
+  REQUIRE(eventually(
+      [&] {
+        return site.redis().command({"EXISTS", "conduit::consumers::shared"}).integer == 0;
+      },
+      std::chrono::seconds(25)));
+  Process b(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually(
+      [&] { return b.standardError().find("took back 1 deliveries") != std::string::npos; }));
+  // B counted A's attempt as cut short and waits 30 s for the next one.
+  REQUIRE(eventually([&] {
+    return site.redis().command({"HGET", DeliveryConsumer::progressKey(entry), "attempts"}).text ==
+           "1";
+  }));
+  a.signal(SIGCONT);  // its plugin call returns ok at once: the 4 s have passed
+  REQUIRE(eventually([&] {
+    return a.standardError().find("another worker process had taken it over") != std::string::npos;
+  }));
+  CHECK(site.pendingCount() == 1);  // not acknowledged by A under B
+  CHECK(site.streamLength() == 1);
+  CHECK(site.deadLetters().empty());
+  CHECK(b.running());
+  a.signal(SIGTERM);
+  CHECK(a.wait() == 0);
+  b.signal(SIGTERM);
+  CHECK(b.wait() == 0);
+}
