@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -26,10 +28,13 @@ std::optional<int64_t> parseDelay(std::string_view text) {
   size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
     ++digits;
-  if (digits == 0 || digits > 9) return std::nullopt;
+  if (digits == 0) return std::nullopt;
+  const std::string_view unit = text.substr(digits);
+  if (unit != "ms" && unit != "s" && unit != "m" && unit != "h") return std::nullopt;
+  // More digits than any delay in range has: out of range, whatever the number.
+  if (digits > 9) return std::numeric_limits<int64_t>::max();
   int64_t number = 0;
   std::from_chars(text.data(), text.data() + digits, number);
-  const std::string_view unit = text.substr(digits);
   if (unit == "ms") return number;
   if (unit == "s") return number * 1000;
   if (unit == "m") return number * 60000;

@@ -1,10 +1,14 @@
 #include "plugin/checkpoint_store.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "queue/delivery.hpp"
 #include "queue/redis_keys.hpp"
+#include "store/hook.hpp"
 
 namespace conduit::plugin {
 
@@ -12,8 +16,16 @@ CheckpointStore::CheckpointStore(store::RedisPool& redis, std::chrono::hours lif
     : redis_(redis), lifetime_(lifetime) {}
 
 std::string CheckpointStore::deliveryIdentity(std::string_view provider, std::string_view repo_id,
-                                              std::string_view delivery_id) {
-  return queue::redis_keys::deliveryIdentity(provider, repo_id, delivery_id);
+                                              std::string_view delivery_id,
+                                              std::string_view entry_id) {
+  const bool provider_ok =
+      !provider.empty() && std::all_of(provider.begin(), provider.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
+  if (provider_ok && store::isValidRepoId(repo_id) && queue::isValidDeliveryId(delivery_id)) {
+    return queue::redis_keys::deliveryIdentity(provider, repo_id, delivery_id);
+  }
+  return std::string("@entry::").append(entry_id);
 }
 
 std::string CheckpointStore::redisKey(std::string_view identity, std::string_view worker) {

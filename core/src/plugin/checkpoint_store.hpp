@@ -36,8 +36,12 @@ class CheckpointStore {
   std::chrono::hours lifetime() const { return lifetime_; }
 
   // <provider>::<repo_id>::<delivery id>: the same for every stream entry of one delivery.
+  // An entry whose provider, repo id or delivery id is not one the ingress accepts (written by
+  // hand, say a replay that left its `delivery` field out) has no identity to share with
+  // others: its checkpoints are its own, under @entry::<entry id> (no provider starts with @),
+  // so that such entries never read one another's.
   static std::string deliveryIdentity(std::string_view provider, std::string_view repo_id,
-                                      std::string_view delivery_id);
+                                      std::string_view delivery_id, std::string_view entry_id);
   static std::string redisKey(std::string_view identity, std::string_view worker);
 
  private:

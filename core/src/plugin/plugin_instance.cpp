@@ -91,7 +91,8 @@ ProcessOutcome PluginInstance::process(const providers::Event& event, const Deli
   std::array<char, kMessageCapacity> buffer{};
   conduit_result result{sizeof(conduit_result), 0, {buffer.data(), buffer.size(), 0}};
   PluginHost::DeliveryScope scope(
-      host_, CheckpointStore::deliveryIdentity(facts.provider, facts.repo_id, facts.delivery_id));
+      host_, CheckpointStore::deliveryIdentity(facts.provider, facts.repo_id, facts.delivery_id,
+                                               facts.entry_id));
   conduit_outcome outcome;
   {
     std::unique_lock<std::mutex> serial;

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -58,7 +61,8 @@ std::string firstLine(const std::string& path) {
 }
 
 // The 22nd field of /proc/<pid>/stat (its start time in clock ticks since boot); empty when the
-// process does not exist. The command name (field 2) may hold spaces and parentheses: the
+// process does not exist or has ended (a zombie, not yet reaped by its parent: it runs no more
+// and refreshes nothing). The command name (field 2) may hold spaces and parentheses: the
 // fields are counted from its closing parenthesis.
 std::string startTicks(int64_t pid) {
   std::ifstream file(fmt::format("/proc/{}/stat", pid));
@@ -68,9 +72,18 @@ std::string startTicks(int64_t pid) {
   std::istringstream rest(stat.substr(close + 1));
   std::string value;
   for (int field_number = 3; field_number <= 22 && (rest >> value); ++field_number) {
+    if (field_number == 3 && (value == "Z" || value == "X")) return "";
     if (field_number == 22) return value;
   }
   return "";
+}
+
+// The pid namespace this process sees pids in ("pid:[4026531836]"): a pid from another one (another
+// container with the same host name) means nothing here. Empty when it cannot be read.
+std::string pidNamespace() {
+  char target[PATH_MAX] = {};
+  const ssize_t length = ::readlink("/proc/self/ns/pid", target, sizeof target - 1);
+  return length > 0 ? std::string(target, static_cast<size_t>(length)) : std::string();
 }
 
 std::string hostName() {
@@ -90,6 +103,7 @@ ConsumerHolder holderFrom(const std::map<std::string, std::string>& fields) {
   std::from_chars(pid.data(), pid.data() + pid.size(), holder.pid);
   holder.start_ticks = value(field::kStartTicks);
   holder.boot_id = value(field::kBootId);
+  holder.pid_namespace = value(field::kPidNamespace);
   holder.token = value(field::kToken);
   return holder;
 }
@@ -102,14 +116,16 @@ ConsumerHolder ConsumerHolder::self() {
   holder.pid = ::getpid();
   holder.start_ticks = startTicks(holder.pid);
   holder.boot_id = firstLine("/proc/sys/kernel/random/boot_id");
-  holder.token =
-      fmt::format("{}/{}/{}/{}", holder.host, holder.boot_id, holder.pid, holder.start_ticks);
+  holder.pid_namespace = pidNamespace();
+  holder.token = fmt::format("{}/{}/{}/{}/{}", holder.host, holder.boot_id, holder.pid_namespace,
+                             holder.pid, holder.start_ticks);
   return holder;
 }
 
 bool ConsumerHolder::runsHere() const {
   const auto me = self();
-  return host == me.host && !boot_id.empty() && boot_id == me.boot_id;
+  return host == me.host && !boot_id.empty() && boot_id == me.boot_id &&
+         pid_namespace == me.pid_namespace;
 }
 
 bool ConsumerHolder::alive() const {
@@ -138,10 +154,21 @@ ConsumerLease::ConsumerLease(store::RedisPool& redis, std::string consumer_name,
 std::map<std::string, std::string> ConsumerLease::take(const std::string& replacing) {
   const std::string lifetime = std::to_string(lifetime_.count());
   const std::string pid = std::to_string(self_.pid);
-  const store::RedisArgs args = {
-      key_,         lifetime,    replacing, field::kToken,      self_.token,       field::kHost,
-      self_.host,   field::kPid, pid,       field::kStartTicks, self_.start_ticks, field::kBootId,
-      self_.boot_id};
+  const store::RedisArgs args = {key_,
+                                 lifetime,
+                                 replacing,
+                                 field::kToken,
+                                 self_.token,
+                                 field::kHost,
+                                 self_.host,
+                                 field::kPid,
+                                 pid,
+                                 field::kStartTicks,
+                                 self_.start_ticks,
+                                 field::kBootId,
+                                 self_.boot_id,
+                                 field::kPidNamespace,
+                                 self_.pid_namespace};
   auto reply = redis_.run(store::Retry::kIdempotent,
                           [&](store::RedisConnection& c) { return kTakeScript.run(c, 1, args); });
   std::map<std::string, std::string> fields;
@@ -154,23 +181,63 @@ void ConsumerLease::acquire() {
   auto other = take("");
   if (other.empty()) return;
   const auto holder = holderFrom(other);
-  if (holder.runsHere() && !holder.alive()) {
+  if (holder.runsHere()) {
+    if (holder.alive()) throw ConsumerNameTaken(name_, holder);
     // Its predecessor under this name died: no need to wait for the lease to expire.
     other = take(holder.token);
     if (other.empty()) return;
     throw ConsumerNameTaken(name_, holderFrom(other));
   }
+  // Its process cannot be looked up from here: another machine, or this one before a reboot (a
+  // quick one), or another container. Refusing at once would keep a unit from starting after a
+  // crash (systemd does not restart after exit status 2), so its lease decides: a live holder
+  // refreshes it every third of its lifetime, a dead one's expires. Whichever comes first.
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + lifetime_ + std::chrono::seconds(2);
+  const auto pause = std::clamp<std::chrono::milliseconds>(
+      lifetime_ / 30, std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+  int64_t last_ttl_ms = timeToLiveMs();
+  while (Clock::now() < deadline) {
+    std::this_thread::sleep_for(pause);
+    other = take("");
+    if (other.empty()) return;
+    const auto now_holder = holderFrom(other);
+    if (now_holder.token != holder.token) throw ConsumerNameTaken(name_, now_holder);
+    const int64_t ttl_ms = timeToLiveMs();
+    // A lease only ever grows by a refresh; some slack for the clock of the check itself.
+    if (ttl_ms > last_ttl_ms + 50) throw ConsumerNameTaken(name_, holder);
+    last_ttl_ms = ttl_ms;
+  }
   throw ConsumerNameTaken(name_, holder);
+}
+
+int64_t ConsumerLease::timeToLiveMs() {
+  return redis_
+      .run(store::Retry::kIdempotent,
+           [&](store::RedisConnection& c) {
+             return c.command({"PTTL", key_});
+           })
+      .integer;
 }
 
 ConsumerLease::Refresh ConsumerLease::refresh() {
   const std::string lifetime = std::to_string(lifetime_.count());
   const std::string pid = std::to_string(self_.pid);
-  const store::RedisArgs args = {
-      key_,         lifetime,           field::kToken,     field::kToken,
-      self_.token,  field::kHost,       self_.host,        field::kPid,
-      pid,          field::kStartTicks, self_.start_ticks, field::kBootId,
-      self_.boot_id};
+  const store::RedisArgs args = {key_,
+                                 lifetime,
+                                 field::kToken,
+                                 field::kToken,
+                                 self_.token,
+                                 field::kHost,
+                                 self_.host,
+                                 field::kPid,
+                                 pid,
+                                 field::kStartTicks,
+                                 self_.start_ticks,
+                                 field::kBootId,
+                                 self_.boot_id,
+                                 field::kPidNamespace,
+                                 self_.pid_namespace};
   auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
     return kRefreshScript.run(c, 1, args);
   });

@@ -12,18 +12,19 @@ namespace conduit::queue {
 
 // The process that holds a consumer name, as its lease in Redis describes it.
 struct ConsumerHolder {
-  std::string host;         // its hostname
-  int64_t pid = 0;          // its process id
-  std::string start_ticks;  // its start time, /proc/<pid>/stat's 22nd field
-  std::string boot_id;      // /proc/sys/kernel/random/boot_id of its machine
-  std::string token;        // all of the above: unique to one run of one process
+  std::string host;           // its hostname
+  int64_t pid = 0;            // its process id
+  std::string start_ticks;    // its start time, /proc/<pid>/stat's 22nd field
+  std::string boot_id;        // /proc/sys/kernel/random/boot_id of its machine
+  std::string pid_namespace;  // the pid namespace its pid is in: /proc/self/ns/pid's link
+  std::string token;          // all of the above: unique to one run of one process
 
   // This process.
   static ConsumerHolder self();
   // Whether `this` describes a process of this machine's current boot that is still running.
   // Only meaningful when runsHere(): the pid is looked up in this machine's /proc.
   bool alive() const;
-  // Same host name and same boot: its pid can be looked up here.
+  // Same host name, same boot and same pid namespace: its pid can be looked up here.
   bool runsHere() const;
 };
 
@@ -41,16 +42,18 @@ class ConsumerNameTaken : public std::runtime_error {
 // as "its own" would be the other's too. A lease per consumer name,
 // conduit::consumers::<name>, a hash naming the holder (ConsumerHolder), with a short expiry
 // that the holder keeps refreshing. A process that died holds its name no longer: on the same
-// machine (same host name and boot) that is seen at once, by its pid and start time, so a
-// restart (kill -9, a crash, systemd's Restart=, a container restarted with the same pid)
-// starts at once; on another machine only once the lease expired.
+// machine (same host name, boot and pid namespace) that is seen at once, by its pid and start
+// time, so a restart (kill -9, a crash, systemd's Restart=) starts at once; otherwise (another
+// machine, a reboot, a container restarted in a new pid namespace) acquire() watches the lease
+// until it either expires (taken then) or is refreshed (refused then).
 class ConsumerLease {
  public:
   ConsumerLease(store::RedisPool& redis, std::string consumer_name,
                 std::chrono::milliseconds lifetime);
 
   // Takes the name. Throws ConsumerNameTaken when a live process holds it, and
-  // store::RedisUnavailable.
+  // store::RedisUnavailable. Waits up to the lifetime (and 2 s) when the holder's process cannot
+  // be looked up here.
   void acquire();
 
   enum class Refresh { kHeld, kLost };
@@ -64,10 +67,13 @@ class ConsumerLease {
 
   const std::string& name() const { return name_; }
   std::chrono::milliseconds lifetime() const { return lifetime_; }
+  // This process's token, which the lease holds while this process holds the name.
+  const std::string& token() const { return self_.token; }
 
  private:
   // Runs the take script; returns the other holder's fields, empty when taken.
   std::map<std::string, std::string> take(const std::string& replacing);
+  int64_t timeToLiveMs();  // the lease's PTTL
 
   store::RedisPool& redis_;
   std::string name_;

@@ -13,13 +13,32 @@ namespace {
 
 namespace keys = redis_keys;
 
-// KEYS: stream. ARGV: group, consumer, entry ids. Claims each id back to the consumer (which
-// resets its idle time) only while the consumer still owns it; returns the ids it does not.
-const store::RedisScript kKeepHoldingScript(R"lua(
+// The ownership test of every script below that acts on an entry as this consumer's. KEYS[1]:
+// the stream, KEYS[2]: the consumer name's lease. ARGV[1]: group, ARGV[2]: consumer name,
+// ARGV[3]: the lease's token field, ARGV[4]: this process's token ('' when no lease is
+// checked). The entry must be pending for this consumer name, and the name must not be held by
+// another process: a process that stalled past its lease while another started under its name
+// shares that one's pending list, which XPENDING alone cannot tell apart. A lease that expired
+// with no one taking it leaves the name to this process.
+const std::string kOwnership = R"lua(
+local function nameIsOurs()
+  if ARGV[4] == '' then return true end
+  local holder = redis.call('HGET', KEYS[2], ARGV[3])
+  return not holder or holder == ARGV[4]
+end
+local function owns(entry_id)
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], entry_id, entry_id, 1)
+  return pending[1] ~= nil and pending[1][2] == ARGV[2]
+end
+)lua";
+
+// ARGV from 5: entry ids. Claims each id back to the consumer (which resets its idle time) only
+// while the consumer still owns it; returns the ids it does not.
+const store::RedisScript kKeepHoldingScript(kOwnership + R"lua(
 local lost = {}
-for i = 3, #ARGV do
-  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if pending[1] and pending[1][2] == ARGV[2] then
+local ours = nameIsOurs()
+for i = 5, #ARGV do
+  if ours and owns(ARGV[i]) then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
   else
     lost[#lost + 1] = ARGV[i]
@@ -28,46 +47,54 @@ end
 return lost
 )lua");
 
-// KEYS: stream, progress hash. ARGV: group, consumer, entry id, lifetime in seconds, then
-// field/value pairs. Writes them only while the entry is pending for this consumer (returns 1;
-// 0 otherwise): a process that stalled and lost the delivery to another must not write over
-// that one's progress.
-const store::RedisScript kWriteProgressScript(R"lua(
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if not pending[1] or pending[1][2] ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
-redis.call('EXPIRE', KEYS[2], ARGV[4])
+// ARGV[5]: entry id. 1 when the entry is this consumer's, 0 otherwise.
+const store::RedisScript kOwnsScript(kOwnership + R"lua(
+if nameIsOurs() and owns(ARGV[5]) then return 1 end
+return 0
+)lua");
+
+// KEYS[3]: progress hash. ARGV[5]: entry id, ARGV[6]: lifetime in seconds, then field/value
+// pairs. Writes them only while the entry is this consumer's (returns 1; 0 otherwise): a
+// process that stalled and lost the delivery to another must not write over that one's
+// progress.
+const store::RedisScript kWriteProgressScript(kOwnership + R"lua(
+if not (nameIsOurs() and owns(ARGV[5])) then return 0 end
+redis.call('HSET', KEYS[3], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[3], ARGV[6])
 return 1
 )lua");
 
-// KEYS: stream, dead-letter stream, progress hash, then checkpoint hashes. ARGV: group,
-// consumer, entry id, attempts, now (Unix ms), checkpoint lifetime in seconds, the dead-letter
-// field names (entry, worker, error, attempts, failed_at_ms), then (worker, error) pairs. Does
-// nothing (returns 0) unless the entry is pending for this consumer: one that lost it to
-// another consumer must not end it under that one, and a second run after a lost reply changes
-// nothing. The dead letters copy the entry's own fields, so the payload is not sent back and
-// forth. The checkpoints are kept, for a replay of the same delivery, and expire.
-const store::RedisScript kFinishScript(R"lua(
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if not pending[1] or pending[1][2] ~= ARGV[2] then return 0 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
-if #ARGV > 11 then
-  local found = redis.call('XRANGE', KEYS[1], ARGV[3], ARGV[3])
+// KEYS[3]: dead-letter stream, KEYS[4]: progress hash, then checkpoint hashes. ARGV[5]: entry
+// id, then attempts, now (Unix ms), checkpoint lifetime in seconds, the dead-letter field
+// names (entry, worker, error, attempts, failed_at_ms: ARGV[9] to ARGV[13]), then (worker,
+// error) pairs. Does nothing (returns 0) unless the entry is this consumer's: one that lost it
+// to another consumer must not end it under that one, and a second run after a lost reply
+// changes nothing. The dead letters copy the entry's own fields, so the payload is not sent
+// back and forth. The checkpoints are kept, for a replay of the same delivery, and expire.
+// The dead letters are written first: a script is not undone when a command in it fails, and
+// XADD is refused when Redis is out of memory (noeviction) where XACK is not, so acknowledging
+// first would lose the delivery with its dead letter unwritten. Refused, it changes nothing
+// and the worker tries again.
+const store::RedisScript kFinishScript(kOwnership + R"lua(
+if not (nameIsOurs() and owns(ARGV[5])) then return 0 end
+if #ARGV > 13 then
+  local found = redis.call('XRANGE', KEYS[1], ARGV[5], ARGV[5])
   if found[1] then
-    for i = 12, #ARGV, 2 do
+    for i = 14, #ARGV, 2 do
       local fields = {}
       for _, value in ipairs(found[1][2]) do fields[#fields + 1] = value end
-      for _, value in ipairs({ARGV[7], ARGV[3], ARGV[8], ARGV[i], ARGV[9], ARGV[i + 1],
-                              ARGV[10], ARGV[4], ARGV[11], ARGV[5]}) do
+      for _, value in ipairs({ARGV[9], ARGV[5], ARGV[10], ARGV[i], ARGV[11], ARGV[i + 1],
+                              ARGV[12], ARGV[6], ARGV[13], ARGV[7]}) do
         fields[#fields + 1] = value
       end
-      redis.call('XADD', KEYS[2], '*', unpack(fields))
+      redis.call('XADD', KEYS[3], '*', unpack(fields))
     end
   end
 end
-redis.call('XDEL', KEYS[1], ARGV[3])
-redis.call('DEL', KEYS[3])
-for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[5])
+redis.call('XDEL', KEYS[1], ARGV[5])
+redis.call('DEL', KEYS[4])
+for i = 5, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
 return 1
 )lua");
 
@@ -155,10 +182,19 @@ const store::RedisValue* streamEntries(const store::RedisValue& reply) {
 }  // namespace
 
 DeliveryConsumer::DeliveryConsumer(store::RedisPool& redis, std::string consumer_name,
-                                   std::chrono::hours checkpoint_lifetime)
+                                   std::chrono::hours checkpoint_lifetime, std::string lease_token)
     : redis_(redis),
       consumer_(std::move(consumer_name)),
+      lease_key_(keys::consumerKey(consumer_)),
+      lease_token_(std::move(lease_token)),
       checkpoint_lifetime_(checkpoint_lifetime) {}
+
+store::RedisArgs DeliveryConsumer::ownershipArgs(const std::string& third_key) const {
+  store::RedisArgs args = {QueueNames::kStream, lease_key_};
+  if (!third_key.empty()) args.push_back(third_key);
+  args.insert(args.end(), {QueueNames::kGroup, consumer_, keys::consumer::kToken, lease_token_});
+  return args;
+}
 
 std::string DeliveryConsumer::progressKey(std::string_view entry_id) {
   return keys::progressKey(entry_id);
@@ -221,10 +257,10 @@ ClaimResult DeliveryConsumer::claimIdle(std::chrono::milliseconds min_idle, int 
 
 std::vector<std::string> DeliveryConsumer::keepHolding(const std::vector<std::string>& entry_ids) {
   if (entry_ids.empty()) return {};
-  store::RedisArgs args = {QueueNames::kStream, QueueNames::kGroup, consumer_};
+  store::RedisArgs args = ownershipArgs();
   args.insert(args.end(), entry_ids.begin(), entry_ids.end());
   auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
-    return kKeepHoldingScript.run(c, 1, args);
+    return kKeepHoldingScript.run(c, 2, args);
   });
   std::vector<std::string> lost;
   for (const auto& id : reply.elements)
@@ -271,12 +307,13 @@ bool DeliveryConsumer::writeProgress(const std::string& entry_id,
                                      const std::vector<std::string>& fields) {
   const std::string key = progressKey(entry_id);
   const std::string lifetime = seconds(keys::kProgressLifetime);
-  store::RedisArgs args = {QueueNames::kStream, key,      QueueNames::kGroup,
-                           consumer_,           entry_id, lifetime};
+  store::RedisArgs args = ownershipArgs(key);
+  args.push_back(entry_id);
+  args.push_back(lifetime);
   args.insert(args.end(), fields.begin(), fields.end());
   // The fields only ever grow or move forward: sending the same write twice changes nothing.
   auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
-    return kWriteProgressScript.run(c, 2, args);
+    return kWriteProgressScript.run(c, 3, args);
   });
   return reply.integer == 1;
 }
@@ -304,12 +341,11 @@ bool DeliveryConsumer::saveProgress(const std::string& entry_id, const DeliveryP
 }
 
 bool DeliveryConsumer::owns(const std::string& entry_id) {
-  auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
-    return c.command(
-        {"XPENDING", QueueNames::kStream, QueueNames::kGroup, entry_id, entry_id, "1"});
-  });
-  return !reply.elements.empty() && reply.elements[0].elements.size() >= 2 &&
-         reply.elements[0].elements[1].text == consumer_;
+  store::RedisArgs args = ownershipArgs();
+  args.push_back(entry_id);
+  auto reply = redis_.run(store::Retry::kIdempotent,
+                          [&](store::RedisConnection& c) { return kOwnsScript.run(c, 2, args); });
+  return reply.integer == 1;
 }
 
 bool DeliveryConsumer::finish(const std::string& entry_id,
@@ -320,12 +356,13 @@ bool DeliveryConsumer::finish(const std::string& entry_id,
   const std::string attempts_text = std::to_string(attempts);
   const std::string now = std::to_string(unixTimeMs());
   const std::string lifetime = seconds(checkpoint_lifetime_);
-  store::RedisArgs args = {QueueNames::kStream, kDeadLetterStream, progress};
+  store::RedisArgs args = {QueueNames::kStream, lease_key_, kDeadLetterStream, progress};
   args.insert(args.end(), checkpoint_keys.begin(), checkpoint_keys.end());
   const size_t key_count = args.size();
-  args.insert(args.end(), {QueueNames::kGroup, consumer_, entry_id, attempts_text, now, lifetime,
-                           letter_field::kEntry, letter_field::kWorker, letter_field::kError,
-                           letter_field::kAttempts, letter_field::kFailedAtMs});
+  args.insert(args.end(),
+              {QueueNames::kGroup, consumer_, keys::consumer::kToken, lease_token_, entry_id,
+               attempts_text, now, lifetime, letter_field::kEntry, letter_field::kWorker,
+               letter_field::kError, letter_field::kAttempts, letter_field::kFailedAtMs});
   for (const auto& letter : dead_letters) {
     args.push_back(letter.worker);
     args.push_back(letter.error);

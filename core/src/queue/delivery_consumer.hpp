@@ -47,8 +47,12 @@ class DeliveryConsumer {
   static constexpr std::string_view kDeadLetterStream = redis_keys::kDeadLetterStream;
 
   // `checkpoint_lifetime`: how long the checkpoints of a finished delivery are kept.
+  // `lease_token`: this process's ConsumerLease token. Every check that an entry is this
+  // consumer's also checks that no other process holds the consumer name (see owns()); empty:
+  // not checked.
   DeliveryConsumer(store::RedisPool& redis, std::string consumer_name,
-                   std::chrono::hours checkpoint_lifetime = std::chrono::hours(720));
+                   std::chrono::hours checkpoint_lifetime = std::chrono::hours(720),
+                   std::string lease_token = {});
 
   const std::string& consumerName() const { return consumer_; }
 
@@ -82,7 +86,10 @@ class DeliveryConsumer {
   bool markStarted(const std::string& entry_id, int attempt);
   bool saveProgress(const std::string& entry_id, const DeliveryProgress& progress);
 
-  // Whether the entry is pending for this consumer now.
+  // Whether the entry is this consumer's now: pending for this consumer name, and the name not
+  // held by another process (one that started under it while this one stalled past its lease:
+  // the two would share one pending list). Every write below makes the same check, in the
+  // same atomic step as the write.
   bool owns(const std::string& entry_id);
 
   // Ends a delivery in one atomic step, if it is still pending for this consumer: XACK, a
@@ -108,9 +115,14 @@ class DeliveryConsumer {
   // Acknowledges pending entries deleted from the stream: nothing is left of them to process.
   void forget(const std::vector<std::string>& deleted_ids);
   bool writeProgress(const std::string& entry_id, const std::vector<std::string>& fields);
+  // The keys and arguments every ownership check starts with (see kOwnership); `third_key`, when
+  // not empty, is the script's third key.
+  store::RedisArgs ownershipArgs(const std::string& third_key = {}) const;
 
   store::RedisPool& redis_;
   std::string consumer_;
+  std::string lease_key_;
+  std::string lease_token_;
   std::chrono::hours checkpoint_lifetime_;
 };
 

@@ -52,8 +52,10 @@ DeliveryWorker::DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
     : redis_(redis),
       options_(std::move(options)),
       processors_(std::move(processors)),
-      consumer_(redis, options_.consumer_name, options_.checkpoint_lifetime),
-      lease_(redis, options_.consumer_name, options_.lease_lifetime) {}
+      lease_(redis, options_.consumer_name, options_.lease_lifetime),
+      consumer_(redis, options_.consumer_name, options_.checkpoint_lifetime, lease_.token()) {
+  knowWorkers(*processors_);
+}
 
 DeliveryWorker::~DeliveryWorker() {
   // Plugin calls must not outlive the worker: wait for them, however long they take.
@@ -116,6 +118,7 @@ bool DeliveryWorker::readerAlive(std::chrono::milliseconds within) const {
 
 void DeliveryWorker::replaceProcessors(std::shared_ptr<const Processors> processors) {
   std::lock_guard lock(mutex_);
+  knowWorkers(*processors);
   processors_ = std::move(processors);
 }
 
@@ -325,6 +328,8 @@ void DeliveryWorker::keepHoldingAndClaim() {
     if (lost.empty()) continue;
     std::lock_guard lock(mutex_);
     for (const auto& id : lost) {
+      // Finished here since the list was made: not lost, just done.
+      if (held_.count(id) == 0) continue;
       // Another consumer took it (this process had stalled past claim_idle): that one finishes
       // it. One being processed here goes on, but its acknowledgement will find the entry is
       // not its own any more and change nothing.
@@ -397,7 +402,7 @@ void DeliveryWorker::run(Job& job) {
   if (name_lost_) return;  // another process works under this name: it holds what this held
   try {
     if (job.decided) {
-      commit(job, *processors);  // the processors answered; only Redis has yet to hear it
+      commit(job);  // the processors answered; only Redis has yet to hear it
       return;
     }
     if (!job.delivery) {
@@ -442,10 +447,14 @@ bool DeliveryWorker::resume(Job& job, const Processors& processors) {
     for (const auto& processor : processors)
       workers.push_back(processor->worker());
     job.decided = decideAfterCutShort(*job.progress, workers, options_.retry, jitter());
-    commit(job, processors);
+    commit(job);
     return false;
   }
-  const int64_t wait_ms = job.progress->due_ms - queue::unixTimeMs();
+  // due_ms is the wall clock of the process that wrote it, maybe another machine's: one set
+  // far ahead (a clock wrong by a year) must not hold the delivery that long. No retry waits
+  // longer than the policy's longest delay and its jitter.
+  const int64_t longest_ms = options_.retry.longestDelay().count() / 10 * 11 + 1000;
+  const int64_t wait_ms = std::min(job.progress->due_ms - queue::unixTimeMs(), longest_ms);
   if (wait_ms > 0) {
     job.delivery.reset();  // fetched again when due
     schedule(std::move(job), Clock::now() + std::chrono::milliseconds(wait_ms));
@@ -499,18 +508,18 @@ void DeliveryWorker::attempt(Job& job, const Processors& processors) {
     }
   }
   job.decided = decideAfterAttempt(progress, answers, attempt_number, options_.retry, jitter());
-  commit(job, processors);
+  commit(job);
 }
 
-void DeliveryWorker::commit(Job& job, const Processors& processors) {
+void DeliveryWorker::commit(Job& job) {
   const RetryDecision& decision = *job.decided;
   const std::string what =
       job.delivery ? describe(*job.delivery) : fmt::format("entry {}", job.entry_id);
   const int attempts = decision.progress.attempts;
 
   if (decision.finish) {
-    const bool ours = consumer_.finish(job.entry_id, decision.dead_letters, attempts,
-                                       checkpointKeys(job, processors));
+    const bool ours =
+        consumer_.finish(job.entry_id, decision.dead_letters, attempts, checkpointKeys(job));
     release(job.entry_id);
     if (!ours) {
       spdlog::info("{}: another worker process had taken it over; left to that one", what);
@@ -544,15 +553,33 @@ void DeliveryWorker::commit(Job& job, const Processors& processors) {
   schedule(std::move(job), Clock::now() + retry_in);
 }
 
-std::vector<std::string> DeliveryWorker::checkpointKeys(const Job& job,
-                                                        const Processors& processors) {
+std::vector<std::string> DeliveryWorker::checkpointKeys(const Job& job) {
   std::vector<std::string> keys;
   if (!job.delivery) return keys;  // they expire by themselves
   const std::string identity = plugin::CheckpointStore::deliveryIdentity(
-      job.delivery->provider, job.delivery->repo_id, job.delivery->delivery_id);
-  for (const auto& processor : processors)
-    keys.push_back(plugin::CheckpointStore::redisKey(identity, processor->worker()));
+      job.delivery->provider, job.delivery->repo_id, job.delivery->delivery_id, job.entry_id);
+  // Every worker that may have kept some: those in force now, those a reload removed (their
+  // keys must not expire sooner than the others'), and those the progress names (a reload in
+  // another process, before this one took the delivery over).
+  std::set<std::string> workers;
+  {
+    std::lock_guard lock(mutex_);
+    workers = known_workers_;
+  }
+  if (job.decided) {
+    const auto& progress = job.decided->progress;
+    workers.insert(progress.done.begin(), progress.done.end());
+    for (const auto& failed : progress.failed)
+      workers.insert(failed.first);
+  }
+  for (const auto& worker : workers)
+    keys.push_back(plugin::CheckpointStore::redisKey(identity, worker));
   return keys;
+}
+
+void DeliveryWorker::knowWorkers(const Processors& processors) {
+  for (const auto& processor : processors)
+    known_workers_.insert(processor->worker());
 }
 
 }  // namespace conduit::worker

@@ -131,15 +131,18 @@ class DeliveryWorker {
   // For an adopted delivery: false when it is not to run now (waiting, or dead-lettered).
   bool resume(Job& job, const Processors& processors);
   void attempt(Job& job, const Processors& processors);
-  void commit(Job& job, const Processors& processors);
-  static std::vector<std::string> checkpointKeys(const Job& job, const Processors& processors);
+  void commit(Job& job);
+  // The checkpoint hashes of the job's delivery, to be kept checkpoint_lifetime from its end.
+  std::vector<std::string> checkpointKeys(const Job& job);
+  void knowWorkers(const Processors& processors);  // with mutex_ held
 
   store::RedisPool& redis_;
   WorkerOptions options_;
   std::shared_ptr<const Processors> processors_;  // guarded by mutex_
-  queue::DeliveryConsumer consumer_;
+  std::set<std::string> known_workers_;           // every worker in force since start; mutex_
   queue::ConsumerLease lease_;
-  bool lease_held_ = false;  // the reader's
+  queue::DeliveryConsumer consumer_;  // checks lease_'s token with each ownership check
+  bool lease_held_ = false;           // the reader's
   std::atomic<bool> name_lost_{false};
 
   mutable std::mutex mutex_;

@@ -65,13 +65,14 @@ RetryDecision decideAfterCutShort(const queue::DeliveryProgress& progress,
 
   if (next.attempts >= policy.maxAttempts()) {
     decision.finish = true;
+    // Every worker that failed for good gets its dead letter, as after an attempt that ended,
+    // including one a reload has removed since.
+    for (const auto& [worker, error] : next.failed)
+      decision.dead_letters.push_back({worker, error});
     for (const auto& worker : workers) {
-      if (next.done.count(worker) != 0) continue;
-      auto failed = next.failed.find(worker);
+      if (next.done.count(worker) != 0 || next.failed.count(worker) != 0) continue;
       decision.dead_letters.push_back(
-          {worker, failed != next.failed.end()
-                       ? failed->second
-                       : fmt::format("gave up after {} attempts: {}", next.attempts, why)});
+          {worker, fmt::format("gave up after {} attempts: {}", next.attempts, why)});
     }
     return decision;
   }

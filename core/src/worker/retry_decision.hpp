@@ -42,7 +42,8 @@ RetryDecision decideAfterAttempt(const queue::DeliveryProgress& progress,
 // progress.attempts): the process running it died during it, maybe killed by a plugin. That
 // attempt counts, so that a delivery that kills every process that runs it is dead-lettered
 // once its attempts are used up; until then it waits the policy's delay, as after a retry.
-// `workers` are the workers configured now: those not done get the dead letters.
+// `workers` are the workers configured now: those neither done nor failed get the dead letters
+// then, besides every worker that failed for good (configured now or not).
 RetryDecision decideAfterCutShort(const queue::DeliveryProgress& progress,
                                   const std::vector<std::string>& workers,
                                   const RetryPolicy& policy, double jitter);

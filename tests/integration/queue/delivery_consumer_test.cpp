@@ -221,3 +221,63 @@ TEST_CASE("consumer: the gone consumers holding nothing are removed - no others"
   CHECK(consumers.elements.size() == 3);  // holding, live, sweeper
   CHECK(q.pending() == 1);
 }
+
+TEST_CASE("consumer: another process took the consumer name - this one writes nothing") {
+  // A process that stalled past its lease while another started under its name: both are the
+  // same consumer to XPENDING, so only the lease tells them apart.
+  Queue q;
+  q.queue.ensureConsumerGroup();
+  const std::string entry = q.enqueue("d-1");
+  const std::string held = q.enqueue("d-2");
+  DeliveryConsumer stalled(q.pool, "host:1", std::chrono::hours(720), "stalled-token");
+  RedisConnection blocking(q.redis.endpoint(), std::chrono::seconds(3));
+  REQUIRE(stalled.readNew(blocking, 10, milliseconds(100)).size() == 2);
+  // No lease (it expired, no one took it), or its own: the entry is its own.
+  CHECK(stalled.owns(entry));
+  q.direct.command({"HSET", "conduit::consumers::host:1", "token", "stalled-token"});
+  CHECK(stalled.owns(entry));
+
+  q.direct.command({"HSET", "conduit::consumers::host:1", "token", "successor-token"});
+  q.direct.command({"SET", "conduit::checkpoints::x", "1"});
+  DeliveryProgress progress;
+  progress.attempts = 1;
+  CHECK_FALSE(stalled.owns(entry));
+  CHECK_FALSE(stalled.markStarted(entry, 1));
+  CHECK_FALSE(stalled.saveProgress(entry, progress));
+  CHECK(q.direct.command({"EXISTS", DeliveryConsumer::progressKey(entry)}).integer == 0);
+  CHECK(stalled.keepHolding({entry, held}) == std::vector<std::string>{entry, held});
+  CHECK_FALSE(stalled.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
+  CHECK(q.pending() == 2);
+  CHECK(q.direct.command({"XLEN", QueueNames::kStream}).integer == 2);
+  CHECK(q.direct.command({"TTL", "conduit::checkpoints::x"}).integer == -1);  // untouched
+  CHECK(q.direct.command({"EXISTS", DeliveryConsumer::kDeadLetterStream}).integer == 0);
+
+  // The successor, holding the name, does.
+  DeliveryConsumer successor(q.pool, "host:1", std::chrono::hours(720), "successor-token");
+  CHECK(successor.owns(entry));
+  CHECK(successor.markStarted(entry, 1));
+  CHECK(successor.keepHolding({entry, held}).empty());
+  CHECK(successor.finish(entry, {}, 1, {"conduit::checkpoints::x"}));
+  CHECK(q.pending() == 1);
+}
+
+TEST_CASE("consumer: a dead letter Redis has no memory for leaves the delivery pending") {
+  // A script is not undone when one of its commands fails: XACK before the dead letter's XADD
+  // (refused when out of memory) would end the delivery with no dead letter.
+  Queue q;
+  q.queue.ensureConsumerGroup();
+  const std::string entry = q.enqueue("d-1");
+  DeliveryConsumer holder(q.pool, "host:1");
+  RedisConnection blocking(q.redis.endpoint(), std::chrono::seconds(3));
+  REQUIRE(holder.readNew(blocking, 10, milliseconds(100)).size() == 1);
+  q.direct.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+  q.direct.command({"CONFIG", "SET", "maxmemory", "1"});
+  CHECK_THROWS(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));
+  q.direct.command({"CONFIG", "SET", "maxmemory", "0"});
+  CHECK(q.pending() == 1);
+  CHECK(holder.owns(entry));
+  CHECK(q.direct.command({"EXISTS", DeliveryConsumer::kDeadLetterStream}).integer == 0);
+  CHECK(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));
+  CHECK(q.direct.command({"XLEN", DeliveryConsumer::kDeadLetterStream}).integer == 1);
+  CHECK(q.pending() == 0);
+}

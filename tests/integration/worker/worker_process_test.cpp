@@ -863,3 +863,138 @@ TEST_CASE("worker: SIGHUP does not stop `conduit serve`") {
   serve.signal(SIGTERM);
   CHECK(serve.wait() == 0);
 }
+
+TEST_CASE("worker: a delivery's end keeps the checkpoints of workers a reload removed too") {
+  WorkerSite site({"first", "second"}, {{"retry_schedule", "5s,5s"}});
+  Process worker(site.command("work", freeLoopbackPort()));
+  const std::string entry = site.enqueue("d-removed", "first=retry-once second=retry-once");
+  REQUIRE(eventually([&] { return site.calls().size() == 2; }));
+  // What `second` kept for it, written long ago: its expiry is near.
+  const std::string kept = "conduit::checkpoints::github::repo::d-removed::second";
+  site.redis().command({"HSET", kept, "moved", "SOC-1"});
+  site.redis().command({"EXPIRE", kept, "600"});
+
+  std::ofstream(site.workersPath())
+      << "workers:\n  first:\n    plugin: scripted\n    statefile: jira.hcl\n    projects: [soc]\n";
+  worker.signal(SIGHUP);
+  REQUIRE(eventually(
+      [&] { return worker.standardError().find("workers now: first") != std::string::npos; }));
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(15)));
+  CHECK(callsOf(site.calls(), "first", "d-removed") == 2);
+  CHECK(callsOf(site.calls(), "second", "d-removed") == 1);
+  // Kept checkpoint_ttl_hours from the delivery's end, as the other workers' are.
+  CHECK(site.redis().command({"TTL", kept}).integer > 700 * 3600);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
+
+TEST_CASE("worker: entries added by hand without a delivery id never share checkpoints") {
+  // A replay that left the `delivery` field out: two unrelated deliveries with no identity.
+  // Keyed by an empty delivery id, the second would find the first's checkpoints and skip work
+  // it never did.
+  WorkerSite site;
+  Process worker(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] {
+    return site.redis().command({"EXISTS", QueueNames::kStream}).integer == 1 ||
+           worker.standardError().find("worker process") != std::string::npos;
+  }));
+  const std::string payload =
+      R"({"action":"closed","pull_request":{"title":"first=mark-fail","merged":true,)"
+      R"("html_url":"https://example.test/pr/1","head":{"ref":"feature/SOC-1"}}})";
+  for (const char* delivery : {"", "bad/id"}) {
+    for (int i = 0; i < 2; ++i) {
+      conduit::store::RedisArgs add = {"XADD",        QueueNames::kStream, "*",        "schema",
+                                       "1",           "provider",          "github",   "repo_id",
+                                       "repo",        "repo_path",         "org/repo", "event",
+                                       "pull_request"};
+      if (*delivery != '\0') {
+        add.push_back("delivery");
+        add.push_back(delivery);
+      }
+      for (const char* field : {"received_at_ms", "1", "payload"})
+        add.push_back(field);
+      add.push_back(payload);
+      site.redis().command(add);
+      REQUIRE(eventually([&] { return site.drained(); }));
+    }
+  }
+  // Each failed after marking: none found a mark another had left (it would have answered ok).
+  const auto letters = site.deadLetters();
+  REQUIRE(letters.size() == 4);
+  for (const auto& letter : letters)
+    CHECK(letter.at("error") == "marked, then failed");
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
+
+TEST_CASE("worker: a retry due by a clock far ahead waits no longer than the schedule allows") {
+  // The process that wrote due_ms had its wall clock a year ahead: another process that takes
+  // the delivery over must not hold it for a year.
+  WorkerSite site({"first"}, {{"consumer_name", "fixed-name"}, {"retry_schedule", "1s,1s"}});
+  const std::string entry = site.enqueue("d-skewed", "first=ok");
+  site.redis().command({"XREADGROUP", "GROUP", QueueNames::kGroup, "fixed-name", "COUNT", "1",
+                        "STREAMS", QueueNames::kStream, ">"});
+  const int64_t year_ahead_ms = conduit::queue::unixTimeMs() + 365LL * 24 * 3600 * 1000;
+  site.redis().command({"HSET", DeliveryConsumer::progressKey(entry), "attempts", "1", "started",
+                        "1", "due_ms", std::to_string(year_ahead_ms)});
+  Process worker(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(10)));
+  CHECK(callsOf(site.calls(), "first", "d-skewed") == 1);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
+
+TEST_CASE("worker: Redis down at start-up - it starts, waits, then takes its name and works") {
+  WorkerSite site({"first"}, {{"consumer_name", "patient"}});
+  site.redisServer().stop();
+  const int port = freeLoopbackPort();
+  Process worker(site.command("work", port));
+  REQUIRE(eventually([&] { return answers(port, "/conduit-reactor/ping"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(worker.running());
+  site.redisServer().start();
+  site.reconnect();
+  site.enqueue("d-late", "first=ok");
+  REQUIRE(eventually([&] { return site.drained(); }, std::chrono::seconds(10)));
+  CHECK(callsOf(site.calls(), "first", "d-late") == 1);
+  CHECK(site.redis().command({"EXISTS", "conduit::consumers::patient"}).integer == 1);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
+
+TEST_CASE("worker: stalled past its lease while another started under its name - it ends nothing") {
+  // Both are consumer `shared` to Redis: only the lease tells the stalled one that the delivery
+  // it was processing is not its own any more.
+  WorkerSite site(
+      {"first"},
+      {{"consumer_name", "shared"}, {"retry_schedule", "30s,1h"}, {"claim_idle_ms", "60000"}});
+  Process a(site.command("work", freeLoopbackPort()));
+  const std::string entry = site.enqueue("d-shared", "first=slow");  // a 4-second plugin call
+  REQUIRE(eventually([&] { return site.calls().size() == 1; }));
+  a.signal(SIGSTOP);
+  REQUIRE(eventually(
+      [&] {
+        return site.redis().command({"EXISTS", "conduit::consumers::shared"}).integer == 0;
+      },
+      std::chrono::seconds(25)));
+  Process b(site.command("work", freeLoopbackPort()));
+  REQUIRE(eventually(
+      [&] { return b.standardError().find("took back 1 deliveries") != std::string::npos; }));
+  // B counted A's attempt as cut short and waits 30 s for the next one.
+  REQUIRE(eventually([&] {
+    return site.redis().command({"HGET", DeliveryConsumer::progressKey(entry), "attempts"}).text ==
+           "1";
+  }));
+  a.signal(SIGCONT);  // its plugin call returns ok at once: the 4 s have passed
+  REQUIRE(eventually([&] {
+    return a.standardError().find("another worker process had taken it over") != std::string::npos;
+  }));
+  CHECK(site.pendingCount() == 1);  // not acknowledged by A under B
+  CHECK(site.streamLength() == 1);
+  CHECK(site.deadLetters().empty());
+  CHECK(b.running());
+  a.signal(SIGTERM);
+  CHECK(a.wait() == 0);
+  b.signal(SIGTERM);
+  CHECK(b.wait() == 0);
+}

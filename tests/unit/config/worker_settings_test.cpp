@@ -104,7 +104,11 @@ TEST_CASE("worker settings: a bad retry_schedule is an error naming the key and 
                                                         {"-5s", "`-5s` is not a delay"},
                                                         {"0s", "`0s` is not from 1ms to 168h"},
                                                         {"200h", "`200h` is not from 1ms to 168h"},
-                                                        {"", "`` is not a delay"}}) {
+                                                        {"", "`` is not a delay"},
+                                                        {"99999999999999999999ms",
+                                                         "`99999999999999999999ms` is not from "
+                                                         "1ms to 168h"},
+                                                        {"5 s", "`5 s` is not a delay"}}) {
     INFO(text);
     try {
       load("retry_schedule=" + text + "\n");

@@ -142,6 +142,22 @@ TEST_CASE("retry decision: the last attempt cut short - dead letters for the wor
         0);
 }
 
+TEST_CASE("retry decision: the last attempt cut short - a removed worker's failure is kept") {
+  // It failed for good at an earlier attempt, then a reload removed it: its dead letter is
+  // still owed, as it would be after an attempt that ended.
+  auto policy = RetryPolicy::exponential(milliseconds(10), milliseconds(100), 2);
+  DeliveryProgress progress;
+  progress.attempts = 1;
+  progress.started = 2;
+  progress.failed = {{"removed", "no such project"}};
+  auto decision = decideAfterCutShort(progress, {"crashy"}, policy, 0.5);
+  CHECK(decision.finish);
+  REQUIRE(decision.dead_letters.size() == 2);
+  CHECK(decision.dead_letters[0].worker == "removed");
+  CHECK(decision.dead_letters[0].error == "no such project");
+  CHECK(decision.dead_letters[1].worker == "crashy");
+}
+
 TEST_CASE("retry decision: attempt numbers never go back") {
   DeliveryProgress progress;
   progress.attempts = 4;
