@@ -1,6 +1,7 @@
 #include "http/http_server.hpp"
 
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -60,6 +61,10 @@ constexpr size_t kMaxUnreadAnswerBytes = size_t{1} << 20;
 constexpr auto kPistacheTimeoutNever = std::chrono::hours(24 * 365 * 10);
 
 constexpr const char* kConnectionData = "conduit.connection";
+
+// Files a server process holds besides its connections: Redis, logs, Pistache's epoll and
+// event descriptors, plugins.
+constexpr rlim_t kFilesBesideConnections = 64;
 
 // Pistache parses the request line and headers of a complete header block; the body is framed
 // and collected by the handler, so Pistache's body step (which would reserve a declared length
@@ -704,6 +709,28 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::start() {
+  // Each connection is a file descriptor. Past the process's limit accept() fails, Pistache's
+  // listener tries again and again (CPU), and new clients wait unanswered in the backlog: the
+  // limit, not max_connections, would decide who is served. systemd starts services with a soft
+  // limit of 1024 and a far higher hard one, meant to be raised by those who need it (nothing
+  // here uses select(), which fails past 1024).
+  rlimit files{};
+  const rlim_t needed = static_cast<rlim_t>(options_.max_connections) + kFilesBesideConnections;
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
+      files.rlim_cur < needed) {
+    rlimit raised = files;
+    raised.rlim_cur = files.rlim_max == RLIM_INFINITY ? needed : std::min(needed, files.rlim_max);
+    if (raised.rlim_cur > files.rlim_cur && ::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      files = raised;
+    }
+    if (files.rlim_cur < needed) {
+      spdlog::warn(
+          "max_connections ({}) is not well under this process's open-file limit ({}): "
+          "past that limit new connections wait unanswered; raise it (LimitNOFILE= in "
+          "the systemd unit, ulimit -n) or lower max_connections",
+          options_.max_connections, files.rlim_cur);
+    }
+  }
   auto endpoint = std::make_unique<Http::Endpoint>(
       Pistache::Address(options_.bind, Pistache::Port(options_.port)));
   auto opts = Http::Endpoint::options()

@@ -765,3 +765,34 @@ TEST_CASE("edge: pipelined requests cut at every byte are each answered once, in
     CHECK(client.ended());
   }
 }
+
+TEST_CASE("edge: the open-file limit is raised for max_connections - warned about past it") {
+  rlimit files{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  if (files.rlim_max < 2048 || files.rlim_max == RLIM_INFINITY || files.rlim_max > 1000000) {
+    MESSAGE("skipped: the hard open-file limit is " << files.rlim_max);
+    return;
+  }
+  rlimit lowered = files;
+  lowered.rlim_cur = 512;  // as systemd's default soft limit is low and its hard one high
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  {
+    LogCapture log;
+    auto options = testOptions();
+    options.max_connections = 1024;
+    HttpServer raised(options, testRouter());
+    raised.start();
+    rlimit now{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CHECK(now.rlim_cur >= 1024 + 64);
+    CHECK(log.text().find("open-file limit") == std::string::npos);
+
+    options.max_connections = static_cast<int>(files.rlim_max);  // more than the hard limit
+    HttpServer over(options, testRouter());
+    over.start();
+    CHECK(count(log.text(), fmt::format("max_connections ({}) is not well under this process's "
+                                        "open-file limit ({})",
+                                        files.rlim_max, files.rlim_max)) == 1);
+  }
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &files) == 0);
+}
