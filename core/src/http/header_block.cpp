@@ -89,6 +89,17 @@ void HeaderBlockReader::reset() {
 
 Framing judgeFraming(std::string_view block, size_t max_body_bytes) {
   Framing framing;
+  // Lines end in CRLF only: a bare LF or CR, which other parsers (a proxy in front) may take for
+  // the end of a line where this one does not, could hide a header from one of them.
+  for (size_t i = 0; i < block.size(); ++i) {
+    const char c = block[i];
+    const bool bare_cr = c == '\r' && (i + 1 == block.size() || block[i + 1] != '\n');
+    const bool bare_lf = c == '\n' && (i == 0 || block[i - 1] != '\r');
+    if (bare_cr || bare_lf || c == '\0') {
+      framing.verdict = Framing::Verdict::kMalformed;
+      return framing;
+    }
+  }
   int lengths = 0;
   std::string_view length;
   forEachHeaderLine(block, [&](std::string_view line) {

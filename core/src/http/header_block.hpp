@@ -42,13 +42,15 @@ struct Framing {
     kAccepted,
     kBodyTooLarge,    // Content-Length over the limit, however many digits it has
     kLengthRequired,  // Transfer-Encoding (chunked): refused, code hosts always send a length
-    kMalformed,       // a bad or repeated Content-Length, or a header line that is not one
+    kMalformed,       // a bad or repeated Content-Length, a header line that is not one, a bare CR
+                      // or LF, or a NUL
   };
   Verdict verdict = Verdict::kAccepted;
   size_t content_length = 0;  // when accepted; 0 when the request declares no body
 };
 
-// Judges `block` (a complete header block) before anything else parses it: at most one
+// Judges `block` (a complete header block) before anything else parses it: lines that end in
+// CRLF, never a bare CR or LF (nor a NUL) inside them; at most one
 // Content-Length, made of digits, not over `max_body_bytes`; no Transfer-Encoding; each header
 // line `name: value` with no space before the colon and no continuation lines (a proxy in
 // front might read those differently, and the body's end must be the same for both).

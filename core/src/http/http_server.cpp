@@ -1,10 +1,12 @@
 #include "http/http_server.hpp"
 
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -43,6 +45,15 @@ constexpr auto kLingerIdle = std::chrono::seconds(2);
 // Retry-After of a 503 `server_busy`: bodies being received take about this long to finish.
 constexpr int kBusyRetryAfterSeconds = 5;
 
+// Answers are written on the socket as soon as they are decided. What the socket does not take
+// at once (a client that does not read) is kept and written by the reaper, this often, until
+// it is taken. A client that starts another request while more than kMaxUnreadAnswerBytes of
+// two or more of its earlier answers wait is not reading them: it is reset rather than let the
+// server's memory grow with every request it pipelines. (One large answer being read slowly,
+// with the next request sent behind it, is fine.)
+constexpr auto kOutputRetry = std::chrono::milliseconds(5);
+constexpr size_t kMaxUnreadAnswerBytes = size_t{1} << 20;
+
 // Pistache 0.0.5 has timeouts of its own, checked every half second against its parser's step;
 // when one expires it closes the socket without telling the handler (no onDisconnection), so a
 // connection count or a reservation would leak. This class drives the parser differently and
@@ -50,6 +61,10 @@ constexpr int kBusyRetryAfterSeconds = 5;
 constexpr auto kPistacheTimeoutNever = std::chrono::hours(24 * 365 * 10);
 
 constexpr const char* kConnectionData = "conduit.connection";
+
+// Files a server process holds besides its connections: Redis, logs, Pistache's epoll and
+// event descriptors, plugins.
+constexpr rlim_t kFilesBesideConnections = 64;
 
 // Pistache parses the request line and headers of a complete header block; the body is framed
 // and collected by the handler, so Pistache's body step (which would reserve a declared length
@@ -70,18 +85,6 @@ class HeaderBlockParser : public Http::RequestParser {
   explicit HeaderBlockParser(size_t max_header_bytes) : Http::RequestParser(max_header_bytes) {
     allSteps[2] = std::make_unique<BodyFramedElsewhereStep>(&request);
   }
-};
-
-// Pistache 0.0.5 writes only typed headers, and has no type for Retry-After.
-class RetryAfter : public Http::Header::Header {
- public:
-  NAME("Retry-After")
-
-  explicit RetryAfter(int seconds) : seconds_(seconds) {}
-  void write(std::ostream& stream) const override { stream << seconds_; }
-
- private:
-  int seconds_;
 };
 
 // Request header lookups for the routes. Pistache hands header values out by copy, so the
@@ -129,9 +132,14 @@ struct Connection {
   std::string body;
   size_t body_expected = 0;
   size_t reserved_bytes = 0;  // of max_inflight_bytes, held while the body is received
-  int pending_writes = 0;     // answers handed to Pistache and not yet written
+  // Answers (and 100 Continue) not yet taken by the socket, written in order.
+  std::string output;
+  size_t output_written = 0;
+  int output_answers = 0;             // answers in `output`
+  Clock::time_point output_progress;  // when the socket last took some of `output`
+  bool close_after_output = false;    // half-close once `output` is written
   // kClosing:
-  Clock::time_point answered_at;
+  Clock::time_point answered_at;  // when the answer was written and the write side shut
   Clock::time_point last_input;
   bool write_shut = false;
 };
@@ -150,6 +158,11 @@ struct HttpServer::State {
 
   std::mutex registry_mutex;
   std::unordered_map<const Connection*, std::shared_ptr<Connection>> registry;
+
+  // Connections with output the socket did not take at once, for the reaper to write. Taken
+  // after a connection's mutex, never before.
+  std::mutex unwritten_mutex;
+  std::unordered_map<const Connection*, std::shared_ptr<Connection>> unwritten;
 
   std::mutex reaper_mutex;
   std::condition_variable reaper_wake;
@@ -179,9 +192,12 @@ void releaseRequest(State& state, Connection& conn) {
   std::string().swap(conn.body);
 }
 
-void shutWrite(Connection& conn) {
+// Half-closes once the answer is written: the client reads it, then the end of the stream.
+void shutWrite(Connection& conn, Clock::time_point now) {
   if (!conn.closed && !conn.write_shut) ::shutdown(conn.fd, SHUT_WR);
   conn.write_shut = true;
+  conn.answered_at = now;
+  conn.last_input = now;
 }
 
 // Pistache's thread for the connection then reads the end of the stream and closes it. With
@@ -196,6 +212,62 @@ void shutBoth(Connection& conn, bool reset = false) {
     ::shutdown(conn.fd, SHUT_RDWR);
   }
   conn.phase = Phase::kShut;
+  std::string().swap(conn.output);
+  conn.output_written = 0;
+}
+
+size_t unwrittenBytes(const Connection& conn) {
+  return conn.output.size() - conn.output_written;
+}
+
+// Writes what the socket takes of the connection's output now, without waiting, and
+// half-closes after the last answer when it asked so. True when nothing is left to write.
+// Under the connection's mutex, on the connection's Pistache thread or the reaper: both write
+// the socket directly rather than through Pistache, whose write queue names a socket by its
+// number, which a connection closed meanwhile may have handed to another client.
+bool writeOutput(Connection& conn, Clock::time_point now) {
+  while (unwrittenBytes(conn) > 0 && !conn.closed && conn.phase != Phase::kShut) {
+    const ssize_t n = ::send(conn.fd, conn.output.data() + conn.output_written,
+                             unwrittenBytes(conn), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      conn.output_written += static_cast<size_t>(n);
+      conn.output_progress = now;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return false;
+    } else {
+      break;  // the client is gone: Pistache reads the reset or the end, and closes
+    }
+  }
+  if (conn.output.capacity() > 64 * 1024) {
+    std::string().swap(conn.output);
+  } else {
+    conn.output.clear();
+  }
+  conn.output_written = 0;
+  conn.output_answers = 0;
+  if (conn.close_after_output && !conn.closed && conn.phase == Phase::kClosing) {
+    shutWrite(conn, now);
+  }
+  return true;
+}
+
+// Appends `bytes` to what the connection has to write and writes what the socket takes now;
+// the reaper writes the rest. With `close`, the connection is half-closed once all is written.
+void sendOnConnection(State& state, const std::shared_ptr<Connection>& conn, std::string_view bytes,
+                      bool close) {
+  if (conn->closed || conn->phase == Phase::kShut) return;
+  if (unwrittenBytes(*conn) == 0) conn->output_progress = Clock::now();
+  conn->output.append(bytes);
+  ++conn->output_answers;
+  conn->close_after_output = conn->close_after_output || close;
+  if (writeOutput(*conn, Clock::now())) return;
+  {
+    std::lock_guard lock(state.unwritten_mutex);
+    state.unwritten.emplace(conn.get(), conn);
+  }
+  state.reaper_wake.notify_one();
 }
 
 double millisecondsSince(Clock::time_point start) {
@@ -220,27 +292,48 @@ void logAnswer(std::string_view method, std::string_view path, int status,
                delivery);
 }
 
-// The whole HTTP answer, for the reaper, which writes it on the socket itself.
-std::string rawAnswer(const Response& response, std::string_view reason) {
-  return fmt::format(
-      "HTTP/1.1 {} {}\r\nConnection: Close\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n{}",
-      response.status, reason, response.content_type, response.body.size(), response.body);
+// The whole HTTP answer as written on the socket. `Connection` says what the server does
+// next: `Close` when it closes after this answer, `Keep-Alive` otherwise.
+std::string answerBytes(Http::Version version, const Response& response) {
+  std::string bytes = fmt::format("{} {} {}\r\n", Http::versionString(version), response.status,
+                                  Http::codeString(static_cast<Http::Code>(response.status)));
+  if (!response.content_type.empty()) {
+    bytes += fmt::format("Content-Type: {}\r\n", response.content_type);
+  }
+  bytes += response.close_connection ? "Connection: Close\r\n" : "Connection: Keep-Alive\r\n";
+  if (response.retry_after_s > 0) {
+    bytes += fmt::format("Retry-After: {}\r\n", response.retry_after_s);
+  }
+  bytes += fmt::format("Content-Length: {}\r\n\r\n", response.body.size());
+  bytes += response.body;
+  return bytes;
 }
 
-// What the reaper does with one connection: time out a request, end a linger, close an idle one.
-void reap(State& state, Connection& conn, Clock::time_point now) {
+// What the reaper does with one connection: write what the socket did not take, time out a
+// request, end a linger, close an idle one.
+void reap(State& state, const std::shared_ptr<Connection>& conn_ptr, Clock::time_point now) {
+  Connection& conn = *conn_ptr;
   std::lock_guard lock(conn.mutex);
   if (conn.closed) return;
   const auto& options = state.options;
+  // A client that takes none of its answers for header_timeout_ms is not reading them.
+  const bool stuck = unwrittenBytes(conn) > 0 && !writeOutput(conn, now) &&
+                     now - conn.output_progress > options.header_timeout;
   switch (conn.phase) {
     case Phase::kIdle:
-      if (now - conn.idle_since > options.header_timeout) {
+      if (stuck ||
+          (unwrittenBytes(conn) == 0 &&
+           now - std::max(conn.idle_since, conn.output_progress) > options.header_timeout)) {
         spdlog::debug("closing a connection idle for over header_timeout_ms");
-        shutBoth(conn);
+        shutBoth(conn, /*reset=*/stuck);
       }
       return;
     case Phase::kHeaders:
     case Phase::kBody: {
+      if (stuck) {
+        shutBoth(conn, /*reset=*/true);
+        return;
+      }
       const auto limit = conn.phase == Phase::kHeaders
                              ? std::min(options.header_timeout, options.request_timeout)
                              : options.request_timeout;
@@ -253,28 +346,22 @@ void reap(State& state, Connection& conn, Clock::time_point now) {
                                 options.header_timeout.count())
                   : fmt::format("the request did not arrive within request_timeout_ms ({})",
                                 options.request_timeout.count()));
-      // Written here rather than through Pistache, which would write it later from another
-      // thread; only when no other answer is on its way, so that the two cannot interleave.
-      if (conn.pending_writes == 0) {
-        const std::string bytes = rawAnswer(response, "Request Timeout");
-        [[maybe_unused]] ssize_t sent =
-            ::send(conn.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      }
+      response.close_connection = true;
       const auto [method, path] = requestLineForLog(conn.header.block());
       logAnswer(method, path, response.status, conn.request_started,
                 deliveryIdOfBlock(conn.header.block()));
       releaseRequest(state, conn);
       conn.header.reset();
       conn.phase = Phase::kClosing;
-      conn.answered_at = now;
-      conn.last_input = now;
-      shutWrite(conn);
+      sendOnConnection(state, conn_ptr, answerBytes(Http::Version::Http11, response), true);
       return;
     }
     case Phase::kClosing:
-      if (now - conn.answered_at > kLingerTotal) {
+      if (!conn.write_shut) {  // the answer is still being written
+        if (stuck) shutBoth(conn, /*reset=*/true);
+      } else if (now - conn.answered_at > kLingerTotal) {
         shutBoth(conn, /*reset=*/true);
-      } else if (conn.write_shut && now - conn.last_input > kLingerIdle) {
+      } else if (now - conn.last_input > kLingerIdle) {
         shutBoth(conn);
       }
       return;
@@ -284,25 +371,52 @@ void reap(State& state, Connection& conn, Clock::time_point now) {
   }
 }
 
+// Writes, every kOutputRetry, what sockets did not take at once.
+void writeUnwritten(State& state, Clock::time_point now) {
+  std::unordered_map<const Connection*, std::shared_ptr<Connection>> unwritten;
+  {
+    std::lock_guard lock(state.unwritten_mutex);
+    unwritten.swap(state.unwritten);
+  }
+  for (auto& [key, conn] : unwritten) {
+    std::lock_guard conn_lock(conn->mutex);
+    if (conn->closed || writeOutput(*conn, now)) continue;
+    std::lock_guard lock(state.unwritten_mutex);
+    state.unwritten.emplace(key, conn);
+  }
+}
+
 void runReaper(State& state) {
   const auto shortest = std::min(state.options.header_timeout, state.options.request_timeout);
   const auto tick = std::clamp<std::chrono::milliseconds>(
       shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
+  auto next_reap = Clock::now() + tick;
   std::unique_lock lock(state.reaper_mutex);
   while (!state.reaper_stop) {
-    state.reaper_wake.wait_for(lock, tick);
+    bool writing = false;
+    {
+      std::lock_guard unwritten_lock(state.unwritten_mutex);
+      writing = !state.unwritten.empty();
+    }
+    state.reaper_wake.wait_until(
+        lock, writing ? std::min(next_reap, Clock::now() + kOutputRetry) : next_reap);
     if (state.reaper_stop) break;
     lock.unlock();
-    std::vector<std::shared_ptr<Connection>> connections;
-    {
-      std::lock_guard registry_lock(state.registry_mutex);
-      connections.reserve(state.registry.size());
-      for (const auto& entry : state.registry)
-        connections.push_back(entry.second);
+    auto now = Clock::now();
+    writeUnwritten(state, now);
+    if (now >= next_reap) {
+      std::vector<std::shared_ptr<Connection>> connections;
+      {
+        std::lock_guard registry_lock(state.registry_mutex);
+        connections.reserve(state.registry.size());
+        for (const auto& entry : state.registry)
+          connections.push_back(entry.second);
+      }
+      now = Clock::now();
+      for (const auto& conn : connections)
+        reap(state, conn, now);
+      next_reap = now + tick;
     }
-    const auto now = Clock::now();
-    for (const auto& conn : connections)
-      reap(state, *conn, now);
     lock.lock();
   }
 }
@@ -337,6 +451,8 @@ class ConduitHandler : public Http::Handler {
       std::lock_guard lock(conn->mutex);
       conn->closed = true;
       releaseRequest(*state_, *conn);
+      std::string().swap(conn->output);
+      conn->output_written = 0;
     }
     {
       std::lock_guard lock(state_->registry_mutex);
@@ -353,24 +469,28 @@ class ConduitHandler : public Http::Handler {
     if (!conn) return;
     std::unique_lock lock(conn->mutex);
     std::string_view input(data, length);
-    const auto now = Clock::now();
     while (!input.empty()) {
       switch (conn->phase) {
         case Phase::kClosing:
-          conn->last_input = now;  // dropped, never parsed
+          conn->last_input = Clock::now();  // dropped, never parsed
           return;
         case Phase::kHandling:  // requests are handled on this thread: never here
         case Phase::kShut:
           return;
         case Phase::kIdle:
-          conn->request_started = now;
+          if (conn->output_answers > 1 && unwrittenBytes(*conn) > kMaxUnreadAnswerBytes) {
+            spdlog::debug("resetting a connection that sends requests but reads no answers");
+            shutBoth(*conn, /*reset=*/true);
+            return;
+          }
+          conn->request_started = Clock::now();
           conn->phase = Phase::kHeaders;
           [[fallthrough]];
         case Phase::kHeaders: {
           HeaderBlockReader::Status status;
           input.remove_prefix(conn->header.take(input, status));
           if (status == HeaderBlockReader::Status::kTooLarge) {
-            refuse(*conn, peer, ApiError::kRequestHeaderTooLarge,
+            refuse(conn, ApiError::kRequestHeaderTooLarge,
                    fmt::format("the request line and headers are over max_header_bytes ({})",
                                state_->options.max_header_bytes));
           } else if (status == HeaderBlockReader::Status::kComplete) {
@@ -421,16 +541,16 @@ class ConduitHandler : public Http::Handler {
     const Framing framing = judgeFraming(block, state_->options.max_body_bytes);
     switch (framing.verdict) {
       case Framing::Verdict::kBodyTooLarge:
-        refuse(*conn, peer, ApiError::kPayloadTooLarge,
+        refuse(conn, ApiError::kPayloadTooLarge,
                fmt::format("Content-Length is over max_body_bytes ({})",
                            state_->options.max_body_bytes));
         return;
       case Framing::Verdict::kLengthRequired:
-        refuse(*conn, peer, ApiError::kLengthRequired,
+        refuse(conn, ApiError::kLengthRequired,
                "send the body with a Content-Length, not Transfer-Encoding");
         return;
       case Framing::Verdict::kMalformed:
-        refuse(*conn, peer, ApiError::kMalformedRequest,
+        refuse(conn, ApiError::kMalformedRequest,
                "a header, such as Content-Length, cannot be parsed");
         return;
       case Framing::Verdict::kAccepted:
@@ -449,16 +569,15 @@ class ConduitHandler : public Http::Handler {
     }
     if (!parsed) {
       parser->reset();
-      refuse(*conn, peer, ApiError::kMalformedRequest,
-             "the request line or a header cannot be parsed");
+      refuse(conn, ApiError::kMalformedRequest, "the request line or a header cannot be parsed");
       return;
     }
     if (state_->draining.load()) {
-      refuse(*conn, peer, ApiError::kShuttingDown, "the server is shutting down; retry");
+      refuse(conn, ApiError::kShuttingDown, "the server is shutting down; retry");
       return;
     }
     if (length > 0 && !reserveInflight(*state_, length)) {
-      refuse(*conn, peer, ApiError::kServerBusy,
+      refuse(conn, ApiError::kServerBusy,
              fmt::format("the bodies being received would exceed max_inflight_bytes ({}); retry "
                          "later",
                          state_->options.max_inflight_bytes),
@@ -475,33 +594,28 @@ class ConduitHandler : public Http::Handler {
     // as it grows; the pages are only touched as the bytes arrive.
     conn->body.reserve(length);
     conn->phase = Phase::kBody;
+    // An HTTP/1.0 client does not know 100 Continue (RFC 9110, 10.1.1): it sends its body anyway.
     const auto expect = rawHeader(block, "Expect");
-    if (expect && expect->size() == 12 && ::strncasecmp(expect->data(), "100-continue", 12) == 0) {
-      ++conn->pending_writes;
-      std::weak_ptr<Connection> weak = conn;
-      const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
-      peer->send(Pistache::RawBuffer(interim, interim.size()))
-          .then([weak](ssize_t) { afterWrite(weak, false); },
-                [weak](std::exception_ptr) { afterWrite(weak, false); });
+    if (expect && expect->size() == 12 && ::strncasecmp(expect->data(), "100-continue", 12) == 0 &&
+        parser->request.version() == Http::Version::Http11) {
+      sendOnConnection(*state_, conn, "HTTP/1.1 100 Continue\r\n\r\n", false);
     }
   }
 
   // Answers `error` and closes: the request's body, if any, is never read.
-  void refuse(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer, ApiError error,
-              std::string_view detail, int retry_after_s = 0) {
+  void refuse(const std::shared_ptr<Connection>& conn, ApiError error, std::string_view detail,
+              int retry_after_s = 0) {
     Response response = errorResponse(error, detail);
     response.close_connection = true;
     response.retry_after_s = retry_after_s;
-    const std::string_view block = conn.header.block();
+    const std::string_view block = conn->header.block();
     const auto [method, path] = requestLineForLog(block);
     const std::string delivery = deliveryIdOfBlock(block);
-    releaseRequest(*state_, conn);
-    conn.header.reset();
-    conn.phase = Phase::kClosing;
-    conn.answered_at = Clock::now();
-    conn.last_input = conn.answered_at;
-    write(conn, peer, Http::Version::Http11, response, std::nullopt);
-    logAnswer(method, path, response.status, conn.request_started, delivery);
+    releaseRequest(*state_, *conn);
+    conn->header.reset();
+    conn->phase = Phase::kClosing;
+    sendOnConnection(*state_, conn, answerBytes(Http::Version::Http11, response), true);
+    logAnswer(method, path, response.status, conn->request_started, delivery);
   }
 
   // Hands the whole request to the router, without holding the connection's lock, and answers.
@@ -539,11 +653,13 @@ class ConduitHandler : public Http::Handler {
     } else {
       response = state_->router->dispatch(routed);
     }
+    // The connection is kept only when the client asked for it (`Connection: keep-alive`), as
+    // Pistache did; otherwise the answer says `Close` and the server closes after it, so that
+    // a client reading to the end of the stream (HTTP/1.0's way) is not kept waiting.
     const auto connection_header = request.headers().tryGet<Http::Header::Connection>();
-    std::optional<Http::ConnectionControl> control;
-    if (connection_header) control = connection_header->control();
-    // A client that says it closes is taken at its word: its connection is not kept waiting.
-    if (control == Http::ConnectionControl::Close) response.close_connection = true;
+    if (!connection_header || connection_header->control() != Http::ConnectionControl::KeepAlive) {
+      response.close_connection = true;
+    }
     const std::string delivery =
         routed.log_delivery_id.empty() ? deliveryIdOf(routed.header) : routed.log_delivery_id;
     const std::string path = request.resource();
@@ -553,53 +669,14 @@ class ConduitHandler : public Http::Handler {
     releaseRequest(*state_, *conn);
     conn->header.reset();
     parser->reset();
-    const auto now = Clock::now();
     if (response.close_connection) {
       conn->phase = Phase::kClosing;
-      conn->answered_at = now;
-      conn->last_input = now;
     } else {
       conn->phase = Phase::kIdle;
-      conn->idle_since = now;
+      conn->idle_since = Clock::now();
     }
-    write(*conn, peer, version, response, control);
+    sendOnConnection(*state_, conn, answerBytes(version, response), response.close_connection);
     logAnswer(method, path, response.status, conn->request_started, delivery);
-  }
-
-  // Hands `response` to Pistache to write. With `close_connection`, the connection is
-  // half-closed once it is written, and closed as kLingerIdle and kLingerTotal say.
-  void write(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer, Http::Version version,
-             const Response& response, std::optional<Http::ConnectionControl> control) {
-    Http::ResponseWriter writer(version, transport(), this, peer);
-    // As Pistache does: the client's Connection header echoed, `Close` when there is none.
-    writer.headers().add<Http::Header::Connection>(
-        response.close_connection ? Http::ConnectionControl::Close
-                                  : control.value_or(Http::ConnectionControl::Close));
-    if (response.retry_after_s > 0) {
-      writer.headers().add<RetryAfter>(response.retry_after_s);
-    }
-    auto mime = response.content_type.empty()
-                    ? Http::Mime::MediaType()
-                    : Http::Mime::MediaType::fromString(std::string(response.content_type));
-    ++conn.pending_writes;
-    std::weak_ptr<Connection> weak =
-        std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionData));
-    const bool closing = response.close_connection;
-    // Pistache resolves the promise on this thread once the answer is written (the lock is
-    // recursive in case it ever does so within send()).
-    writer.send(static_cast<Http::Code>(response.status), response.body, mime)
-        .then([weak, closing](ssize_t) { afterWrite(weak, closing); },
-              [weak, closing](std::exception_ptr) { afterWrite(weak, closing); });
-  }
-
-  static void afterWrite(const std::weak_ptr<Connection>& weak, bool closing) {
-    auto conn = weak.lock();
-    if (!conn) return;
-    std::lock_guard lock(conn->mutex);
-    --conn->pending_writes;
-    if (!closing || conn->closed || conn->phase != Phase::kClosing) return;
-    shutWrite(*conn);
-    conn->last_input = Clock::now();
   }
 
   std::shared_ptr<State> state_;
@@ -632,6 +709,28 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::start() {
+  // Each connection is a file descriptor. Past the process's limit accept() fails, Pistache's
+  // listener tries again and again (CPU), and new clients wait unanswered in the backlog: the
+  // limit, not max_connections, would decide who is served. systemd starts services with a soft
+  // limit of 1024 and a far higher hard one, meant to be raised by those who need it (nothing
+  // here uses select(), which fails past 1024).
+  rlimit files{};
+  const rlim_t needed = static_cast<rlim_t>(options_.max_connections) + kFilesBesideConnections;
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
+      files.rlim_cur < needed) {
+    rlimit raised = files;
+    raised.rlim_cur = files.rlim_max == RLIM_INFINITY ? needed : std::min(needed, files.rlim_max);
+    if (raised.rlim_cur > files.rlim_cur && ::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      files = raised;
+    }
+    if (files.rlim_cur < needed) {
+      spdlog::warn(
+          "max_connections ({}) is not well under this process's open-file limit ({}): "
+          "past that limit new connections wait unanswered; raise it (LimitNOFILE= in "
+          "the systemd unit, ulimit -n) or lower max_connections",
+          options_.max_connections, files.rlim_cur);
+    }
+  }
   auto endpoint = std::make_unique<Http::Endpoint>(
       Pistache::Address(options_.bind, Pistache::Port(options_.port)));
   auto opts = Http::Endpoint::options()

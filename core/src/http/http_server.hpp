@@ -33,10 +33,15 @@ struct HttpServerOptions {
 // - a header block not complete after header_timeout, or a request after request_timeout, is
 //   408 and closed; an idle connection is closed after header_timeout;
 // - connections past max_connections are closed at once.
-// A refused request is answered, then the connection is half-closed and what the client still
-// sends is read and dropped, unparsed, for a few seconds at most, so that a client that writes
-// its whole body before reading gets the answer rather than a reset. It logs one line per
-// answer and stops gracefully: new requests are answered 503 while the ones in flight finish.
+// Answers are written on the socket as soon as they are decided, by the connection's thread
+// (what the socket does not take at once is written by the reaper thread), never through
+// Pistache's write queue; a client that pipelines requests but reads no answers is reset once
+// over a MiB of them wait. A connection is kept after an answer only when the client asked
+// for it (`Connection: keep-alive`); otherwise the answer says `Connection: Close` and, as for
+// a refusal, the connection is then half-closed and what the client still sends is read and
+// dropped, unparsed, for a few seconds at most, so that a client that writes its whole body
+// before reading gets the answer rather than a reset. It logs one line per answer and stops
+// gracefully: new requests are answered 503 while the ones in flight finish.
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, std::shared_ptr<const Router> router);

@@ -100,8 +100,12 @@ size_t residentBytes() {
 // not: sending forever, writing everything before reading, or nothing at all.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port) {
+  // `receive_buffer_bytes` > 0: a small window, for a client that reads little or late.
+  explicit RawClient(uint16_t port, int receive_buffer_bytes = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer_bytes > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -126,6 +130,9 @@ class RawClient {
     }
     return true;
   }
+
+  // Says that the client sends nothing more; it can still read.
+  void shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
 
   // What has arrived, without waiting.
   std::string readAvailable() {
@@ -605,4 +612,187 @@ TEST_CASE("edge: SIGTERM stops `conduit serve` promptly while clients attack it"
   CHECK(status == 0);
   // Nothing was being handled: the drain had nothing to wait for.
   CHECK(took < seconds(5));
+}
+
+TEST_CASE("edge: a client that half-closes after its request still gets the answer") {
+  HttpServer server(testOptions(), testRouter());
+  server.start();
+  // As `printf 'GET ...' | nc -N` does: the request, then the end of what the client sends.
+  // Pistache reads that end at once and closes; an answer still queued for it was lost.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"GET /ping HTTP/1.0\r\n\r\n", "HTTP/1.0 200"},
+      {"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200"},
+      {"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 411"},
+  };
+  for (const auto& [request, status] : cases) {
+    CAPTURE(request);
+    for (int i = 0; i < 20; ++i) {
+      RawClient client(server.port());
+      REQUIRE(client.send(request));
+      client.shutdownWrite();
+      const std::string answer = client.readUntilEnd(seconds(5));
+      CHECK(answer.rfind(status, 0) == 0);
+      CHECK(client.ended());
+    }
+  }
+}
+
+TEST_CASE("edge: an answer that says Connection: Close is followed by the close") {
+  auto options = testOptions();
+  options.header_timeout = seconds(30);
+  HttpServer server(options, testRouter());
+  server.start();
+  // Clients that read to the end of the stream (HTTP/1.0's way) are not kept waiting until the
+  // connection is idle for header_timeout_ms.
+  for (const std::string request :
+       {"GET /ping HTTP/1.0\r\n\r\n", "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /ping HTTP/1.1\r\nConnection: close\r\n\r\n"}) {
+    CAPTURE(request);
+    RawClient client(server.port());
+    REQUIRE(client.send(request));
+    const auto started = Clock::now();
+    const std::string answer = client.readUntilEnd(seconds(10));
+    CHECK(answer.find("Connection: Close\r\n") != std::string::npos);
+    CHECK(answer.find("pong") != std::string::npos);
+    CHECK(client.ended());
+    CHECK(Clock::now() - started < seconds(3));
+  }
+  // Asked for, the connection is kept, and the answer says so.
+  RawClient kept(server.port());
+  REQUIRE(kept.send("GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  const std::string answer = kept.readUntilEnd(milliseconds(500));
+  CHECK(answer.rfind("HTTP/1.0 200", 0) == 0);
+  CHECK(answer.find("Connection: Keep-Alive\r\n") != std::string::npos);
+  CHECK_FALSE(kept.ended());
+}
+
+TEST_CASE("edge: a client that pipelines requests but reads no answer is reset - memory bounded") {
+  HttpServer server(testOptions(), testRouter());
+  server.start();
+  RawClient client(server.port(), /*receive_buffer_bytes=*/4096);
+  const size_t rss_before = residentBytes();
+  std::string requests;
+  for (int i = 0; i < 1000; ++i)
+    requests += "GET /ping HTTP/1.1\r\nConnection: keep-alive\r\n\r\n";
+  // Each answer is about three times its request: 32 MiB of requests would hold ~100 MiB of
+  // answers, and more for as long as the client goes on.
+  size_t sent = 0;
+  const auto started = Clock::now();
+  while (sent < 32 * kMiB && Clock::now() - started < seconds(20) && client.send(requests))
+    sent += requests.size();
+  CHECK(sent < 32 * kMiB);  // the server stopped taking them
+  CHECK(residentBytes() < rss_before + 48 * kMiB);
+  CHECK(pings(server.port()));
+}
+
+TEST_CASE("edge: a large answer reaches a client that reads it slowly, whole") {
+  auto router = testRouter();
+  const std::string large(4 * kMiB, 'z');
+  router->add("GET", "/large", [&large](const Request&) {
+    Response r;
+    r.body = large;
+    r.content_type = "text/plain";
+    return r;
+  });
+  HttpServer server(testOptions(), router);
+  server.start();
+  RawClient client(server.port(), /*receive_buffer_bytes=*/4096);
+  REQUIRE(
+      client.send("GET /large HTTP/1.1\r\nConnection: keep-alive\r\n\r\n"
+                  "GET /ping HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  std::string answer;
+  const auto started = Clock::now();
+  while (!client.ended() && Clock::now() - started < seconds(30)) {
+    answer += client.readUntilEnd(milliseconds(20));
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answer.find(large) != std::string::npos);
+  const size_t second = answer.find("HTTP/1.1 200", 1);
+  REQUIRE(second != std::string::npos);
+  CHECK(answer.substr(answer.size() - 4) == "pong");
+  CHECK(client.ended());
+}
+
+TEST_CASE("edge: 100 Continue is never sent to an HTTP/1.0 client") {
+  HttpServer server(testOptions(), testRouter());
+  server.start();
+  RawClient client(server.port());
+  REQUIRE(client.send("POST /echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(200));
+  REQUIRE(client.send("hello"));
+  const std::string answer = client.readUntilEnd(seconds(5));
+  CHECK(answer.rfind("HTTP/1.0 200", 0) == 0);
+  CHECK(answer.find("100 Continue") == std::string::npos);
+}
+
+TEST_CASE("edge: a bare LF in the headers is 400 - what it might hide is never handled") {
+  HttpServer server(testOptions(), testRouter());
+  server.start();
+  // A proxy that ends lines at a bare LF sees a Content-Length here, and a body of 5 bytes
+  // followed by a second request; a server that does not would see two other requests.
+  RawClient client(server.port());
+  REQUIRE(
+      client.send("POST /echo HTTP/1.1\r\nX: a\nContent-Length: 5\r\nConnection: keep-alive"
+                  "\r\n\r\nhelloGET /ping HTTP/1.1\r\n\r\n"));
+  const std::string answer = client.readUntilEnd(seconds(5));
+  CHECK(answer.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(answer.find("malformed_request") != std::string::npos);
+  CHECK(answer.find("pong") == std::string::npos);
+  CHECK(client.ended());
+}
+
+TEST_CASE("edge: pipelined requests cut at every byte are each answered once, in order") {
+  HttpServer server(testOptions(), testRouter());
+  server.start();
+  const std::string requests =
+      "POST /echo HTTP/1.1\r\nConnection: keep-alive\r\n"
+      "Content-Length: 3\r\n\r\nabc"
+      "GET /ping HTTP/1.1\r\nConnection: keep-alive\r\n\r\n"
+      "\r\nPOST /echo HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+  for (size_t cut = 1; cut < requests.size(); ++cut) {
+    CAPTURE(cut);
+    RawClient client(server.port());
+    REQUIRE(client.send(requests.substr(0, cut)));
+    std::this_thread::sleep_for(milliseconds(1));
+    REQUIRE(client.send(requests.substr(cut)));
+    const std::string answer = client.readUntilEnd(seconds(5));
+    CHECK(count(answer, "HTTP/1.1 200") == 3);
+    const size_t three = answer.find("\r\n\r\n3");
+    const size_t pong = answer.find("\r\n\r\npong");
+    const size_t zero = answer.find("\r\n\r\n0");
+    CHECK((three < pong && pong < zero && zero != std::string::npos));
+    CHECK(client.ended());
+  }
+}
+
+TEST_CASE("edge: the open-file limit is raised for max_connections - warned about past it") {
+  rlimit files{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  if (files.rlim_max < 2048 || files.rlim_max == RLIM_INFINITY || files.rlim_max > 1000000) {
+    MESSAGE("skipped: the hard open-file limit is " << files.rlim_max);
+    return;
+  }
+  rlimit lowered = files;
+  lowered.rlim_cur = 512;  // as systemd's default soft limit is low and its hard one high
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  {
+    LogCapture log;
+    auto options = testOptions();
+    options.max_connections = 1024;
+    HttpServer raised(options, testRouter());
+    raised.start();
+    rlimit now{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CHECK(now.rlim_cur >= 1024 + 64);
+    CHECK(log.text().find("open-file limit") == std::string::npos);
+
+    options.max_connections = static_cast<int>(files.rlim_max);  // more than the hard limit
+    HttpServer over(options, testRouter());
+    over.start();
+    CHECK(count(log.text(), fmt::format("max_connections ({}) is not well under this process's "
+                                        "open-file limit ({})",
+                                        files.rlim_max, files.rlim_max)) == 1);
+  }
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &files) == 0);
 }

@@ -114,6 +114,11 @@ TEST_CASE("framing: the declared length - none - or a refusal from the headers a
   CHECK(judge("Content-Length : 2\r\n").verdict == Framing::Verdict::kMalformed);
   CHECK(judge("X-A: 1\r\n Content-Length: 2\r\n").verdict == Framing::Verdict::kMalformed);
   CHECK(judge("no colon here\r\n").verdict == Framing::Verdict::kMalformed);
+  // Lines end in CRLF only: a bare LF or CR would end a line for some parsers and not others.
+  CHECK(judge("X-A: 1\nContent-Length: 2\r\n").verdict == Framing::Verdict::kMalformed);
+  CHECK(judge("X-A: 1\rContent-Length: 2\r\n").verdict == Framing::Verdict::kMalformed);
+  CHECK(judge(std::string("X-A: a\0b\r\n", 10)).verdict == Framing::Verdict::kMalformed);
+  CHECK(judge("X-A: 1\r\nContent-Length: 2\r\n").verdict == Framing::Verdict::kAccepted);
 }
 
 TEST_CASE("raw headers: found without case among complete lines - of a partial block too") {
