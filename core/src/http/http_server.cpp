@@ -614,8 +614,9 @@ class ConduitHandler : public Http::Handler {
     releaseRequest(*state_, *conn);
     conn->header.reset();
     conn->phase = Phase::kClosing;
-    sendOnConnection(*state_, conn, answerBytes(Http::Version::Http11, response), true);
+    // Logged first: a client that has its answer finds its log line written.
     logAnswer(method, path, response.status, conn->request_started, delivery);
+    sendOnConnection(*state_, conn, answerBytes(Http::Version::Http11, response), true);
   }
 
   // Hands the whole request to the router, without holding the connection's lock, and answers.
@@ -675,8 +676,8 @@ class ConduitHandler : public Http::Handler {
       conn->phase = Phase::kIdle;
       conn->idle_since = Clock::now();
     }
-    sendOnConnection(*state_, conn, answerBytes(version, response), response.close_connection);
     logAnswer(method, path, response.status, conn->request_started, delivery);
+    sendOnConnection(*state_, conn, answerBytes(version, response), response.close_connection);
   }
 
   std::shared_ptr<State> state_;
