@@ -137,6 +137,12 @@ class RawClient {
     return true;
   }
 
+  // Closes with a reset (SO_LINGER 0) rather than an orderly end, as a crashing client might.
+  void resetOnClose() {
+    const linger abortive{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  }
+
   // Says that the client sends nothing more; it can still read.
   void shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
 
@@ -810,4 +816,48 @@ TEST_CASE("edge: the open-file limit is raised for max_connections - warned abou
                                         files.rlim_max, files.rlim_max)) == 1);
   }
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &files) == 0);
+}
+
+TEST_CASE("edge: clients that leave or reset at every stage give back their connection and bytes") {
+  auto options = testOptions();
+  options.max_connections = 8;
+  options.max_body_bytes = kMiB;
+  options.max_inflight_bytes = 2 * kMiB;
+  HttpServer server(options, testRouter());
+  server.start();
+  const std::vector<std::string> stages = {
+      "",                                                      // connects, says nothing
+      "POST /echo HTTP/1.1\r\nContent-Le",                     // mid-headers
+      post(kMiB),                                              // a body reserved, none of it sent
+      post(kMiB) + std::string(100000, 'x'),                   // mid-body
+      post(2 * kMiB) + std::string(50000, 'x'),                // refused, still sending
+      "GET /ping HTTP/1.1\r\nConnection: keep-alive\r\n\r\n",  // answered, kept
+  };
+  for (int i = 0; i < 1200; ++i) {
+    RawClient client(server.port());
+    client.send(stages[static_cast<size_t>(i) % stages.size()]);
+    if (i % 2 == 0) client.resetOnClose();
+  }
+  // All of max_inflight_bytes is free again: two bodies of max_body_bytes are taken at once.
+  CHECK(eventually([&] {
+    RawClient first(server.port());
+    RawClient second(server.port());
+    first.send(post(kMiB));
+    second.send(post(kMiB));
+    std::this_thread::sleep_for(milliseconds(50));
+    return first.readAvailable().empty() && second.readAvailable().empty() && !first.ended() &&
+           !second.ended();
+  }));
+  // And all of max_connections: eight held at once are each answered.
+  CHECK(eventually([&] {
+    std::vector<std::unique_ptr<RawClient>> held;
+    for (int i = 0; i < 8; ++i)
+      held.push_back(std::make_unique<RawClient>(server.port()));
+    bool all = true;
+    for (auto& client : held) {
+      client->send("GET /ping HTTP/1.1\r\nConnection: close\r\n\r\n");
+      all = all && client->readUntilEnd(seconds(2)).find("pong") != std::string::npos;
+    }
+    return all;
+  }));
 }
