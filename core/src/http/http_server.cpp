@@ -194,7 +194,8 @@ void releaseRequest(State& state, Connection& conn) {
 
 // Half-closes once the answer is written: the client reads it, then the end of the stream.
 void shutWrite(Connection& conn, Clock::time_point now) {
-  if (!conn.closed && !conn.write_shut) ::shutdown(conn.fd, SHUT_WR);
+  if (conn.write_shut) return;
+  if (!conn.closed) ::shutdown(conn.fd, SHUT_WR);
   conn.write_shut = true;
   conn.answered_at = now;
   conn.last_input = now;
