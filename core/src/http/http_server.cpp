@@ -194,7 +194,8 @@ void releaseRequest(State& state, Connection& conn) {
 
 // Half-closes once the answer is written: the client reads it, then the end of the stream.
 void shutWrite(Connection& conn, Clock::time_point now) {
-  if (!conn.closed && !conn.write_shut) ::shutdown(conn.fd, SHUT_WR);
+  if (conn.write_shut) return;
+  if (!conn.closed) ::shutdown(conn.fd, SHUT_WR);
   conn.write_shut = true;
   conn.answered_at = now;
   conn.last_input = now;
@@ -614,8 +615,9 @@ class ConduitHandler : public Http::Handler {
     releaseRequest(*state_, *conn);
     conn->header.reset();
     conn->phase = Phase::kClosing;
-    sendOnConnection(*state_, conn, answerBytes(Http::Version::Http11, response), true);
+    // Logged first: a client that has its answer finds its log line written.
     logAnswer(method, path, response.status, conn->request_started, delivery);
+    sendOnConnection(*state_, conn, answerBytes(Http::Version::Http11, response), true);
   }
 
   // Hands the whole request to the router, without holding the connection's lock, and answers.
@@ -675,8 +677,8 @@ class ConduitHandler : public Http::Handler {
       conn->phase = Phase::kIdle;
       conn->idle_since = Clock::now();
     }
-    sendOnConnection(*state_, conn, answerBytes(version, response), response.close_connection);
     logAnswer(method, path, response.status, conn->request_started, delivery);
+    sendOnConnection(*state_, conn, answerBytes(version, response), response.close_connection);
   }
 
   std::shared_ptr<State> state_;
