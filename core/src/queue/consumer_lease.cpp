@@ -151,24 +151,17 @@ ConsumerLease::ConsumerLease(store::RedisPool& redis, std::string consumer_name,
       lifetime_(lifetime),
       self_(ConsumerHolder::self()) {}
 
+void ConsumerLease::appendHolderFields(store::RedisArgs& args, std::string_view pid) const {
+  args.insert(args.end(), {field::kToken, self_.token, field::kHost, self_.host, field::kPid, pid,
+                           field::kStartTicks, self_.start_ticks, field::kBootId, self_.boot_id,
+                           field::kPidNamespace, self_.pid_namespace});
+}
+
 std::map<std::string, std::string> ConsumerLease::take(const std::string& replacing) {
   const std::string lifetime = std::to_string(lifetime_.count());
   const std::string pid = std::to_string(self_.pid);
-  const store::RedisArgs args = {key_,
-                                 lifetime,
-                                 replacing,
-                                 field::kToken,
-                                 self_.token,
-                                 field::kHost,
-                                 self_.host,
-                                 field::kPid,
-                                 pid,
-                                 field::kStartTicks,
-                                 self_.start_ticks,
-                                 field::kBootId,
-                                 self_.boot_id,
-                                 field::kPidNamespace,
-                                 self_.pid_namespace};
+  store::RedisArgs args = {key_, lifetime, replacing};
+  appendHolderFields(args, pid);
   auto reply = redis_.run(store::Retry::kIdempotent,
                           [&](store::RedisConnection& c) { return kTakeScript.run(c, 1, args); });
   std::map<std::string, std::string> fields;
@@ -223,21 +216,8 @@ int64_t ConsumerLease::timeToLiveMs() {
 ConsumerLease::Refresh ConsumerLease::refresh() {
   const std::string lifetime = std::to_string(lifetime_.count());
   const std::string pid = std::to_string(self_.pid);
-  const store::RedisArgs args = {key_,
-                                 lifetime,
-                                 field::kToken,
-                                 field::kToken,
-                                 self_.token,
-                                 field::kHost,
-                                 self_.host,
-                                 field::kPid,
-                                 pid,
-                                 field::kStartTicks,
-                                 self_.start_ticks,
-                                 field::kBootId,
-                                 self_.boot_id,
-                                 field::kPidNamespace,
-                                 self_.pid_namespace};
+  store::RedisArgs args = {key_, lifetime, field::kToken};
+  appendHolderFields(args, pid);
   auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
     return kRefreshScript.run(c, 1, args);
   });

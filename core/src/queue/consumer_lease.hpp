@@ -71,6 +71,9 @@ class ConsumerLease {
   const std::string& token() const { return self_.token; }
 
  private:
+  // The (field, value) pairs naming this process, as the take and refresh scripts write them.
+  // `pid` is the caller's text of self_.pid, alive as long as `args`.
+  void appendHolderFields(store::RedisArgs& args, std::string_view pid) const;
   // Runs the take script; returns the other holder's fields, empty when taken.
   std::map<std::string, std::string> take(const std::string& replacing);
   int64_t timeToLiveMs();  // the lease's PTTL
