@@ -147,8 +147,12 @@ int work(const WorkOptions& options) {
   http::addReadiness(*router, [&workers] { workers->checkRedis(); });
   // Two threads: a readiness probe waiting on a slow Redis does not hold up the liveness probe.
   const auto& server = inputs->config.server;
-  http::HttpServer ping(
-      {server.bind, options.port.value_or(inputs->config.worker.worker_port), 2, 1024}, router);
+  http::HttpServerOptions ping_options;
+  ping_options.bind = server.bind;
+  ping_options.port = options.port.value_or(inputs->config.worker.worker_port);
+  ping_options.threads = 2;
+  ping_options.max_body_bytes = 1024;
+  http::HttpServer ping(ping_options, router);
   try {
     ping.start();
   } catch (const std::exception& e) {

@@ -33,6 +33,11 @@ const ApiErrorInfo& describe(ApiError error) {
       {431, 1404, "request_header_too_large"},
       {408, 1405, "request_timeout"},
       {503, 1505, "server_busy"},
+      {404, 1204, "delivery_not_found"},
+      {404, 1205, "dead_letter_not_found"},
+      {409, 1302, "not_failed"},
+      {409, 1303, "delivery_in_progress"},
+      {403, 1106, "csrf_token_invalid"},
   };
   return kTable[static_cast<size_t>(error)];
 }

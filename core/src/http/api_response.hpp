@@ -43,6 +43,11 @@ enum class ApiError {
   kRequestHeaderTooLarge,
   kRequestTimeout,
   kServerBusy,
+  kDeliveryNotFound,    // no record of this delivery in the delivery log
+  kDeadLetterNotFound,  // no dead letter of this delivery
+  kNotFailed,           // a replay of a delivery that ended well, without force
+  kDeliveryInProgress,  // a replay of a delivery still queued, processing or retrying
+  kCsrfTokenInvalid,    // a changing request of the web page without its session's token
 };
 
 struct ApiErrorInfo {

@@ -118,10 +118,12 @@ enum class Phase {
 // One connection's state. The Pistache thread that owns the connection and the reaper thread
 // both use it, under `mutex`.
 struct Connection {
-  Connection(int fd_, size_t max_header_bytes) : fd(fd_), header(max_header_bytes) {}
+  Connection(int fd_, size_t max_header_bytes, std::string peer_)
+      : fd(fd_), peer(std::move(peer_)), header(max_header_bytes) {}
 
   std::recursive_mutex mutex;
   const int fd;
+  const std::string peer;  // the client's address, for the answer observer
   // Set when Pistache tells the handler the connection ended, before it closes the socket:
   // from then on the number may belong to another connection, so nothing touches `fd`.
   bool closed = false;
@@ -287,10 +289,18 @@ std::string deliveryIdOfBlock(std::string_view block) {
   return deliveryIdOf([block](std::string_view name) { return rawHeader(block, name); });
 }
 
-void logAnswer(std::string_view method, std::string_view path, int status,
-               Clock::time_point started, std::string_view delivery) {
-  spdlog::info("{} {} {} {:.2f}ms delivery={}", method, path, status, millisecondsSince(started),
-               delivery);
+// Logs the answer and tells the options' observer of it. `route` is empty for a request no
+// route served (refused before routing, or no route matched).
+void noteAnswer(const State& state, const Connection& conn, std::string_view method,
+                std::string_view path, std::string_view route, int status,
+                std::string_view delivery) {
+  const double elapsed_ms = millisecondsSince(conn.request_started);
+  spdlog::info("{} {} {} {:.2f}ms delivery={}", method, path, status, elapsed_ms, delivery);
+  if (state.options.on_answer) {
+    state.options.on_answer(AnsweredRequest{method, path, route, status, elapsed_ms / 1000.0,
+                                            delivery == "-" ? std::string_view() : delivery,
+                                            conn.peer});
+  }
 }
 
 // The whole HTTP answer as written on the socket. `Connection` says what the server does
@@ -305,6 +315,8 @@ std::string answerBytes(Http::Version version, const Response& response) {
   if (response.retry_after_s > 0) {
     bytes += fmt::format("Retry-After: {}\r\n", response.retry_after_s);
   }
+  for (const auto& [name, value] : response.headers)
+    bytes += fmt::format("{}: {}\r\n", name, value);
   bytes += fmt::format("Content-Length: {}\r\n\r\n", response.body.size());
   bytes += response.body;
   return bytes;
@@ -349,8 +361,8 @@ void reap(State& state, const std::shared_ptr<Connection>& conn_ptr, Clock::time
                                 options.request_timeout.count()));
       response.close_connection = true;
       const auto [method, path] = requestLineForLog(conn.header.block());
-      logAnswer(method, path, response.status, conn.request_started,
-                deliveryIdOfBlock(conn.header.block()));
+      noteAnswer(state, conn, method, path, {}, response.status,
+                 deliveryIdOfBlock(conn.header.block()));
       releaseRequest(state, conn);
       conn.header.reset();
       conn.phase = Phase::kClosing;
@@ -431,7 +443,7 @@ class ConduitHandler : public Http::Handler {
   void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
     const size_t max_header_bytes = state_->options.max_header_bytes;
     peer->putData(ParserData, std::make_shared<HeaderBlockParser>(max_header_bytes));
-    auto conn = std::make_shared<Connection>(peer->fd(), max_header_bytes);
+    auto conn = std::make_shared<Connection>(peer->fd(), max_header_bytes, peer->address().host());
     conn->idle_since = Clock::now();
     peer->putData(kConnectionData, conn);
     {
@@ -616,7 +628,7 @@ class ConduitHandler : public Http::Handler {
     conn->header.reset();
     conn->phase = Phase::kClosing;
     // Logged first: a client that has its answer finds its log line written.
-    logAnswer(method, path, response.status, conn->request_started, delivery);
+    noteAnswer(*state_, *conn, method, path, {}, response.status, delivery);
     sendOnConnection(*state_, conn, answerBytes(Http::Version::Http11, response), true);
   }
 
@@ -677,7 +689,7 @@ class ConduitHandler : public Http::Handler {
       conn->phase = Phase::kIdle;
       conn->idle_since = Clock::now();
     }
-    logAnswer(method, path, response.status, conn->request_started, delivery);
+    noteAnswer(*state_, *conn, method, path, routed.route, response.status, delivery);
     sendOnConnection(*state_, conn, answerBytes(version, response), response.close_connection);
   }
 

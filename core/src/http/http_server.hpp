@@ -3,12 +3,26 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "http/router.hpp"
 
 namespace conduit::http {
+
+// One answered request, as the server's observer sees it (for metrics and the refused-request
+// ring). The views are valid during the call only.
+struct AnsweredRequest {
+  std::string_view method;
+  std::string_view path;   // without the query string
+  std::string_view route;  // the route pattern that served it; empty when none did
+  int status = 0;
+  double duration_seconds = 0;  // from the request's first byte to its answer
+  std::string_view delivery;    // the code host's delivery id the request carried, if any
+  std::string_view peer;        // the client's address
+};
 
 struct HttpServerOptions {
   std::string bind = "0.0.0.0";
@@ -20,6 +34,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds request_timeout{60000};  // the same, to its body's last byte
   int max_connections = 1024;
   size_t max_inflight_bytes = size_t{256} << 20;  // declared bodies being received, together
+  // Called once per answer, refusals included, on the thread that answered: keep it short.
+  std::function<void(const AnsweredRequest&)> on_answer;
 };
 
 // The Pistache endpoint in front of a Router, made safe to face the Internet. Pistache accepts

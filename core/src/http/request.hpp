@@ -24,6 +24,10 @@ struct Request {
   // The code host's delivery id, set by the payload route as soon as it knows it, for the
   // access log (which is written whatever the answer). Never a secret.
   mutable std::string log_delivery_id;
+  // The pattern of the route that served the request (`/conduit/webhooks/:provider/:repo_id/
+  // payload`), set by the router: metrics and the refused-request ring name routes by it, so
+  // that ids in paths do not make a label value per hook. Empty when no route matched.
+  mutable std::string_view route;
 
   // Filled in by the router from the route's `:name` segments.
   std::vector<std::pair<std::string_view, std::string_view>> params;
@@ -42,6 +46,9 @@ struct Response {
   std::string_view content_type = "application/json";
   bool close_connection = false;  // answer with `Connection: close` and close after writing
   int retry_after_s = 0;          // > 0: sent as `Retry-After` (seconds)
+  // Further headers, written as given (`Set-Cookie`, `Location`, `Cache-Control`, ...). Names
+  // and values are the route's own constants or checked values: never a client's bytes.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 }  // namespace conduit::http

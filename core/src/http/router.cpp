@@ -24,7 +24,7 @@ std::vector<std::string_view> splitPath(std::string_view path) {
 }  // namespace
 
 void Router::add(std::string_view method, std::string_view pattern, RouteHandler handler) {
-  Route route{std::string(method), {}, std::move(handler)};
+  Route route{std::string(method), std::string(pattern), {}, std::move(handler)};
   for (auto segment : splitPath(pattern))
     route.segments.emplace_back(segment);
   routes_.push_back(std::move(route));
@@ -69,6 +69,7 @@ Response Router::dispatch(Request& request) const {
     return errorResponse(ApiError::kRouteNotFound, "no route serves this path");
   }
 
+  request.route = found->pattern;
   try {
     return found->handler(request);
   } catch (const store::RedisUnavailable& e) {

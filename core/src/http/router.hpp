@@ -25,6 +25,7 @@ class Router {
  private:
   struct Route {
     std::string method;
+    std::string pattern;                // as added: Request::route points to it
     std::vector<std::string> segments;  // ":name" marks a parameter
     RouteHandler handler;
   };

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/workers_file.hpp"
 #include "plugin/plugin_host.hpp"
@@ -39,6 +40,9 @@ struct ProcessOutcome {
   Kind kind = Kind::kOk;
   std::chrono::milliseconds retry_after{0};  // kRetry: the delay the plugin asked for, or 0
   std::string message;                       // kRetry and kFailed: why
+  // What the plugin reported it did during this call (ABI 1.2's `report`), in order: each a
+  // JSON object with at least a string `action` (docs/queue.md, "The delivery log").
+  std::vector<std::string> actions;
 };
 
 // The facts of a delivery that come from the queue rather than from its payload.

@@ -28,6 +28,13 @@ inline constexpr std::string_view kConsumerPrefix = "conduit::consumers::";
 // key), holding its holder's token, with an expiry.
 inline constexpr std::string_view kLeasePrefix = "conduit::leases::";
 
+// The delivery log (docs/queue.md, "The delivery log"): conduit::log::<identity>, a hash per
+// accepted delivery; conduit::log::index, a sorted set of identities by acceptance time;
+// conduit::log::issue::<KEY>, a sorted set of the identities whose actions named issue KEY.
+inline constexpr std::string_view kLogPrefix = "conduit::log::";
+inline constexpr std::string_view kLogIndex = "conduit::log::index";
+inline constexpr std::string_view kLogIssuePrefix = "conduit::log::issue::";
+
 // The hook registry, in the original service's layout: providers::<provider> (a set of repo
 // ids) and secrets::<provider>::<repo_id> (a hash).
 inline constexpr std::string_view kProviderSetPrefix = "providers::";
@@ -115,6 +122,14 @@ inline std::string seenKey(std::string_view provider, std::string_view repo_id,
 
 inline std::string checkpointKey(std::string_view identity, std::string_view worker) {
   return std::string(kCheckpointPrefix).append(identity).append("::").append(worker);
+}
+
+inline std::string logKey(std::string_view identity) {
+  return std::string(kLogPrefix).append(identity);
+}
+
+inline std::string logIssueKey(std::string_view issue_key) {
+  return std::string(kLogIssuePrefix).append(issue_key);
 }
 
 inline std::string consumerKey(std::string_view consumer_name) {

@@ -37,10 +37,19 @@ std::shared_ptr<Router> slowRouter(std::chrono::milliseconds delay) {
   return router;
 }
 
+conduit::http::HttpServerOptions localOptions(uint16_t port, int threads, size_t max_body_bytes) {
+  conduit::http::HttpServerOptions options;
+  options.bind = "127.0.0.1";
+  options.port = port;
+  options.threads = threads;
+  options.max_body_bytes = max_body_bytes;
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("server: stopping lets requests in flight finish and answers new ones 503") {
-  HttpServer server({"127.0.0.1", 0, 2, 1024 * 1024}, slowRouter(std::chrono::milliseconds(3000)));
+  HttpServer server(localOptions(0, 2, 1024 * 1024), slowRouter(std::chrono::milliseconds(3000)));
   server.start();
   const int port = server.port();
 
@@ -80,7 +89,7 @@ TEST_CASE("server: stopping lets requests in flight finish and answers new ones 
 }
 
 TEST_CASE("server: the grace is bounded - requests still running are counted - not waited for") {
-  HttpServer server({"127.0.0.1", 0, 2, 1024 * 1024}, slowRouter(std::chrono::milliseconds(1500)));
+  HttpServer server(localOptions(0, 2, 1024 * 1024), slowRouter(std::chrono::milliseconds(1500)));
   server.start();
   const int port = server.port();
   auto in_flight = std::async(std::launch::async, [port] {
@@ -100,9 +109,9 @@ TEST_CASE("server: the grace is bounded - requests still running are counted - n
 }
 
 TEST_CASE("server: a port already taken is a clear error") {
-  HttpServer first({"127.0.0.1", 0, 1, 1024}, slowRouter(std::chrono::milliseconds(0)));
+  HttpServer first(localOptions(0, 1, 1024), slowRouter(std::chrono::milliseconds(0)));
   first.start();
-  HttpServer second({"127.0.0.1", first.port(), 1, 1024}, slowRouter(std::chrono::milliseconds(0)));
+  HttpServer second(localOptions(first.port(), 1, 1024), slowRouter(std::chrono::milliseconds(0)));
   CHECK_THROWS_WITH_AS(second.start(), doctest::Contains("cannot listen on 127.0.0.1:"),
                        std::runtime_error);
 }
