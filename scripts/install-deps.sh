@@ -14,8 +14,9 @@ packages=(
   libboost-dev libboost-filesystem-dev libcpp-httplib-dev
   libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev libsystemd-dev
   # tests and `make run`: redis-server, redis-cli, openssl (secret_key); systemd-analyze (the
-  # units' test); curl and python3 (examples/send-sample.sh)
-  redis-server redis-tools openssl systemd curl python3
+  # units' test); curl and python3 (examples/send-sample.sh); promtool (the metrics' and the
+  # alert rules' tests)
+  redis-server redis-tools openssl systemd curl python3 prometheus
 )
 # The benchmark scripts and bench/chaos.sh drive Conduit with these (curl and python3 are in the
 # list above already).
