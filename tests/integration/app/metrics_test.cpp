@@ -436,3 +436,43 @@ TEST_CASE("metrics: each worker's outcomes - ok, retry, failed - and the dead le
   worker.signal(SIGTERM);
   CHECK(worker.wait() == 0);
 }
+
+TEST_CASE("logs: a delivery answered 503 while Redis is away - each of its lines names it") {
+  for (const std::string format : {"text", "json"}) {
+    CAPTURE(format);
+    RedisServer redis;  // only for its folder: no Redis listens at the redis_url below
+    const int port = freeLoopbackPort();
+    std::ofstream(redis.directory() + "/app.env")
+        << "redis_url=127.0.0.1:" << freeLoopbackPort() << "\nbind=127.0.0.1\nport=" << port
+        << "\nlog_format=" << format << "\nredis_timeout_ms=200\n";
+    Process server({CONDUIT_BINARY, "serve", "--config", redis.directory() + "/app.env"});
+    REQUIRE(eventually([&] {
+      httplib::Client client("127.0.0.1", port);
+      auto pong = client.Get("/conduit/ping");
+      return pong && pong->status == 200;
+    }));
+    httplib::Client client("127.0.0.1", port);
+    auto answer = client.Post("/conduit/webhooks/github/app/payload",
+                              {{"X-GitHub-Event", "push"},
+                               {"X-GitHub-Delivery", kDelivery},
+                               {"X-Hub-Signature-256", "sha256=" + std::string(64, '0')}},
+                              "{}", "application/json");
+    REQUIRE(answer);
+    CHECK(answer->status == 503);
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+    int lines_about_it = 0;
+    std::istringstream lines(server.standardError());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("/conduit/webhooks/github/app/payload") == std::string::npos) continue;
+      ++lines_about_it;  // the router's warning, then the request's line
+      CAPTURE(line);
+      if (format == "text") {
+        CHECK(has(line, kDelivery));
+      } else {
+        CHECK(has(line, "\"delivery\":\"" + kDelivery + "\""));
+      }
+    }
+    CHECK(lines_about_it == 2);
+  }
+}
