@@ -295,9 +295,19 @@ TEST_CASE("logs: log_format=json - every line of serve and work is a JSON object
   CHECK(access_line);
 }
 
-TEST_CASE("logs: text format - a plugin's line names the delivery it is about") {
+TEST_CASE("logs: text format - a plugin's line names its delivery - run has one /metrics") {
   Site site("text", /*run_all=*/true);
   site.deliverAndProcess();
+  // `conduit run`: one /metrics, on the API port, for both halves.
+  auto scraped = site.scrape(site.serverPort(), kMetricsToken);
+  REQUIRE(scraped);
+  CHECK(has(scraped->body,
+            "conduit_deliveries_received_total{provider=\"github\","
+            "event=\"pull_request\",outcome=\"queued\"} 1\n"));
+  CHECK(has(scraped->body,
+            "conduit_deliveries_processed_total{worker=\"atlassian\",outcome=\"ok\"} 1\n"));
+  std::string said;
+  CHECK_MESSAGE(promtoolCheck(site.dir(), scraped->body, said) == 0, said);
   const auto logs = site.stop();
   REQUIRE(logs.size() == 1);
   bool moved_line = false;
