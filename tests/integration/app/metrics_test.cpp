@@ -17,6 +17,7 @@
 #include "queue/delivery_queue.hpp"
 #include "redis_server.hpp"
 #include "server_fixture.hpp"
+#include "store/redis_pool.hpp"
 
 using conduit::jira_simulator::JiraSimulator;
 using conduit::testing::eventually;
@@ -294,9 +295,19 @@ TEST_CASE("logs: log_format=json - every line of serve and work is a JSON object
   CHECK(access_line);
 }
 
-TEST_CASE("logs: text format - a plugin's line names the delivery it is about") {
+TEST_CASE("logs: text format - a plugin's line names its delivery - run has one /metrics") {
   Site site("text", /*run_all=*/true);
   site.deliverAndProcess();
+  // `conduit run`: one /metrics, on the API port, for both halves.
+  auto scraped = site.scrape(site.serverPort(), kMetricsToken);
+  REQUIRE(scraped);
+  CHECK(has(scraped->body,
+            "conduit_deliveries_received_total{provider=\"github\","
+            "event=\"pull_request\",outcome=\"queued\"} 1\n"));
+  CHECK(has(scraped->body,
+            "conduit_deliveries_processed_total{worker=\"atlassian\",outcome=\"ok\"} 1\n"));
+  std::string said;
+  CHECK_MESSAGE(promtoolCheck(site.dir(), scraped->body, said) == 0, said);
   const auto logs = site.stop();
   REQUIRE(logs.size() == 1);
   bool moved_line = false;
@@ -326,4 +337,152 @@ TEST_CASE("metrics: Redis away - the scrape still answers at once - conduit_redi
     auto again = client.Get("/metrics");
     return again && has(again->body, "conduit_redis_up 1\n");
   }));
+}
+
+TEST_CASE("metrics: each outcome of the payload route - queued, duplicate, ping, refused") {
+  conduit::testing::ServerFixture server;
+  const std::string secret = server.registerHook("app");
+  const std::string body = R"({"action":"opened"})";
+  auto status = [](const httplib::Result& result) { return result ? result->status : 0; };
+  CHECK(status(server.deliver("app", body, secret, "pull_request", "d-1")) == 202);
+  CHECK(status(server.deliver("app", body, secret, "pull_request", "d-1")) == 200);
+  CHECK(status(server.deliver("app", R"({"zen":"hi"})", secret, "ping", "d-ping")) == 200);
+  CHECK(status(server.deliver("app", body, secret, "pull_request", "d-2", "application/json",
+                              "sha256=" + std::string(64, '0'))) == 401);
+  CHECK(status(server.deliver("no-such-hook", body, secret, "push", "d-3")) == 404);
+  // An event name of the client's choosing is `other`: no series per header value.
+  CHECK(status(server.deliver("app", body, secret, "made_up_event_1", "d-4")) == 202);
+  CHECK(status(server.deliver("app", body, secret, "made_up_event_2", "d-5")) == 202);
+  auto client = server.client();
+  CHECK(status(client.Post("/conduit/webhooks/nohost/app/payload", body, "application/json")) ==
+        404);
+
+  auto scraped = client.Get("/metrics");
+  REQUIRE(scraped);
+  REQUIRE(scraped->status == 200);
+  const std::string& text = scraped->body;
+  const std::string prefix = "conduit_deliveries_received_total{provider=\"github\",event=";
+  CHECK(has(text, prefix + "\"pull_request\",outcome=\"queued\"} 1\n"));
+  CHECK(has(text, prefix + "\"pull_request\",outcome=\"duplicate\"} 1\n"));
+  CHECK(has(text, prefix + "\"ping\",outcome=\"ping\"} 1\n"));
+  CHECK(has(text, prefix + "\"pull_request\",outcome=\"refused\"} 1\n"));
+  CHECK(has(text, prefix + "\"push\",outcome=\"refused\"} 1\n"));
+  CHECK(has(text, prefix + "\"other\",outcome=\"queued\"} 2\n"));
+  CHECK(has(text,
+            "conduit_deliveries_received_total{provider=\"unknown\",event=\"other\","
+            "outcome=\"refused\"} 1\n"));
+  CHECK(has(text,
+            "conduit_http_requests_total{route=\"/conduit/webhooks/:provider/:repo_id/"
+            "payload\",code=\"401\"} 1\n"));
+  CHECK(has(text, "conduit_queue_length 3\n"));  // d-1, d-4 and d-5: no worker runs here
+  CHECK_FALSE(has(text, "made_up_event"));
+  CHECK(client.Get("/no/such/route"));
+  auto again = client.Get("/metrics");
+  REQUIRE(again);
+  CHECK(has(again->body, "conduit_http_requests_total{route=\"unmatched\",code=\"404\"} 1\n"));
+  CHECK(has(again->body, "conduit_http_requests_total{route=\"/metrics\",code=\"200\"} 1\n"));
+}
+
+TEST_CASE("metrics: each worker's outcomes - ok, retry, failed - and the dead letters") {
+  RedisServer redis;
+  const std::string dir = redis.directory();
+  const int port = freeLoopbackPort();
+  std::ofstream(dir + "/app.env") << "redis_url=" << redis.url() << "\nbind=127.0.0.1\n"
+                                  << "plugin_dir=" << CONDUIT_TEST_PLUGIN_DIR
+                                  << "\nworker_port=" << port << "\nscripted_log=" << dir
+                                  << "/calls.log\n"
+                                  << "retry_initial_ms=50\nretry_max_ms=100\n"
+                                  << "retry_max_attempts=2\nclaim_idle_ms=1000\n";
+  fs::create_directories(dir + "/statemachines");
+  fs::copy_file(std::string(CONDUIT_CONFIG_DIR) + "/statemachines/jira.hcl",
+                dir + "/statemachines/jira.hcl");
+  std::ofstream(dir + "/workers.yaml")
+      << "workers:\n  first:\n    plugin: scripted\n    statefile: jira.hcl\n"
+      << "    projects: [soc]\n  second:\n    plugin: scripted\n    statefile: jira.hcl\n"
+      << "    projects: [soc]\n";
+  Process worker({CONDUIT_BINARY, "work", "--config", dir + "/app.env", "--hcl-dir",
+                  dir + "/statemachines", "--worker-cfg", dir + "/workers.yaml"});
+  REQUIRE(eventually([&] {
+    httplib::Client client("127.0.0.1", port);
+    auto pong = client.Get("/conduit-reactor/ping");
+    return pong && pong->status == 200;
+  }));
+
+  conduit::store::RedisPool pool(redis.endpoint(), std::chrono::seconds(2));
+  conduit::queue::DeliveryQueue queue(pool);
+  auto enqueue = [&](const std::string& id, const std::string& title) {
+    const std::string payload = R"({"action":"closed","pull_request":{"title":")" + title +
+                                R"(","merged":true,"html_url":"https://example.test/pr/1",)"
+                                R"("head":{"ref":"feature/SOC-1"}}})";
+    conduit::queue::Delivery delivery{
+        "github", "repo", "org/repo", "pull_request", id, conduit::queue::unixTimeMs(), payload};
+    queue.enqueue(delivery);
+  };
+  enqueue("d-1", "first=ok second=fail");
+  enqueue("d-2", "first=retry-once");
+  enqueue("d-3", "first=retry-always");  // retried once, then failed: 2 attempts at most
+  conduit::store::RedisConnection direct(redis.endpoint(), std::chrono::seconds(2));
+  REQUIRE(eventually([&] {
+    return direct.command({"XLEN", conduit::queue::QueueNames::kStream}).integer == 0;
+  }));
+
+  httplib::Client client("127.0.0.1", port);
+  auto scraped = client.Get("/metrics");  // loopback, no admin_token: let in
+  REQUIRE(scraped);
+  REQUIRE(scraped->status == 200);
+  const std::string& text = scraped->body;
+  const std::string prefix = "conduit_deliveries_processed_total{worker=";
+  CHECK(has(text, prefix + "\"first\",outcome=\"ok\"} 2\n"));       // d-1, d-2's second attempt
+  CHECK(has(text, prefix + "\"first\",outcome=\"retry\"} 2\n"));    // d-2, d-3's first attempts
+  CHECK(has(text, prefix + "\"first\",outcome=\"failed\"} 1\n"));   // d-3, attempts used up
+  CHECK(has(text, prefix + "\"second\",outcome=\"ok\"} 2\n"));      // d-2, d-3
+  CHECK(has(text, prefix + "\"second\",outcome=\"failed\"} 1\n"));  // d-1
+  CHECK(has(text, "conduit_delivery_latency_seconds_count{worker=\"first\"} 2\n"));
+  CHECK(has(text, "conduit_delivery_latency_seconds_count{worker=\"second\"} 2\n"));
+  CHECK(has(text, "conduit_dead_letters 2\n"));
+  CHECK(has(text, "conduit_queue_length 0\n"));
+  std::string said;
+  CHECK_MESSAGE(promtoolCheck(dir, text, said) == 0, said);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait() == 0);
+}
+
+TEST_CASE("logs: a delivery answered 503 while Redis is away - each of its lines names it") {
+  for (const std::string format : {"text", "json"}) {
+    CAPTURE(format);
+    RedisServer redis;  // only for its folder: no Redis listens at the redis_url below
+    const int port = freeLoopbackPort();
+    std::ofstream(redis.directory() + "/app.env")
+        << "redis_url=127.0.0.1:" << freeLoopbackPort() << "\nbind=127.0.0.1\nport=" << port
+        << "\nlog_format=" << format << "\nredis_timeout_ms=200\n";
+    Process server({CONDUIT_BINARY, "serve", "--config", redis.directory() + "/app.env"});
+    REQUIRE(eventually([&] {
+      httplib::Client client("127.0.0.1", port);
+      auto pong = client.Get("/conduit/ping");
+      return pong && pong->status == 200;
+    }));
+    httplib::Client client("127.0.0.1", port);
+    auto answer = client.Post("/conduit/webhooks/github/app/payload",
+                              {{"X-GitHub-Event", "push"},
+                               {"X-GitHub-Delivery", kDelivery},
+                               {"X-Hub-Signature-256", "sha256=" + std::string(64, '0')}},
+                              "{}", "application/json");
+    REQUIRE(answer);
+    CHECK(answer->status == 503);
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+    int lines_about_it = 0;
+    std::istringstream lines(server.standardError());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("/conduit/webhooks/github/app/payload") == std::string::npos) continue;
+      ++lines_about_it;  // the router's warning, then the request's line
+      CAPTURE(line);
+      if (format == "text") {
+        CHECK(has(line, kDelivery));
+      } else {
+        CHECK(has(line, "\"delivery\":\"" + kDelivery + "\""));
+      }
+    }
+    CHECK(lines_about_it == 2);
+  }
 }
