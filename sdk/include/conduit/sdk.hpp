@@ -170,7 +170,9 @@ namespace __attribute__((visibility("hidden"))) sdk {
 
   class Delivery;
 
-  // One member of a reported action (Host::report): a name and a string or a number.
+  // One member of a reported action (Host::report): a name and a string or a number. Made for
+  // report()'s braced list: it keeps a view of `name` (the value is copied), so it must not
+  // outlive the name it was given.
   class ReportField {
    public:
     ReportField(std::string_view name, std::string_view text) : name_(name), value_(quoted(text)) {}
