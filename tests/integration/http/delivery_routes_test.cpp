@@ -236,7 +236,7 @@ TEST_CASE("deliveries api: every route needs the admin token") {
   CHECK(admin.get("/conduit/dead-letters").status == 200);
 }
 
-TEST_CASE("deliveries api: a listing is newest first, paged with next_cursor") {
+TEST_CASE("deliveries api: a listing is newest first - paged with next_cursor") {
   ServerFixture server;
   Admin admin(server);
   const int64_t t0 = base();
@@ -272,14 +272,14 @@ TEST_CASE("deliveries api: a listing is newest first, paged with next_cursor") {
   CHECK(seen == std::vector<std::string>{"d-5", "d-4", "d-3", "d-2", "d-1"});
 }
 
-TEST_CASE("deliveries api: filters by provider, repo, status, kind, issue and time") {
+TEST_CASE("deliveries api: filters by provider - repo - status - kind - issue and time") {
   ServerFixture server;
   Admin admin(server);
   const int64_t t0 = base();
   auto seeds = seedFive(server, t0);
   auto ids = [&](const std::string& query) {
     auto r = admin.get("/conduit/deliveries?" + query);
-    INFO(query + " " + r.body);
+    INFO((query + " " + r.body));
     REQUIRE(r.status == 200);
     return deliveries(parse(r.body), "/data/deliveries");
   };
@@ -427,7 +427,7 @@ TEST_CASE("deliveries api: a delivery that ended well is replayed only with forc
                "delivery_not_found");
 }
 
-TEST_CASE("dead letters api: list, replay by id or by filter, discard") {
+TEST_CASE("dead letters api: list - replay by id or by filter - discard") {
   ServerFixture server;
   Admin admin(server);
   const int64_t t0 = base();
@@ -580,7 +580,7 @@ TEST_CASE("deliveries api: the refused-request ring shows a bad signature withou
   CHECK(text(doc, "/data/refused/0/at").back() == 'Z');
 }
 
-TEST_CASE("deliveries api: the refused-request ring keeps a wrong admin token, newest first") {
+TEST_CASE("deliveries api: the refused-request ring keeps a wrong admin token - newest first") {
   ServerFixture server([](auto& settings) { settings.admin_token = kToken; });
   Admin admin(server);
   auto client = server.client();

@@ -72,7 +72,7 @@ TEST_CASE("delivery json: a record with times in both forms and actions as objec
   CHECK(actions[2]["n"].GetInt() == 3);
 }
 
-TEST_CASE("delivery json: retrying has its next attempt; unknown times are null; the payload") {
+TEST_CASE("delivery json: the next attempt while retrying - unknown times as null - the payload") {
   DeliveryRecord r = record();
   r.status = DeliveryStatus::kRetrying;
   r.next_attempt_ms = 1796479383123;

@@ -57,7 +57,7 @@ TEST_CASE("refused requests: which answers are kept") {
   CHECK_FALSE(RefusedRequests::worthKeeping(answer("/conduit/ready", 503)));
 }
 
-TEST_CASE("refused requests: kept newest first, the oldest dropped past the capacity") {
+TEST_CASE("refused requests: kept newest first - the oldest dropped past the capacity") {
   RefusedRequests ring(3);
   CHECK(ring.newestFirst().empty());
   ring.add(numbered(1));
