@@ -326,6 +326,10 @@ TEST_CASE("deliveries api: a bad filter is 400 naming it") {
   checkRefused(get("cursor=a%20b"), 400, "invalid_field", "cursor");
   CHECK(get("limit=500").status == 200);
   CHECK(get("limit=1").status == 200);
+  // An offset's `+` encoded as clients should, or sent bare; a space for the `T`, encoded.
+  CHECK(get("since=2026-12-05T15:02:03%2B01:00").status == 200);
+  CHECK(get("since=2026-12-05T15:02:03+01:00").status == 200);
+  CHECK(get("since=2026-12-05%2015:02:03.5Z&until=1796579323123").status == 200);
 
   checkRefused(admin.get("/conduit/dead-letters?worker=a%20b"), 400, "invalid_field", "worker");
   checkRefused(admin.get("/conduit/dead-letters?provider=gitlab"), 400, "unknown_provider",
