@@ -2,7 +2,11 @@
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 
-#include <set>
+#include <algorithm>
+#include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "http/time_text.hpp"
 #include "queue/delivery.hpp"
@@ -183,6 +187,52 @@ void checkRefused(const httplib::Response& r, int status, const std::string& err
   CHECK(text(doc, "/error_msg") == error);
   if (!field.empty()) CHECK(text(doc, "/field") == field);
 }
+
+// The log lines written while it lives, at info and above.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<Sink>()), level_(spdlog::default_logger()->level()) {
+    auto& sinks = spdlog::default_logger()->sinks();
+    for (auto& sink : sinks)
+      sink->set_level(level_);
+    sinks.push_back(sink_);
+    spdlog::default_logger()->set_level(spdlog::level::info);
+  }
+  ~LogCapture() {
+    spdlog::default_logger()->set_level(level_);
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    for (auto& sink : sinks)
+      sink->set_level(spdlog::level::trace);
+  }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+  std::string text() { return sink_->text(); }
+
+ private:
+  class Sink : public spdlog::sinks::base_sink<std::mutex> {
+   public:
+    std::string text() {
+      std::lock_guard lock(mutex_);
+      return text_;
+    }
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& message) override {
+      spdlog::memory_buf_t formatted;
+      formatter_->format(message, formatted);
+      text_.append(formatted.data(), formatted.size());
+    }
+    void flush_() override {}
+
+   private:
+    std::string text_;
+  };
+
+  std::shared_ptr<Sink> sink_;
+  spdlog::level::level_enum level_;
+};
 
 int64_t base() {
   // An hour ago, on a whole second, so that times in both forms are easy to write.
@@ -493,6 +543,25 @@ TEST_CASE("dead letters api: list - replay by id or by filter - discard") {
   CHECK(
       at(parse(admin.post("/conduit/dead-letters/replay", "{}").body), "/data/replayed").GetInt() ==
       0);
+}
+
+TEST_CASE("dead letters api: a discard is logged at warn with who asked - never the token") {
+  ServerFixture server([](auto& settings) { settings.admin_token = kToken; });
+  Admin admin(server);
+  Seed s;
+  s.delivery = "dl-logged";
+  s.status = "dead";
+  s.accepted_at_ms = base();
+  seedRecord(server, s);
+  seedDeadLetter(server, s);
+  LogCapture log;
+  CHECK(admin.del("/conduit/dead-letters/github/repo/dl-logged").status == 204);
+  const std::string text = log.text();
+  INFO(text);
+  CHECK(text.find("[warning]") != std::string::npos);
+  CHECK(text.find("github::repo::dl-logged discarded") != std::string::npos);
+  CHECK(text.find("127.0.0.1") != std::string::npos);
+  CHECK(text.find(kToken) == std::string::npos);
 }
 
 TEST_CASE("dead letters api: a bulk replay by time and repo") {
