@@ -1,6 +1,7 @@
 #include "app/server_app.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -10,11 +11,14 @@
 #include "app/version.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/admin_guard.hpp"
+#include "http/delivery_routes.hpp"
 #include "http/hook_admin_routes.hpp"
 #include "http/http_server.hpp"
 #include "http/metrics_route.hpp"
 #include "http/payload_route.hpp"
+#include "http/refused_requests.hpp"
 #include "http/service_routes.hpp"
+#include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
@@ -28,9 +32,20 @@ int httpThreads(const config::ServerSettings& settings) {
   return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+// What the server tells of each answer: the metrics and the refused-request ring. Each is short
+// and runs on the answering thread.
+std::function<void(const http::AnsweredRequest&)> answerObserver(
+    std::shared_ptr<metrics::ConduitMetrics> metrics, http::RefusedRequests& refused) {
+  return [metrics = std::move(metrics), &refused](const http::AnsweredRequest& answer) {
+    metrics->answered(answer.route, answer.status, answer.duration_seconds);
+    refused.observe(answer);
+  };
+}
+
 http::HttpServerOptions httpOptions(const config::ServerSettings& s,
-                                    const std::shared_ptr<metrics::ConduitMetrics>& metrics) {
+                                    std::function<void(const http::AnsweredRequest&)> on_answer) {
   http::HttpServerOptions options;
+  options.on_answer = std::move(on_answer);
   options.bind = s.bind;
   options.port = s.port;
   options.threads = httpThreads(s);
@@ -40,9 +55,6 @@ http::HttpServerOptions httpOptions(const config::ServerSettings& s,
   options.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
   options.max_connections = s.max_connections;
   options.max_inflight_bytes = s.max_inflight_bytes;
-  options.on_answer = [metrics](const http::AnsweredRequest& answer) {
-    metrics->answered(answer.route, answer.status, answer.duration_seconds);
-  };
   return options;
 }
 
@@ -65,13 +77,16 @@ struct ServerApp::Parts {
         redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
         queue(redis, logSettings(s)),
+        log(redis, logSettings(s)),
         admin_routes(registry, http::AdminGuard(s.admin_token)),
+        delivery_routes(log, refused, http::AdminGuard(s.admin_token)),
         payload_route(registry, queue, metrics.get()),
         router(std::make_shared<http::Router>()),
-        server(httpOptions(s, metrics), router) {
+        server(httpOptions(s, answerObserver(metrics, refused)), router) {
     http::addServiceRoutes(*router, version());
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
+    delivery_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
     http::addMetricsRoute(*router, http::AdminGuard(s.admin_token), s.metrics_token,
@@ -82,7 +97,10 @@ struct ServerApp::Parts {
   store::RedisPool redis;
   store::HookRegistry registry;
   queue::DeliveryQueue queue;
+  queue::DeliveryLog log;
+  http::RefusedRequests refused;
   http::HookAdminRoutes admin_routes;
+  http::DeliveryRoutes delivery_routes;
   http::PayloadRoute payload_route;
   std::shared_ptr<http::Router> router;
   http::HttpServer server;
