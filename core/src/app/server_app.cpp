@@ -42,6 +42,10 @@ http::HttpServerOptions httpOptions(const config::ServerSettings& s) {
   return options;
 }
 
+queue::LogSettings logSettings(const config::ServerSettings& s) {
+  return queue::LogSettings{std::chrono::hours(s.delivery_log_hours), s.delivery_log_max};
+}
+
 http::UiOptions uiOptions(const config::ServerSettings& s) {
   http::UiOptions options;
   options.version = version();
@@ -61,7 +65,7 @@ struct ServerApp::Parts {
   Parts(const config::ServerSettings& s, bool with_worker_ping)
       : redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
-        queue(redis),
+        queue(redis, logSettings(s)),
         // One guard for every admin route: the bearer token, or the web page's session.
         guard(s.admin_token, std::make_shared<http::UiSessions>(
                                  s.admin_token, std::chrono::hours(s.ui_session_hours))),
