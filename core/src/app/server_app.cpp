@@ -1,6 +1,7 @@
 #include "app/server_app.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -9,12 +10,15 @@
 #include "app/version.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/admin_guard.hpp"
+#include "http/delivery_routes.hpp"
 #include "http/hook_admin_routes.hpp"
 #include "http/http_server.hpp"
 #include "http/payload_route.hpp"
+#include "http/refused_requests.hpp"
 #include "http/service_routes.hpp"
 #include "http/ui_routes.hpp"
 #include "http/ui_sessions.hpp"
+#include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
@@ -28,8 +32,16 @@ int httpThreads(const config::ServerSettings& settings) {
   return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-http::HttpServerOptions httpOptions(const config::ServerSettings& s) {
+// What the server tells of each answer. Observers are chained here: each is short and runs on
+// the answering thread.
+std::function<void(const http::AnsweredRequest&)> answerObserver(http::RefusedRequests& refused) {
+  return [&refused](const http::AnsweredRequest& answer) { refused.observe(answer); };
+}
+
+http::HttpServerOptions httpOptions(const config::ServerSettings& s,
+                                    std::function<void(const http::AnsweredRequest&)> on_answer) {
   http::HttpServerOptions options;
+  options.on_answer = std::move(on_answer);
   options.bind = s.bind;
   options.port = s.port;
   options.threads = httpThreads(s);
@@ -66,17 +78,20 @@ struct ServerApp::Parts {
       : redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
         queue(redis, logSettings(s)),
+        log(redis, logSettings(s)),
         // One guard for every admin route: the bearer token, or the web page's session.
         guard(s.admin_token, std::make_shared<http::UiSessions>(
                                  s.admin_token, std::chrono::hours(s.ui_session_hours))),
         admin_routes(registry, guard),
+        delivery_routes(log, refused, guard),
         ui_routes(guard, redis, uiOptions(s)),
         payload_route(registry, queue),
         router(std::make_shared<http::Router>()),
-        server(httpOptions(s), router) {
+        server(httpOptions(s, answerObserver(refused)), router) {
     http::addServiceRoutes(*router, version());
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
+    delivery_routes.addTo(*router);
     ui_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
@@ -85,8 +100,11 @@ struct ServerApp::Parts {
   store::RedisPool redis;
   store::HookRegistry registry;
   queue::DeliveryQueue queue;
+  queue::DeliveryLog log;
+  http::RefusedRequests refused;
   http::AdminGuard guard;
   http::HookAdminRoutes admin_routes;
+  http::DeliveryRoutes delivery_routes;
   http::UiRoutes ui_routes;
   http::PayloadRoute payload_route;
   std::shared_ptr<http::Router> router;
