@@ -27,6 +27,7 @@ struct WorkerApp::Parts {
         leases(redis),
         settings(worker_settings),
         redis_timeout(server.redis_timeout_ms),
+        delivery_log{std::chrono::hours(server.delivery_log_hours), server.delivery_log_max},
         machines(std::make_shared<const statemachine::StateMachines>(std::move(workflow.machines))),
         workers(workflow.workers ? std::move(workflow.workers->workers)
                                  : std::vector<config::WorkerEntry>{}) {}
@@ -100,6 +101,7 @@ struct WorkerApp::Parts {
     options.claim_idle = std::chrono::milliseconds(settings.claim_idle_ms);
     options.redis_timeout = redis_timeout;
     options.checkpoint_lifetime = std::chrono::hours(settings.checkpoint_ttl_hours);
+    options.delivery_log = delivery_log;
     auto made = std::make_unique<worker::DeliveryWorker>(redis, options, processors);
     made->start();  // throws ConsumerNameTaken, having started nothing
     worker = std::move(made);
@@ -111,6 +113,7 @@ struct WorkerApp::Parts {
   plugin::LeaseStore leases;
   config::WorkerSettings settings;
   std::chrono::milliseconds redis_timeout;
+  queue::LogSettings delivery_log;
   std::mutex machines_mutex;
   std::shared_ptr<const statemachine::StateMachines> machines;
   std::vector<config::WorkerEntry> workers;
