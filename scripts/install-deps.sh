@@ -17,6 +17,9 @@ packages=(
   # units' test); curl and python3 (examples/send-sample.sh); promtool (the metrics' and the
   # alert rules' tests)
   redis-server redis-tools openssl systemd curl python3 prometheus
+  # the web page's browser test (tests/ui/browser_test.py): headless chromium, driven through its
+  # DevTools protocol by python3 with python3-websocket
+  chromium python3-websocket
 )
 # The benchmark scripts and bench/chaos.sh drive Conduit with these (curl and python3 are in the
 # list above already).

@@ -18,6 +18,8 @@
 #include "http/payload_route.hpp"
 #include "http/refused_requests.hpp"
 #include "http/service_routes.hpp"
+#include "http/ui_routes.hpp"
+#include "http/ui_sessions.hpp"
 #include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
@@ -62,6 +64,13 @@ queue::LogSettings logSettings(const config::ServerSettings& s) {
   return queue::LogSettings{std::chrono::hours(s.delivery_log_hours), s.delivery_log_max};
 }
 
+http::UiOptions uiOptions(const config::ServerSettings& s) {
+  http::UiOptions options;
+  options.version = version();
+  options.issue_base_url = s.ui_issue_base_url;
+  return options;
+}
+
 std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
   if (!settings.secret_key) return std::nullopt;
   return crypto::SecretBox(*settings.secret_key);
@@ -78,8 +87,12 @@ struct ServerApp::Parts {
         registry(redis, secretBox(s)),
         queue(redis, logSettings(s)),
         log(redis, logSettings(s)),
-        admin_routes(registry, http::AdminGuard(s.admin_token)),
-        delivery_routes(log, refused, http::AdminGuard(s.admin_token)),
+        // One guard for every admin route: the bearer token, or the web page's session.
+        guard(s.admin_token, std::make_shared<http::UiSessions>(
+                                 s.admin_token, std::chrono::hours(s.ui_session_hours))),
+        admin_routes(registry, guard),
+        delivery_routes(log, refused, guard),
+        ui_routes(guard, redis, uiOptions(s)),
         payload_route(registry, queue, metrics.get()),
         router(std::make_shared<http::Router>()),
         server(httpOptions(s, answerObserver(metrics, refused)), router) {
@@ -87,10 +100,10 @@ struct ServerApp::Parts {
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
     delivery_routes.addTo(*router);
+    ui_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
-    http::addMetricsRoute(*router, http::AdminGuard(s.admin_token), s.metrics_token,
-                          [m = metrics] { return m->render(); });
+    http::addMetricsRoute(*router, guard, s.metrics_token, [m = metrics] { return m->render(); });
   }
 
   std::shared_ptr<metrics::ConduitMetrics> metrics;
@@ -99,8 +112,10 @@ struct ServerApp::Parts {
   queue::DeliveryQueue queue;
   queue::DeliveryLog log;
   http::RefusedRequests refused;
+  http::AdminGuard guard;
   http::HookAdminRoutes admin_routes;
   http::DeliveryRoutes delivery_routes;
+  http::UiRoutes ui_routes;
   http::PayloadRoute payload_route;
   std::shared_ptr<http::Router> router;
   http::HttpServer server;

@@ -35,7 +35,9 @@ const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
                                                           "max_connections",
                                                           "max_inflight_bytes",
                                                           "delivery_log_hours",
-                                                          "delivery_log_max"};
+                                                          "delivery_log_max",
+                                                          "ui_session_hours",
+                                                          "atlassian_domain_url"};
   return keys;
 }
 
@@ -128,6 +130,16 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
   problems.integer("delivery_log_hours", 1, 87600, s.delivery_log_hours, "a number of hours");
   problems.integer<int64_t>("delivery_log_max", 1, 100000000, s.delivery_log_max,
                             "a number of records");
+  problems.integer("ui_session_hours", 1, 8760, s.ui_session_hours, "a number of hours");
+  // The Jira worker checks this key fully; the page only needs a safe address to link to.
+  if (auto v = problems.get("atlassian_domain_url")) {
+    if (v->rfind("https://", 0) == 0 || v->rfind("http://", 0) == 0) {
+      std::string base = *v;
+      while (!base.empty() && base.back() == '/')
+        base.pop_back();
+      s.ui_issue_base_url = base + "/browse/";
+    }
+  }
 
   problems.throwIfAny();
   return s;
