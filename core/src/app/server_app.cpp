@@ -1,6 +1,7 @@
 #include "app/server_app.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -9,10 +10,13 @@
 #include "app/version.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/admin_guard.hpp"
+#include "http/delivery_routes.hpp"
 #include "http/hook_admin_routes.hpp"
 #include "http/http_server.hpp"
 #include "http/payload_route.hpp"
+#include "http/refused_requests.hpp"
 #include "http/service_routes.hpp"
+#include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
@@ -26,8 +30,16 @@ int httpThreads(const config::ServerSettings& settings) {
   return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-http::HttpServerOptions httpOptions(const config::ServerSettings& s) {
+// What the server tells of each answer. Observers are chained here: each is short and runs on
+// the answering thread.
+std::function<void(const http::AnsweredRequest&)> answerObserver(http::RefusedRequests& refused) {
+  return [&refused](const http::AnsweredRequest& answer) { refused.observe(answer); };
+}
+
+http::HttpServerOptions httpOptions(const config::ServerSettings& s,
+                                    std::function<void(const http::AnsweredRequest&)> on_answer) {
   http::HttpServerOptions options;
+  options.on_answer = std::move(on_answer);
   options.bind = s.bind;
   options.port = s.port;
   options.threads = httpThreads(s);
@@ -53,13 +65,16 @@ struct ServerApp::Parts {
       : redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
         queue(redis),
+        log(redis, queue::LogSettings{}),
         admin_routes(registry, http::AdminGuard(s.admin_token)),
+        delivery_routes(log, refused, http::AdminGuard(s.admin_token)),
         payload_route(registry, queue),
         router(std::make_shared<http::Router>()),
-        server(httpOptions(s), router) {
+        server(httpOptions(s, answerObserver(refused)), router) {
     http::addServiceRoutes(*router, version());
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
+    delivery_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
   }
@@ -67,7 +82,10 @@ struct ServerApp::Parts {
   store::RedisPool redis;
   store::HookRegistry registry;
   queue::DeliveryQueue queue;
+  queue::DeliveryLog log;
+  http::RefusedRequests refused;
   http::HookAdminRoutes admin_routes;
+  http::DeliveryRoutes delivery_routes;
   http::PayloadRoute payload_route;
   std::shared_ptr<http::Router> router;
   http::HttpServer server;
