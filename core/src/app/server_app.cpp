@@ -52,6 +52,10 @@ http::HttpServerOptions httpOptions(const config::ServerSettings& s,
   return options;
 }
 
+queue::LogSettings logSettings(const config::ServerSettings& s) {
+  return queue::LogSettings{std::chrono::hours(s.delivery_log_hours), s.delivery_log_max};
+}
+
 std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
   if (!settings.secret_key) return std::nullopt;
   return crypto::SecretBox(*settings.secret_key);
@@ -64,8 +68,8 @@ struct ServerApp::Parts {
   Parts(const config::ServerSettings& s, bool with_worker_ping)
       : redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
-        queue(redis),
-        log(redis, queue::LogSettings{}),
+        queue(redis, logSettings(s)),
+        log(redis, logSettings(s)),
         admin_routes(registry, http::AdminGuard(s.admin_token)),
         delivery_routes(log, refused, http::AdminGuard(s.admin_token)),
         payload_route(registry, queue),

@@ -31,7 +31,9 @@ const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
                                                           "header_timeout_ms",
                                                           "request_timeout_ms",
                                                           "max_connections",
-                                                          "max_inflight_bytes"};
+                                                          "max_inflight_bytes",
+                                                          "delivery_log_hours",
+                                                          "delivery_log_max"};
   return keys;
 }
 
@@ -107,6 +109,9 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
   } else {
     s.max_inflight_bytes = inflight;
   }
+  problems.integer("delivery_log_hours", 1, 87600, s.delivery_log_hours, "a number of hours");
+  problems.integer<int64_t>("delivery_log_max", 1, 100000000, s.delivery_log_max,
+                            "a number of records");
 
   problems.throwIfAny();
   return s;

@@ -32,6 +32,8 @@ struct ServerSettings {
   int request_timeout_ms = 60000;                 // a whole request, body included
   int max_connections = 1024;                     // open at once; more are closed at once
   size_t max_inflight_bytes = size_t{256} << 20;  // declared bodies being received, together
+  int delivery_log_hours = 168;                   // how long a delivery log record is kept
+  int64_t delivery_log_max = 100000;              // the most delivery log records kept
 
   // Reads and checks every key, reporting all problems at once in one ConfigError.
   static ServerSettings load(const AppConfig& config);
