@@ -13,6 +13,7 @@
 
 #include "app/check_command.hpp"
 #include "app/default_paths.hpp"
+#include "app/deliveries_command.hpp"
 #include "app/hooks_command.hpp"
 #include "app/plugins_command.hpp"
 #include "app/serve_command.hpp"
@@ -39,6 +40,18 @@ commands:
   version                              print the version
   help                                 print this help
 
+  deliveries list [--status S] [--repo R] [--provider P] [--kind K] [--issue KEY] [--since T]
+                  [--until T] [--limit N] [--json]
+                                       the delivery log, newest first
+  deliveries show ID [--payload] [--json]
+                                       one delivery: its workers, attempts and actions
+  deliveries replay ID... [--force]    put deliveries back on the queue (done ones: --force)
+  dead-letters list [--repo R] [--provider P] [--worker W] [--since T] [--until T] [--limit N]
+                    [--json]           the dead letters, newest first
+  dead-letters replay (ID... | --all | --since T [--until T]) [--repo R] [--provider P]
+                      [--worker W]     put dead letters' deliveries back on the queue
+  dead-letters purge (ID... | --all) [--yes]
+                                       discard dead letters for good
   hooks list [--provider P] [--json]   the registered hooks (never their secrets)
   hooks register --provider P --repo-id R --repo-path ORG/REPO [--json]
                                        register a hook; prints its new secret, once
@@ -49,7 +62,8 @@ commands:
   hooks import --provider P --repo-id R --repo-path ORG/REPO --secret-file FILE|-
                                        register a hook with a secret it already has
   Each takes --config FILE and works on Redis directly: no server needs to run.
-  Exit status 1: the hook named is not there (or is, for register), or Redis did not answer.
+  ID: PROVIDER/REPO_ID/DELIVERY, or the delivery id alone. T: RFC 3339, Unix milliseconds,
+  or a time ago: 30m, 2h, 7d. Exit status 1: nothing matched an id, or Redis did not answer.
 
 Without --config, --hcl-dir and --worker-cfg: ./config/app.env, ./config/statemachines and
 ./config/workers.yaml when they exist, else those of {}.
@@ -278,6 +292,70 @@ int runHooks(int argc, char** argv) {
   return hooks(options);
 }
 
+// `conduit deliveries <action> ...` and `conduit dead-letters <action> ...`: which options each
+// action takes is decided here; what their values mean, by the command.
+int runDeliveries(int argc, char** argv, bool dead_letters) {
+  const std::string command = dead_letters ? "dead-letters" : "deliveries";
+  const char* actions = dead_letters ? "list, replay or purge" : "list, show or replay";
+  if (argc < 3) return usageError(fmt::format("{}: which one? {}", command, actions));
+  const std::string action = argv[2];
+  std::map<std::string_view, std::string_view> valued = {{"--config", "config"}, {"-c", "config"}};
+  std::set<std::string_view> flags;
+  bool ids = false;
+  const std::map<std::string_view, std::string_view> filters = {
+      {"--repo", "repo"}, {"--provider", "provider"}, {"--since", "since"}, {"--until", "until"}};
+  if (action == "list") {
+    valued.insert(filters.begin(), filters.end());
+    valued.emplace("--limit", "limit");
+    if (dead_letters) {
+      valued.emplace("--worker", "worker");
+    } else {
+      valued.emplace("--status", "status");
+      valued.emplace("--kind", "kind");
+      valued.emplace("--issue", "issue");
+    }
+    flags = {"--json"};
+  } else if (action == "show" && !dead_letters) {
+    flags = {"--payload", "--json"};
+    ids = true;
+  } else if (action == "replay" && !dead_letters) {
+    flags = {"--force"};
+    ids = true;
+  } else if (action == "replay") {
+    valued.insert(filters.begin(), filters.end());
+    valued.emplace("--worker", "worker");
+    flags = {"--all"};
+    ids = true;
+  } else if (action == "purge" && dead_letters) {
+    flags = {"--all", "--yes"};
+    ids = true;
+  } else {
+    return usageError(fmt::format("{}: unknown subcommand `{}`: {}", command, action, actions));
+  }
+  auto args = parseArguments(argc, argv, 3, command + " " + action, valued, flags, ids);
+  if (!args) return kExitUsageOrConfig;
+
+  DeliveriesOptions options;
+  options.action = action;
+  options.config_path = option(args->values, "config");
+  options.ids = args->positionals;
+  options.status = option(args->values, "status");
+  options.repo_id = option(args->values, "repo");
+  options.provider = option(args->values, "provider");
+  options.kind = option(args->values, "kind");
+  options.issue = option(args->values, "issue");
+  options.worker = option(args->values, "worker");
+  options.since = option(args->values, "since");
+  options.until = option(args->values, "until");
+  options.limit = option(args->values, "limit");
+  options.json = args->flags.count("json") != 0;
+  options.payload = args->flags.count("payload") != 0;
+  options.force = args->flags.count("force") != 0;
+  options.all = args->flags.count("all") != 0;
+  options.yes = args->flags.count("yes") != 0;
+  return dead_letters ? deadLetters(options) : deliveries(options);
+}
+
 }  // namespace
 
 int runCli(int argc, char** argv) {
@@ -293,6 +371,8 @@ int runCli(int argc, char** argv) {
   if (command == "check") return runCheck(argc, argv);
   if (command == "next") return runNext(argc, argv);
   if (command == "hooks") return runHooks(argc, argv);
+  if (command == "deliveries") return runDeliveries(argc, argv, /*dead_letters=*/false);
+  if (command == "dead-letters") return runDeliveries(argc, argv, /*dead_letters=*/true);
   if (command == "version" || command == "--version") {
     if (argc > 2) return usageError("version takes no arguments");
     fmt::print("{}\n", version());
