@@ -208,3 +208,16 @@ TEST_CASE("hooks command: an unknown hook exits 1 - bad options 2 - Redis away 1
   CHECK(err.find("did not answer") != std::string::npos);
   redis.start();
 }
+
+TEST_CASE("hooks command: with no app.env at all CONDUIT_REDIS_URL is enough") {
+  RedisServer redis;
+  std::string out, err;
+  // The tests run where there is no ./config/app.env; the installed one is not looked for
+  // further when it does not exist either.
+  REQUIRE(runToEnd({kConduit, "hooks", "register", "--provider", "github", "--repo-id", "r",
+                    "--repo-path", "o/r"},
+                   &out, &err, {{"CONDUIT_REDIS_URL", redis.url()}}) == 0);
+  REQUIRE(runToEnd({kConduit, "hooks", "list"}, &out, &err, {{"CONDUIT_REDIS_URL", redis.url()}}) ==
+          0);
+  CHECK(out.find("github    r        o/r") != std::string::npos);
+}
