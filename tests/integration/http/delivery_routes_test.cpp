@@ -2,7 +2,11 @@
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 
-#include <set>
+#include <algorithm>
+#include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "http/time_text.hpp"
 #include "queue/delivery.hpp"
@@ -94,25 +98,26 @@ void seedRecord(ServerFixture& server, const Seed& s) {
     redis->command({"ZADD", keys::logIssueKey(issue), accepted, identity(s)});
 }
 
-// A dead letter of worker `jira` for the seeded delivery, as the worker writes them.
+// A dead letter of worker `jira` for the seeded delivery, as the worker writes them: failed a
+// minute after it was accepted, the stream entry's id made then.
 void seedDeadLetter(ServerFixture& server, const Seed& s, const std::string& error = "503") {
   const std::string accepted = std::to_string(s.accepted_at_ms);
   const std::string failed = std::to_string(s.accepted_at_ms + 60000);
   const std::string entry = accepted + "-0";
-  server.redisClient()->command({"XADD",      keys::kDeadLetterStream,
-                                 "*",         "schema",
-                                 "1",         "provider",
-                                 s.provider,  "repo_id",
-                                 s.repo_id,   "repo_path",
-                                 s.repo_path, "event",
-                                 s.event,     "delivery",
-                                 s.delivery,  "received_at_ms",
-                                 accepted,    "payload",
-                                 s.payload,   "entry",
-                                 entry,       "worker",
-                                 "jira",      "error",
-                                 error,       "attempts",
-                                 "8",         "failed_at_ms",
+  server.redisClient()->command({"XADD",        keys::kDeadLetterStream,
+                                 failed + "-0", "schema",
+                                 "1",           "provider",
+                                 s.provider,    "repo_id",
+                                 s.repo_id,     "repo_path",
+                                 s.repo_path,   "event",
+                                 s.event,       "delivery",
+                                 s.delivery,    "received_at_ms",
+                                 accepted,      "payload",
+                                 s.payload,     "entry",
+                                 entry,         "worker",
+                                 "jira",        "error",
+                                 error,         "attempts",
+                                 "8",           "failed_at_ms",
                                  failed});
 }
 
@@ -183,6 +188,52 @@ void checkRefused(const httplib::Response& r, int status, const std::string& err
   CHECK(text(doc, "/error_msg") == error);
   if (!field.empty()) CHECK(text(doc, "/field") == field);
 }
+
+// The log lines written while it lives, at info and above.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<Sink>()), level_(spdlog::default_logger()->level()) {
+    auto& sinks = spdlog::default_logger()->sinks();
+    for (auto& sink : sinks)
+      sink->set_level(level_);
+    sinks.push_back(sink_);
+    spdlog::default_logger()->set_level(spdlog::level::info);
+  }
+  ~LogCapture() {
+    spdlog::default_logger()->set_level(level_);
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    for (auto& sink : sinks)
+      sink->set_level(spdlog::level::trace);
+  }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+  std::string text() { return sink_->text(); }
+
+ private:
+  class Sink : public spdlog::sinks::base_sink<std::mutex> {
+   public:
+    std::string text() {
+      std::lock_guard lock(mutex_);
+      return text_;
+    }
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& message) override {
+      spdlog::memory_buf_t formatted;
+      formatter_->format(message, formatted);
+      text_.append(formatted.data(), formatted.size());
+    }
+    void flush_() override {}
+
+   private:
+    std::string text_;
+  };
+
+  std::shared_ptr<Sink> sink_;
+  spdlog::level::level_enum level_;
+};
 
 int64_t base() {
   // An hour ago, on a whole second, so that times in both forms are easy to write.
@@ -324,14 +375,20 @@ TEST_CASE("deliveries api: a bad filter is 400 naming it") {
   checkRefused(get("limit=ten"), 400, "invalid_field", "limit");
   checkRefused(get("limit=5x"), 400, "invalid_field", "limit");
   checkRefused(get("cursor=a%20b"), 400, "invalid_field", "cursor");
+  checkRefused(get("cursor=not-a-cursor"), 400, "invalid_field", "cursor");  // the log's refusal
   CHECK(get("limit=500").status == 200);
   CHECK(get("limit=1").status == 200);
+  // An offset's `+` encoded as clients should, or sent bare; a space for the `T`, encoded.
+  CHECK(get("since=2026-12-05T15:02:03%2B01:00").status == 200);
+  CHECK(get("since=2026-12-05T15:02:03+01:00").status == 200);
+  CHECK(get("since=2026-12-05%2015:02:03.5Z&until=1796579323123").status == 200);
 
   checkRefused(admin.get("/conduit/dead-letters?worker=a%20b"), 400, "invalid_field", "worker");
   checkRefused(admin.get("/conduit/dead-letters?provider=gitlab"), 400, "unknown_provider",
                "provider");
   checkRefused(admin.get("/conduit/dead-letters?since=soon"), 400, "invalid_field", "since");
   checkRefused(admin.get("/conduit/dead-letters?limit=1000"), 400, "invalid_field", "limit");
+  checkRefused(admin.get("/conduit/dead-letters?cursor=later"), 400, "invalid_field", "cursor");
 }
 
 TEST_CASE("deliveries api: one record whole - its payload only when asked for") {
@@ -491,6 +548,25 @@ TEST_CASE("dead letters api: list - replay by id or by filter - discard") {
       0);
 }
 
+TEST_CASE("dead letters api: a discard is logged at warn with who asked - never the token") {
+  ServerFixture server([](auto& settings) { settings.admin_token = kToken; });
+  Admin admin(server);
+  Seed s;
+  s.delivery = "dl-logged";
+  s.status = "dead";
+  s.accepted_at_ms = base();
+  seedRecord(server, s);
+  seedDeadLetter(server, s);
+  LogCapture log;
+  CHECK(admin.del("/conduit/dead-letters/github/repo/dl-logged").status == 204);
+  const std::string text = log.text();
+  INFO(text);
+  CHECK(text.find("[warning]") != std::string::npos);
+  CHECK(text.find("github::repo::dl-logged discarded") != std::string::npos);
+  CHECK(text.find("127.0.0.1") != std::string::npos);
+  CHECK(text.find(kToken) == std::string::npos);
+}
+
 TEST_CASE("dead letters api: a bulk replay by time and repo") {
   ServerFixture server;
   Admin admin(server);
@@ -503,9 +579,13 @@ TEST_CASE("dead letters api: a bulk replay by time and repo") {
     seedRecord(server, s);
     seedDeadLetter(server, s);
   }
-  // Since and until select by when the delivery was received, as the listing does.
-  const std::string body = R"({"since":")" + conduit::http::formatRfc3339(t0 + 60000) +
-                           R"(","until":)" + std::to_string(t0 + 60000) +
+  // Since and until select by when the worker failed (a minute after each was accepted).
+  const std::string listed = "/conduit/dead-letters?since=" + std::to_string(t0 + 120000) +
+                             "&until=" + conduit::http::formatRfc3339(t0 + 120000);
+  CHECK(deliveries(parse(admin.get(listed).body), "/data/dead_letters") ==
+        std::vector<std::string>{"dl-2"});
+  const std::string body = R"({"since":")" + conduit::http::formatRfc3339(t0 + 120000) +
+                           R"(","until":)" + std::to_string(t0 + 120000) +
                            R"(,"repo_id":"repo","provider":"github","worker":"jira"})";
   auto r = admin.post("/conduit/dead-letters/replay", body);
   INFO(r.body);
