@@ -87,6 +87,7 @@ void writeDeliveryRecord(JsonWriter& w, const queue::DeliveryRecord& record) {
   writeMember(w, "repo_path", record.repo_path);
   writeMember(w, "event", record.event);
   writeMember(w, "kind", record.kind);
+  writeMember(w, "html_url", record.url);
   writeMember(w, "delivery", record.delivery_id);
   writeMember(w, "entry", record.entry_id);
   w.Key("size");

@@ -458,6 +458,7 @@ DeliveryRecord parseRecord(const Fields& fields) {
   record.repo_path = get(fields, field::kRepoPath);
   record.event = get(fields, field::kEvent);
   record.kind = get(fields, field::kKind);
+  record.url = get(fields, field::kUrl);
   record.delivery_id = get(fields, field::kDelivery);
   record.entry_id = get(fields, field::kEntry);
   record.size_bytes = toInteger(get(fields, field::kSize));
@@ -861,7 +862,7 @@ bool DeliveryLog::discardDeadLetters(const DeliveryKey& key) {
 }
 
 void DeliveryLog::attemptStarted(const DeliveryKey& key, std::string_view entry_id, int attempt,
-                                 std::string_view kind) {
+                                 std::string_view kind, std::string_view url) {
   const std::string record_key = keys::logKey(identityOf(key));
   const std::string attempts = std::to_string(attempt);
   const std::string now = std::to_string(unixTimeMs());
@@ -877,6 +878,7 @@ void DeliveryLog::attemptStarted(const DeliveryKey& key, std::string_view entry_
                            field::kUpdatedAtMs,
                            now};
   if (!kind.empty()) args.insert(args.end(), {field::kKind, kind});
+  if (!url.empty()) args.insert(args.end(), {field::kUrl, url});
   redis_.run(store::Retry::kIdempotent,
              [&](store::RedisConnection& c) { return kUpdateScript.run(c, 1, args); });
 }

@@ -55,6 +55,7 @@ struct DeliveryRecord {
   std::string repo_path;
   std::string event;        // the code host's event header: pull_request
   std::string kind;         // normalized by the worker: pull_request.merged; "" until then
+  std::string url;          // the web page of the pull request, release or push (worker)
   std::string delivery_id;  // the code host's
   std::string entry_id;     // the stream entry it is (or last was) queued as
   int64_t size_bytes = 0;   // of the payload
@@ -186,10 +187,10 @@ class DeliveryLog {
   // Both update the record only while it exists and its `entry` is `entry_id` (a record of a
   // delivery accepted again since is not written by the older entry's attempts).
 
-  // An attempt starts: status processing, attempts, the kind the payload normalized to (left
-  // as it is when empty).
+  // An attempt starts: status processing, attempts, the kind the payload normalized to and the
+  // web page of what it is about (each left as it is when empty).
   void attemptStarted(const DeliveryKey& key, std::string_view entry_id, int attempt,
-                      std::string_view kind);
+                      std::string_view kind, std::string_view url = {});
   // An attempt ended: each worker's outcome (with its actions) appended, the delivery's status
   // (retrying with next_attempt_ms, done, dead or ignored with its reason), and the issue keys
   // the actions named added to the record and to the issue index. An answer's `attempts` are

@@ -89,6 +89,7 @@ inline constexpr std::string_view kRepoId = "repo_id";
 inline constexpr std::string_view kRepoPath = "repo_path";
 inline constexpr std::string_view kEvent = "event";
 inline constexpr std::string_view kKind = "kind";
+inline constexpr std::string_view kUrl = "url";  // the pull request's, release's or push's page
 inline constexpr std::string_view kDelivery = "delivery";
 inline constexpr std::string_view kEntry = "entry";
 inline constexpr std::string_view kSize = "size";

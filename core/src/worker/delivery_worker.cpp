@@ -523,7 +523,8 @@ void DeliveryWorker::attempt(Job& job, const Processors& processors) {
   std::vector<WorkerAnswer> answers;
   std::string error;
   const auto event = normalize(delivery, error);
-  logStarted(delivery, attempt_number, event ? std::string_view(event->kind) : "");
+  logStarted(delivery, attempt_number, event ? std::string_view(event->kind) : "",
+             event ? std::string_view(event->url) : "");
   job.answered.clear();
   job.log_key = keyOf(delivery);
   if (event) {
@@ -634,9 +635,9 @@ void DeliveryWorker::commit(Job& job) {
 }
 
 void DeliveryWorker::logStarted(const queue::QueuedDelivery& delivery, int attempt,
-                                std::string_view kind) {
+                                std::string_view kind, std::string_view url) {
   try {
-    log_.attemptStarted(keyOf(delivery), delivery.entry_id, attempt, kind);
+    log_.attemptStarted(keyOf(delivery), delivery.entry_id, attempt, kind, url);
   } catch (const std::exception& e) {
     spdlog::warn("{}: delivery log not updated (attempt {} started): {}", describe(delivery),
                  attempt, e.what());

@@ -154,7 +154,8 @@ class DeliveryWorker {
   void attempt(Job& job, const Processors& processors);
   void commit(Job& job);
   // The delivery log's side: never throws, never holds a delivery back.
-  void logStarted(const queue::QueuedDelivery& delivery, int attempt, std::string_view kind);
+  void logStarted(const queue::QueuedDelivery& delivery, int attempt, std::string_view kind,
+                  std::string_view url);
   void logEnded(Job& job, queue::DeliveryStatus status, std::string_view reason,
                 int64_t next_attempt_ms);
   // The checkpoint hashes of the job's delivery, to be kept checkpoint_lifetime from its end.

@@ -158,6 +158,7 @@ TEST_CASE("delivery log: a done delivery - each worker's outcome - actions - iss
                "report first {\"action\":\"end\",\"issue\":\"SOC-7\",\"status\":\"Done\"}");
   const auto record = site.await("d-done", DeliveryStatus::kDone);
   CHECK(record.kind == "pull_request.merged");
+  CHECK(record.url == "https://example.test/pr/1");  // for the web page's list
   CHECK(record.attempts == 1);
   CHECK(record.reason.empty());
   CHECK(record.issues == std::vector<std::string>{"SOC-1", "SOC-7"});
