@@ -16,7 +16,13 @@ packages=(
   # tests and `make run`: redis-server, redis-cli, openssl (secret_key); systemd-analyze (the
   # units' test); curl and python3 (examples/send-sample.sh)
   redis-server redis-tools openssl systemd curl python3
+  # tests/openapi: python3 with PyYAML and jsonschema checks the answers against
+  # docs/openapi.yaml; node and npm install and run Redocly's CLI, its lint (Debian 12 packages
+  # no OpenAPI 3.1 validator)
+  python3-yaml python3-jsonschema nodejs
 )
+# A nodejs from elsewhere (NodeSource's) brings its own npm, which Debian's npm would clash with.
+command -v npm >/dev/null || packages+=(npm)
 # The benchmark scripts and bench/chaos.sh drive Conduit with these (curl and python3 are in the
 # list above already).
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
