@@ -750,12 +750,22 @@ def delivery_routes(api, site, hooks, deliveries):
                  query={"limit": "1", "cursor": cursor}, about="the next page")
     for name, value in [("limit", "0"), ("limit", "501"), ("limit", "ten"),
                         ("since", "yesterday"), ("until", "2026-13-45T00:00:00Z"),
-                        ("status", "lost")]:
+                        ("status", "lost"), ("issue", "not an issue"), ("cursor", "a b"),
+                        ("repo_id", "no spaces")]:
         expect_error(api.call("GET", base, token=ADMIN_TOKEN, expect=400, query={name: value},
                               about=f"{name}={value}"), "invalid_field", name)
+    expect_error(api.call("GET", base, token=ADMIN_TOKEN, expect=400,
+                          query={"since": str(accepted + 1), "until": str(accepted)}),
+                 "invalid_field", "until")
+    expect_error(api.call("GET", base, token=ADMIN_TOKEN, expect=400,
+                          query={"provider": "gitlab"}), "unknown_provider", "provider")
     expect_error(api.call("GET", base, expect=401), "unauthorized")
 
     one = f"{base}/github/payments-service/{moved}"
+    expect_error(api.call("GET", one, token=ADMIN_TOKEN, expect=400,
+                          query={"payload": "maybe"}), "invalid_field", "payload")
+    expect_error(api.call("POST", f"{one}/replay", token=ADMIN_TOKEN, expect=400,
+                          query={"force": "yes"}), "invalid_field", "force")
     expect_error(api.call("GET", f"{base}/github/payments-service/nothing-like-it",
                           token=ADMIN_TOKEN, expect=404), "delivery_not_found")
     expect_error(api.call("GET", one, expect=401), "unauthorized")
@@ -815,6 +825,16 @@ def dead_letter_routes(api, site, hooks):
                  "invalid_json")
     expect_error(api.call("POST", replay, token=ADMIN_TOKEN, expect=400,
                           body={"since": "soon"}), "invalid_field", "since")
+    expect_error(api.call("POST", replay, token=ADMIN_TOKEN, expect=400,
+                          body={"repo": "payments-service"}, about="a misspelt filter"),
+                 "invalid_field", "repo")
+    expect_error(api.call("POST", replay, token=ADMIN_TOKEN, expect=400,
+                          body={"deliveries": [{"repo_id": "payments-service",
+                                                "delivery": first}]}),
+                 "missing_field", "deliveries[0].provider")
+    expect_error(api.call("POST", replay, token=ADMIN_TOKEN, expect=413,
+                          body={"deliveries": [key] * 2000}, about="a body over 64 KiB"),
+                 "payload_too_large")
     expect_error(api.call("POST", replay, expect=401, body={}), "unauthorized")
     put_back = api.call("POST", replay, token=ADMIN_TOKEN, expect=202,
                         body={"deliveries": [key]}).json["data"]
