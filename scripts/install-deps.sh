@@ -14,8 +14,9 @@ packages=(
   libboost-dev libboost-filesystem-dev libcpp-httplib-dev
   libfmt-dev libspdlog-dev libyaml-cpp-dev doctest-dev libsystemd-dev
   # tests and `make run`: redis-server, redis-cli, openssl (secret_key); systemd-analyze (the
-  # units' test); curl and python3 (examples/send-sample.sh)
-  redis-server redis-tools openssl systemd curl python3
+  # units' test); curl and python3 (examples/send-sample.sh); promtool (the metrics' and the
+  # alert rules' tests)
+  redis-server redis-tools openssl systemd curl python3 prometheus
   # tests/openapi: python3 with PyYAML and jsonschema checks the answers against
   # docs/openapi.yaml; node and npm install and run Redocly's CLI, its lint (Debian 12 packages
   # no OpenAPI 3.1 validator)

@@ -6,11 +6,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/service_metrics.hpp"
 #include "app/version.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/admin_guard.hpp"
 #include "http/hook_admin_routes.hpp"
 #include "http/http_server.hpp"
+#include "http/metrics_route.hpp"
 #include "http/payload_route.hpp"
 #include "http/service_routes.hpp"
 #include "queue/delivery_queue.hpp"
@@ -26,7 +28,8 @@ int httpThreads(const config::ServerSettings& settings) {
   return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-http::HttpServerOptions httpOptions(const config::ServerSettings& s) {
+http::HttpServerOptions httpOptions(const config::ServerSettings& s,
+                                    const std::shared_ptr<metrics::ConduitMetrics>& metrics) {
   http::HttpServerOptions options;
   options.bind = s.bind;
   options.port = s.port;
@@ -37,6 +40,9 @@ http::HttpServerOptions httpOptions(const config::ServerSettings& s) {
   options.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
   options.max_connections = s.max_connections;
   options.max_inflight_bytes = s.max_inflight_bytes;
+  options.on_answer = [metrics](const http::AnsweredRequest& answer) {
+    metrics->answered(answer.route, answer.status, answer.duration_seconds);
+  };
   return options;
 }
 
@@ -49,21 +55,26 @@ std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& setting
 
 // Declared in the order they are built; destroyed in reverse, server first.
 struct ServerApp::Parts {
-  Parts(const config::ServerSettings& s, bool with_worker_ping)
-      : redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
+  Parts(const config::ServerSettings& s, bool with_worker_ping,
+        std::shared_ptr<metrics::ConduitMetrics> shared_metrics)
+      : metrics(shared_metrics ? std::move(shared_metrics) : makeServiceMetrics(s)),
+        redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
         queue(redis),
         admin_routes(registry, http::AdminGuard(s.admin_token)),
-        payload_route(registry, queue),
+        payload_route(registry, queue, metrics.get()),
         router(std::make_shared<http::Router>()),
-        server(httpOptions(s), router) {
+        server(httpOptions(s, metrics), router) {
     http::addServiceRoutes(*router, version());
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
+    http::addMetricsRoute(*router, http::AdminGuard(s.admin_token), s.metrics_token,
+                          [m = metrics] { return m->render(); });
   }
 
+  std::shared_ptr<metrics::ConduitMetrics> metrics;
   store::RedisPool redis;
   store::HookRegistry registry;
   queue::DeliveryQueue queue;
@@ -73,8 +84,9 @@ struct ServerApp::Parts {
   http::HttpServer server;
 };
 
-ServerApp::ServerApp(const config::ServerSettings& settings, bool with_worker_ping)
-    : parts_(std::make_unique<Parts>(settings, with_worker_ping)) {}
+ServerApp::ServerApp(const config::ServerSettings& settings, bool with_worker_ping,
+                     std::shared_ptr<metrics::ConduitMetrics> metrics)
+    : parts_(std::make_unique<Parts>(settings, with_worker_ping, std::move(metrics))) {}
 
 ServerApp::~ServerApp() = default;
 

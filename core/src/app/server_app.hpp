@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "config/server_settings.hpp"
+#include "metrics/conduit_metrics.hpp"
 
 namespace conduit::app {
 
@@ -14,7 +15,9 @@ namespace conduit::app {
 class ServerApp {
  public:
   // `with_worker_ping`: also answer the worker's /conduit-reactor/ping (`conduit run`).
-  explicit ServerApp(const config::ServerSettings& settings, bool with_worker_ping = false);
+  // `metrics`: the process's (shared with its worker half in `conduit run`); nullptr: its own.
+  explicit ServerApp(const config::ServerSettings& settings, bool with_worker_ping = false,
+                     std::shared_ptr<metrics::ConduitMetrics> metrics = nullptr);
   ~ServerApp();
   ServerApp(const ServerApp&) = delete;
   ServerApp& operator=(const ServerApp&) = delete;

@@ -113,7 +113,7 @@ std::vector<std::pair<std::string, std::string>> nearMisses(
 
 ServiceLifecycle::ServiceLifecycle(ServiceKind kind, const ServiceConfig& config)
     : kind_(kind), config_(config), signals_(blockStopSignals()) {
-  setUpLogging(config.server.log_level);
+  setUpLogging(config.server.log_level, config.server.log_format);
   spdlog::info("conduit {}{} starting with {}", version(), describe(kind), config.path);
 }
 

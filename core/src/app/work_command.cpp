@@ -11,12 +11,15 @@
 #include "app/default_paths.hpp"
 #include "app/server_app.hpp"
 #include "app/service_lifecycle.hpp"
+#include "app/service_metrics.hpp"
 #include "app/service_notifier.hpp"
 #include "app/version.hpp"
 #include "app/worker_app.hpp"
 #include "app/workflow_config.hpp"
 #include "config/config_error.hpp"
+#include "http/admin_guard.hpp"
 #include "http/http_server.hpp"
+#include "http/metrics_route.hpp"
 #include "http/service_routes.hpp"
 #include "plugin/plugin_library.hpp"
 
@@ -83,10 +86,12 @@ void reloadWorkflow(WorkerApp& workers, const WorkerInputs& inputs, ServiceNotif
 }
 
 // Loads the plugins; logs why and returns nullptr when one is refused.
-std::unique_ptr<WorkerApp> loadPlugins(WorkerInputs& inputs) {
+std::unique_ptr<WorkerApp> loadPlugins(WorkerInputs& inputs,
+                                       std::shared_ptr<metrics::ConduitMetrics> metrics) {
   try {
     return std::make_unique<WorkerApp>(*inputs.config.file, inputs.config.server,
-                                       inputs.config.worker, std::move(inputs.workflow));
+                                       inputs.config.worker, std::move(inputs.workflow),
+                                       std::move(metrics));
   } catch (const plugin::PluginLoadError& e) {
     spdlog::error("{}", e.what());
   } catch (const config::ConfigError& e) {
@@ -135,7 +140,8 @@ int work(const WorkOptions& options) {
   auto inputs = readInputs(options);
   if (!inputs) return kExitUsageOrConfig;
   ServiceLifecycle service(ServiceKind::kWorker, inputs->config);
-  auto workers = loadPlugins(*inputs);
+  auto metrics = makeServiceMetrics(inputs->config.server);
+  auto workers = loadPlugins(*inputs, metrics);
   if (!workers) return kExitUsageOrConfig;
   service.checkKeys(&workers->pluginKeys());
   service.noteInsecureSettings();
@@ -145,6 +151,9 @@ int work(const WorkOptions& options) {
   http::addWorkerPing(*router);
   http::addServiceRoutes(*router, version());
   http::addReadiness(*router, [&workers] { workers->checkRedis(); });
+  http::addMetricsRoute(*router, http::AdminGuard(inputs->config.server.admin_token),
+                        inputs->config.server.metrics_token,
+                        [metrics] { return metrics->render(); });
   // Two threads: a readiness probe waiting on a slow Redis does not hold up the liveness probe.
   const auto& server = inputs->config.server;
   http::HttpServerOptions ping_options;
@@ -152,6 +161,9 @@ int work(const WorkOptions& options) {
   ping_options.port = options.port.value_or(inputs->config.worker.worker_port);
   ping_options.threads = 2;
   ping_options.max_body_bytes = 1024;
+  ping_options.on_answer = [metrics](const http::AnsweredRequest& answer) {
+    metrics->answered(answer.route, answer.status, answer.duration_seconds);
+  };
   http::HttpServer ping(ping_options, router);
   try {
     ping.start();
@@ -178,14 +190,16 @@ int runAll(const WorkOptions& options) {
   auto inputs = readInputs(options);
   if (!inputs) return kExitUsageOrConfig;
   ServiceLifecycle service(ServiceKind::kServerAndWorker, inputs->config);
-  auto workers = loadPlugins(*inputs);
+  // One set of metrics for both halves, shown by the API port's /metrics.
+  auto metrics = makeServiceMetrics(inputs->config.server);
+  auto workers = loadPlugins(*inputs, metrics);
   if (!workers) return kExitUsageOrConfig;
   service.checkKeys(&workers->pluginKeys());
   service.noteInsecureSettings();
   service.checkRedisDurability();
 
   const auto& settings = inputs->config.server;
-  ServerApp server(settings, /*with_worker_ping=*/true);
+  ServerApp server(settings, /*with_worker_ping=*/true, metrics);
   try {
     server.start();
   } catch (const std::exception& e) {

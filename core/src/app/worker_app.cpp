@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -15,6 +16,83 @@
 #include "store/redis_pool.hpp"
 
 namespace conduit::app {
+namespace {
+
+// conduit_deliveries_processed_total and conduit_delivery_latency_seconds from one attempt: a
+// retry answer on the last attempt is a failure (dead-lettered).
+void observeAttempt(metrics::ConduitMetrics& metrics, const worker::AttemptReport& report) {
+  const int64_t now_ms = queue::unixTimeMs();
+  for (const auto& answer : report.answers) {
+    auto outcome = metrics::Processed::kFailed;
+    if (answer.kind == worker::WorkerAnswer::Kind::kOk) {
+      outcome = metrics::Processed::kOk;
+      const int64_t received_ms = report.delivery.received_at_ms;
+      if (received_ms > 0 && now_ms >= received_ms) {
+        metrics.deliveryLatency(answer.worker, static_cast<double>(now_ms - received_ms) / 1000.0);
+      }
+    } else if (answer.kind == worker::WorkerAnswer::Kind::kRetry) {
+      const auto& letters = report.decision.dead_letters;
+      const bool dead = report.decision.finish &&
+                        std::any_of(letters.begin(), letters.end(), [&](const auto& letter) {
+                          return letter.worker == answer.worker;
+                        });
+      outcome = dead ? metrics::Processed::kFailed : metrics::Processed::kRetry;
+    }
+    metrics.processed(answer.worker, outcome);
+  }
+}
+
+// The plugins' own counters (the host's `count`), for conduit_plugin_events_total: the instances
+// in force, plus what instances replaced by a reload had counted, so that a reload does not
+// take a counter back.
+struct PluginCounters {
+  std::mutex mutex;
+  std::shared_ptr<const worker::DeliveryWorker::Processors> processors;
+  std::map<std::pair<std::string, std::string>, int64_t> retired;
+
+  std::map<std::pair<std::string, std::string>, int64_t> totals() {
+    std::shared_ptr<const worker::DeliveryWorker::Processors> current;
+    std::map<std::pair<std::string, std::string>, int64_t> sums;
+    {
+      std::lock_guard lock(mutex);
+      current = processors;
+      sums = retired;
+    }
+    if (current) {
+      for (const auto& instance : *current) {
+        for (const auto& [name, value] : instance->host().counters())
+          sums[{instance->worker(), name}] += value;
+      }
+    }
+    return sums;
+  }
+
+  void replace(std::shared_ptr<const worker::DeliveryWorker::Processors> next) {
+    auto sums = totals();
+    std::lock_guard lock(mutex);
+    retired = std::move(sums);
+    processors = std::move(next);
+  }
+};
+
+metrics::Collector pluginCollector(std::weak_ptr<PluginCounters> source) {
+  return [source = std::move(source)] {
+    metrics::FamilySnapshot family{"conduit_plugin_events_total",
+                                   "What the plugins counted (the host API's count), by worker "
+                                   "and name.",
+                                   metrics::MetricType::kCounter,
+                                   {}};
+    if (auto counters = source.lock()) {
+      for (const auto& [key, value] : counters->totals()) {
+        family.samples.push_back(
+            {"", {{"worker", key.first}, {"name", key.second}}, static_cast<double>(value)});
+      }
+    }
+    return std::vector<metrics::FamilySnapshot>{std::move(family)};
+  };
+}
+
+}  // namespace
 
 // Declared in the order they are built; destroyed in reverse: the worker stops first, the
 // instances go before the libraries they came from.
@@ -100,6 +178,11 @@ struct WorkerApp::Parts {
     options.claim_idle = std::chrono::milliseconds(settings.claim_idle_ms);
     options.redis_timeout = redis_timeout;
     options.checkpoint_lifetime = std::chrono::hours(settings.checkpoint_ttl_hours);
+    if (metrics) {
+      options.on_attempt = [m = metrics](const worker::AttemptReport& report) {
+        observeAttempt(*m, report);
+      };
+    }
     auto made = std::make_unique<worker::DeliveryWorker>(redis, options, processors);
     made->start();  // throws ConsumerNameTaken, having started nothing
     worker = std::move(made);
@@ -118,15 +201,23 @@ struct WorkerApp::Parts {
   std::map<std::string, std::shared_ptr<plugin::SharedPlugin>> libraries;
   std::shared_ptr<const worker::DeliveryWorker::Processors> processors;
   std::string consumer_name;
+  std::shared_ptr<metrics::ConduitMetrics> metrics;
+  std::shared_ptr<PluginCounters> plugin_counters = std::make_shared<PluginCounters>();
   std::unique_ptr<worker::DeliveryWorker> worker;
 };
 
 WorkerApp::WorkerApp(const config::AppConfig& config, const config::ServerSettings& server,
-                     const config::WorkerSettings& settings, WorkflowConfig workflow)
+                     const config::WorkerSettings& settings, WorkflowConfig workflow,
+                     std::shared_ptr<metrics::ConduitMetrics> metrics)
     : parts_(std::make_unique<Parts>(config, server, settings, std::move(workflow))) {
   for (const auto& notice : settings.notices)
     spdlog::warn("{}", notice);
   parts_->processors = parts_->makeInstances(parts_->workers);
+  parts_->plugin_counters->replace(parts_->processors);
+  if (metrics) {
+    metrics->registry().addCollector(pluginCollector(parts_->plugin_counters));
+    parts_->metrics = std::move(metrics);
+  }
 }
 
 WorkerApp::~WorkerApp() = default;
@@ -173,6 +264,7 @@ std::string WorkerApp::reload(WorkflowConfig workflow) {
     p.machines = std::move(machines);
   }
   if (p.worker) p.worker->replaceProcessors(processors);
+  p.plugin_counters->replace(processors);
   p.processors = std::move(processors);
   p.workers = std::move(workers);
   std::string names;

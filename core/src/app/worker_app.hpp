@@ -9,6 +9,7 @@
 #include "config/app_config.hpp"
 #include "config/server_settings.hpp"
 #include "config/worker_settings.hpp"
+#include "metrics/conduit_metrics.hpp"
 #include "worker/delivery_worker.hpp"
 
 namespace conduit::app {
@@ -25,8 +26,10 @@ class WorkerApp {
   // Loads each plugin once (several workers may share one) and makes and configures one
   // instance per worker. Throws plugin::PluginLoadError (the path and the failed check) or
   // config::ConfigError (a key a plugin declares cannot be resolved): start-up stops, exit 2.
+  // `metrics` (may be null) gets the workers' answers, their latency and the plugins' counters.
   WorkerApp(const config::AppConfig& config, const config::ServerSettings& server,
-            const config::WorkerSettings& settings, WorkflowConfig workflow);
+            const config::WorkerSettings& settings, WorkflowConfig workflow,
+            std::shared_ptr<metrics::ConduitMetrics> metrics = nullptr);
   // Tells each plugin instance to shut down, destroys them, then unloads the libraries.
   ~WorkerApp();
   WorkerApp(const WorkerApp&) = delete;

@@ -21,9 +21,11 @@ const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
   static const std::set<std::string, std::less<>> keys = {"port",
                                                           "bind",
                                                           "log_level",
+                                                          "log_format",
                                                           "redis_url",
                                                           "redis_timeout_ms",
                                                           "admin_token",
+                                                          "metrics_token",
                                                           "secret_key",
                                                           "max_body_bytes",
                                                           "http_threads",
@@ -56,6 +58,13 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
           fmt::format("`{}` is not one of trace, debug, info, warn, error, critical, off", *v));
     }
   }
+  if (auto v = problems.get("log_format")) {
+    if (*v == "text" || *v == "json") {
+      s.log_format = *v;
+    } else {
+      problems.add("log_format", fmt::format("`{}` is not text or json", *v));
+    }
+  }
   if (auto v = problems.get("redis_url")) {
     std::string why;
     if (auto endpoint = parseRedisUrl(*v, why)) {
@@ -71,6 +80,13 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
       problems.add("admin_token", "must be at least 16 characters (try `openssl rand -hex 32`)");
     } else {
       s.admin_token = *v;
+    }
+  }
+  if (auto v = problems.get("metrics_token")) {
+    if (v->size() < 16) {
+      problems.add("metrics_token", "must be at least 16 characters (try `openssl rand -hex 32`)");
+    } else {
+      s.metrics_token = *v;
     }
   }
   if (auto v = problems.get("secret_key")) {

@@ -21,9 +21,12 @@ struct ServerSettings {
   uint16_t port = kDefaultPort;
   std::string bind = "0.0.0.0";
   std::string log_level = "info";          // trace, debug, info, warn, error, critical, off
+  std::string log_format = "text";         // text (for people) or json (one object per line)
   RedisEndpoint redis;                     // redis_url; default 127.0.0.1:6379
   int redis_timeout_ms = 2000;             // connect and command timeout for each Redis call
   std::optional<std::string> admin_token;  // absent: admin routes answer loopback clients only
+  // A bearer token accepted by GET /metrics only (besides the admin rules), for Prometheus.
+  std::optional<std::string> metrics_token;
   std::optional<std::array<uint8_t, 32>> secret_key;  // absent: hook secrets stored in plain text
   size_t max_body_bytes = kDefaultMaxBodyBytes;
   int http_threads = 0;                           // 0: two per processor core

@@ -24,6 +24,7 @@
 #include "http/api_response.hpp"
 #include "http/header_block.hpp"
 #include "http/peer_address.hpp"
+#include "logging/log_context.hpp"
 #include "providers/provider.hpp"
 
 namespace conduit::http {
@@ -295,6 +296,8 @@ void noteAnswer(const State& state, const Connection& conn, std::string_view met
                 std::string_view path, std::string_view route, int status,
                 std::string_view delivery) {
   const double elapsed_ms = millisecondsSince(conn.request_started);
+  logging::LogScope log_scope;  // the JSON log's `delivery` field
+  if (!delivery.empty() && delivery != "-") log_scope.delivery(delivery);
   spdlog::info("{} {} {} {:.2f}ms delivery={}", method, path, status, elapsed_ms, delivery);
   if (state.options.on_answer) {
     state.options.on_answer(AnsweredRequest{method, path, route, status, elapsed_ms / 1000.0,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "http/api_response.hpp"
+#include "logging/log_context.hpp"
 #include "providers/json_check.hpp"
 #include "providers/payload.hpp"
 #include "providers/provider.hpp"
@@ -24,10 +25,43 @@ Response deliveryResponse(int status, std::string_view delivery_id, bool duplica
   });
 }
 
+// GitHub's event names, for the `event` label: anything else is `other`, so that a client
+// cannot make a series per header value it sends.
+std::string_view eventLabel(const providers::Provider* provider,
+                            const providers::HeaderLookup& header) {
+  static constexpr std::string_view kKnown[] = {"check_run",
+                                                "check_suite",
+                                                "create",
+                                                "delete",
+                                                "deployment",
+                                                "deployment_status",
+                                                "fork",
+                                                "issue_comment",
+                                                "issues",
+                                                "ping",
+                                                "pull_request",
+                                                "pull_request_review",
+                                                "pull_request_review_comment",
+                                                "push",
+                                                "release",
+                                                "repository",
+                                                "status",
+                                                "workflow_job",
+                                                "workflow_run"};
+  if (provider == nullptr) return "other";
+  auto event = provider->eventType(header);
+  if (!event) return "other";
+  for (std::string_view known : kKnown) {
+    if (*event == known) return known;
+  }
+  return "other";
+}
+
 }  // namespace
 
-PayloadRoute::PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue)
-    : registry_(registry), queue_(queue) {}
+PayloadRoute::PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue,
+                           metrics::ConduitMetrics* metrics)
+    : registry_(registry), queue_(queue), metrics_(metrics) {}
 
 void PayloadRoute::addTo(Router& router) {
   auto receive = [this](const Request& request) { return this->receive(request); };
@@ -36,6 +70,30 @@ void PayloadRoute::addTo(Router& router) {
 }
 
 Response PayloadRoute::receive(const Request& request) {
+  const providers::Provider* provider = providers::findProvider(request.param("provider"));
+  logging::LogScope log_scope;  // every line written while it is handled names the delivery
+  if (provider != nullptr) log_scope.provider(provider->name()).repoId(request.param("repo_id"));
+  if (auto id = provider != nullptr ? provider->deliveryId(request.header) : std::nullopt;
+      id && queue::isValidDeliveryId(*id)) {
+    log_scope.delivery(*id);
+  }
+  auto count = [&](metrics::Received outcome) {
+    if (metrics_ == nullptr) return;
+    metrics_->received(provider != nullptr ? provider->name() : "unknown",
+                       eventLabel(provider, request.header), outcome);
+  };
+  metrics::Received outcome = metrics::Received::kRefused;
+  try {
+    Response response = check(request, outcome);
+    count(response.status >= 400 ? metrics::Received::kRefused : outcome);
+    return response;
+  } catch (...) {
+    count(metrics::Received::kRefused);  // Redis unreachable: 503, the code host sends it again
+    throw;
+  }
+}
+
+Response PayloadRoute::check(const Request& request, metrics::Received& outcome) {
   // 1. Too large: the server refused a declared Content-Length over max_body_bytes (and any
   //    body without a length) from the headers alone, before this route ran.
 
@@ -84,6 +142,7 @@ Response PayloadRoute::receive(const Request& request) {
 
   // 6. The hook-creation handshake: answered, never queued.
   if (provider->isPing(*event)) {
+    outcome = metrics::Received::kPing;
     return successResponse(200, [&](JsonWriter& w) {
       w.StartObject();
       w.Key("delivery");
@@ -113,6 +172,7 @@ Response PayloadRoute::receive(const Request& request) {
   queue::Delivery delivery{provider->name(),    repo_id, hook->hook.repo_path, *event, *delivery_id,
                            queue::unixTimeMs(), payload};
   auto result = queue_.enqueue(delivery);
+  outcome = result.duplicate ? metrics::Received::kDuplicate : metrics::Received::kQueued;
   return deliveryResponse(result.duplicate ? 200 : 202, *delivery_id, result.duplicate,
                           result.entry_id);
 }

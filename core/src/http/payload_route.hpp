@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/router.hpp"
+#include "metrics/conduit_metrics.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
 
@@ -11,15 +12,22 @@ namespace conduit::http {
 // order and the first that fails answers; docs/http-api.md lists them.
 class PayloadRoute {
  public:
-  PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue);
+  // `metrics` (not owned; may be null) counts each answer in
+  // conduit_deliveries_received_total.
+  PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue,
+               metrics::ConduitMetrics* metrics = nullptr);
 
   void addTo(Router& router);
 
   Response receive(const Request& request);
 
  private:
+  // The checks and the queueing; `outcome` says how it ended when it did not refuse.
+  Response check(const Request& request, metrics::Received& outcome);
+
   store::HookRegistry& registry_;
   queue::DeliveryQueue& queue_;
+  metrics::ConduitMetrics* metrics_;
 };
 
 }  // namespace conduit::http

@@ -31,6 +31,7 @@ thread_local PluginHost::DeliveryScope* t_scope = nullptr;
 
 PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string identity)
     : host_(host), identity_(std::move(identity)), outer_(t_scope) {
+  log_scope_.worker(host_.context_.worker);
   if (host_.context_.machines) machines_ = host_.context_.machines();
   t_scope = this;
 }
@@ -82,6 +83,10 @@ void PluginHost::log(conduit_host* host, conduit_log_level level, conduit_str me
                    : level == CONDUIT_LOG_INFO ? spdlog::level::info
                    : level == CONDUIT_LOG_WARN ? spdlog::level::warn
                                                : spdlog::level::err;
+  // The Jira plugin names the issue a line is about first: the JSON log gets it as `issue`.
+  logging::LogScope line;
+  line.worker(me.context_.worker);
+  if (auto key = logging::leadingIssueKey(view(message)); !key.empty()) line.issue(key);
   spdlog::log(spd, "{} ({}): {}", me.context_.worker, me.context_.plugin, view(message));
 }
 

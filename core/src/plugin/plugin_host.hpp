@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "logging/log_context.hpp"
 #include "plugin/checkpoint_store.hpp"
 #include "plugin/lease_store.hpp"
 #include "statemachine/state_machine.hpp"
@@ -59,6 +60,8 @@ class PluginHost {
     // them when it ends, so that a plugin that forgets (or whose process() threw) holds none.
     std::vector<std::pair<std::string, std::string>> leases_;
     DeliveryScope* outer_;  // the thread's scope before this one
+    // The worker, for every line written during process().
+    logging::LogScope log_scope_;
   };
 
   explicit PluginHost(Context context);

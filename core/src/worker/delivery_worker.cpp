@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "logging/log_context.hpp"
 #include "plugin/checkpoint_store.hpp"
 #include "providers/github_event.hpp"
 #include "queue/delivery_queue.hpp"
@@ -400,6 +401,8 @@ void DeliveryWorker::run(Job& job) {
     processors = processors_;
   }
   if (name_lost_) return;  // another process works under this name: it holds what this held
+  // The delivery's fields for every line written about it, once it is known.
+  logging::LogScope log_scope;
   try {
     if (job.decided) {
       commit(job);  // the processors answered; only Redis has yet to hear it
@@ -414,6 +417,9 @@ void DeliveryWorker::run(Job& job) {
         return;
       }
     }
+    log_scope.delivery(job.delivery->delivery_id)
+        .provider(job.delivery->provider)
+        .repoId(job.delivery->repo_id);
     // The schema before anything else: what an older release reads of a newer entry (its
     // progress, its attempts) is no ground for deciding anything about it.
     if (!job.delivery->schema.empty() && job.delivery->schema != kSchema) {
@@ -508,6 +514,7 @@ void DeliveryWorker::attempt(Job& job, const Processors& processors) {
     }
   }
   job.decided = decideAfterAttempt(progress, answers, attempt_number, options_.retry, jitter());
+  if (options_.on_attempt) options_.on_attempt(AttemptReport{delivery, answers, *job.decided});
   commit(job);
 }
 

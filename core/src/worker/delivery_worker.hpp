@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,14 @@
 
 namespace conduit::worker {
 
+// What one attempt at a delivery came to, for an observer (metrics): each worker's answer, and
+// the decision taken on them. Valid during the call only.
+struct AttemptReport {
+  const queue::QueuedDelivery& delivery;
+  const std::vector<WorkerAnswer>& answers;
+  const RetryDecision& decision;
+};
+
 struct WorkerOptions {
   // This process's consumer name in the group: stable across restarts on one machine (host and
   // port, or `consumer_name`), so that a restarted process takes back at once what it left
@@ -33,6 +42,8 @@ struct WorkerOptions {
   std::chrono::milliseconds redis_timeout{2000};
   std::chrono::hours checkpoint_lifetime{720};  // kept this long after a delivery ends
   std::chrono::milliseconds lease_lifetime = queue::redis_keys::kConsumerLifetime;
+  // Told of each attempt once its workers answered, on the executor's thread: keep it short.
+  std::function<void(const AttemptReport&)> on_attempt;
 };
 
 // How many deliveries this process ended, for its stop message and the tests.

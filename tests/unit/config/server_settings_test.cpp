@@ -115,3 +115,31 @@ TEST_CASE("server settings: unset - max_inflight_bytes grows to a larger max_bod
   auto s = load("max_body_bytes=1073741824\n");
   CHECK(s.max_inflight_bytes == 1073741824);
 }
+
+TEST_CASE("server settings: metrics_token and log_format - read - checked - env:// resolved") {
+  auto s = load("");
+  CHECK_FALSE(s.metrics_token.has_value());
+  CHECK(s.log_format == "text");
+
+  s = load("metrics_token=metrics-0123456789abcdef\nlog_format=json\n");
+  CHECK(s.metrics_token == "metrics-0123456789abcdef");
+  CHECK(s.log_format == "json");
+
+  auto config = AppConfig::fromText("metrics_token=env://SCRAPE_TOKEN\n", "app.env",
+                                    [](const std::string& name) -> std::optional<std::string> {
+                                      if (name == "SCRAPE_TOKEN") return "from-the-env-0123456789";
+                                      return std::nullopt;
+                                    });
+  CHECK(ServerSettings::load(config).metrics_token == "from-the-env-0123456789");
+
+  try {
+    load("metrics_token=short-secret\nlog_format=yaml\n");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("app.env:1:15: metrics_token: must be at least 16 characters") !=
+          std::string::npos);
+    CHECK(what.find("short-secret") == std::string::npos);  // never echoed
+    CHECK(what.find("app.env:2:12: log_format: `yaml` is not text or json") != std::string::npos);
+  }
+}
