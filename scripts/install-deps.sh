@@ -21,6 +21,9 @@ packages=(
   # docs/openapi.yaml; node and npm install and run Redocly's CLI, its lint (Debian 12 packages
   # no OpenAPI 3.1 validator)
   python3-yaml python3-jsonschema nodejs
+  # the web page's browser test (tests/ui/browser_test.py): headless chromium, driven through its
+  # DevTools protocol by python3 with python3-websocket
+  chromium python3-websocket
 )
 # A nodejs from elsewhere (NodeSource's) brings its own npm, which Debian's npm would clash with.
 command -v npm >/dev/null || packages+=(npm)

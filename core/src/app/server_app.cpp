@@ -15,6 +15,8 @@
 #include "http/metrics_route.hpp"
 #include "http/payload_route.hpp"
 #include "http/service_routes.hpp"
+#include "http/ui_routes.hpp"
+#include "http/ui_sessions.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
@@ -46,6 +48,13 @@ http::HttpServerOptions httpOptions(const config::ServerSettings& s,
   return options;
 }
 
+http::UiOptions uiOptions(const config::ServerSettings& s) {
+  http::UiOptions options;
+  options.version = version();
+  options.issue_base_url = s.ui_issue_base_url;
+  return options;
+}
+
 std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
   if (!settings.secret_key) return std::nullopt;
   return crypto::SecretBox(*settings.secret_key);
@@ -61,13 +70,18 @@ struct ServerApp::Parts {
         redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
         queue(redis),
-        admin_routes(registry, http::AdminGuard(s.admin_token)),
+        // One guard for every admin route: the bearer token, or the web page's session.
+        guard(s.admin_token, std::make_shared<http::UiSessions>(
+                                 s.admin_token, std::chrono::hours(s.ui_session_hours))),
+        admin_routes(registry, guard),
+        ui_routes(guard, redis, uiOptions(s)),
         payload_route(registry, queue, metrics.get()),
         router(std::make_shared<http::Router>()),
         server(httpOptions(s, metrics), router) {
     http::addServiceRoutes(*router, version());
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
+    ui_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
     http::addMetricsRoute(*router, http::AdminGuard(s.admin_token), s.metrics_token,
@@ -78,7 +92,9 @@ struct ServerApp::Parts {
   store::RedisPool redis;
   store::HookRegistry registry;
   queue::DeliveryQueue queue;
+  http::AdminGuard guard;
   http::HookAdminRoutes admin_routes;
+  http::UiRoutes ui_routes;
   http::PayloadRoute payload_route;
   std::shared_ptr<http::Router> router;
   http::HttpServer server;

@@ -33,7 +33,9 @@ const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
                                                           "header_timeout_ms",
                                                           "request_timeout_ms",
                                                           "max_connections",
-                                                          "max_inflight_bytes"};
+                                                          "max_inflight_bytes",
+                                                          "ui_session_hours",
+                                                          "atlassian_domain_url"};
   return keys;
 }
 
@@ -122,6 +124,16 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
                              inflight, s.max_body_bytes));
   } else {
     s.max_inflight_bytes = inflight;
+  }
+  problems.integer("ui_session_hours", 1, 8760, s.ui_session_hours, "a number of hours");
+  // The Jira worker checks this key fully; the page only needs a safe address to link to.
+  if (auto v = problems.get("atlassian_domain_url")) {
+    if (v->rfind("https://", 0) == 0 || v->rfind("http://", 0) == 0) {
+      std::string base = *v;
+      while (!base.empty() && base.back() == '/')
+        base.pop_back();
+      s.ui_issue_base_url = base + "/browse/";
+    }
   }
 
   problems.throwIfAny();
