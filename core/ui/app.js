@@ -127,7 +127,10 @@
       try { json = await response.json(); } catch (e) { json = null; }
     }
     if (!response.ok) {
-      if (response.status === 401) showLogin();
+      // Signed out or expired: the sign-in form. (Loopback-only refusals are not helped by it.)
+      if (response.status === 401 && !(json && json.error_msg === 'admin_loopback_only')) {
+        showLogin();
+      }
       throw new ApiError(response.status, json);
     }
     return json ? json.data : null;
@@ -166,7 +169,9 @@
       if (session.signed_in) showApp(session);
       else showLogin();
     } catch (e) {
-      if (e.status !== 401) showMessage('Conduit did not answer: ' + e.message, 'error');
+      showMessage(e.body && e.body.error_msg === 'admin_loopback_only'
+        ? 'No admin_token is configured: this page answers on Conduit\'s own machine only.'
+        : 'Conduit did not answer: ' + e.message, 'error');
     }
   }
 

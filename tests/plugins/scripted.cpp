@@ -19,6 +19,9 @@
 //   crash         aborts the process
 //   mark-fail     the first call keeps a checkpoint, then fails for good; a later call that
 //                 sees the checkpoint (a replay of the dead letter) answers ok
+//
+// Reports (ABI 1.2): each line `report <worker> <json>` of the pull request's body is reported
+// as is by that worker's every call, whatever its action, before it answers.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -54,6 +57,7 @@ class Scripted : public conduit::sdk::Processor {
     } call;
     const auto checkpoint = delivery.get("started");
     record(event.deliveryId(), event.attempt(), checkpoint.value_or("-"), call.now);
+    reportFor(event.body(), delivery);
     const std::string action = actionFor(event.title());
     const bool first = event.attempt() == 1;
     if (action == "retry-once" && first) return conduit::sdk::Result::retry("asked to retry once");
@@ -88,6 +92,19 @@ class Scripted : public conduit::sdk::Processor {
       at += key.size();
     }
     return "ok";
+  }
+
+  void reportFor(std::string_view body, conduit::sdk::Delivery& delivery) const {
+    const std::string prefix = "report " + worker_ + " ";
+    while (!body.empty()) {
+      const size_t end = body.find('\n');
+      const std::string_view line = body.substr(0, end);
+      if (line.substr(0, prefix.size()) == prefix) {
+        host().reportJson(delivery, line.substr(prefix.size()));
+      }
+      if (end == std::string_view::npos) break;
+      body.remove_prefix(end + 1);
+    }
   }
 
   void record(std::string_view delivery, uint32_t attempt, const std::string& checkpoint,

@@ -371,8 +371,8 @@ atlassian_timeout_ms=1000
                      "the hooks")
         assert secret not in browser.eval("document.body.textContent"), "a secret was shown"
         browser.eval("document.querySelector('[data-tab=\"refused\"]').click()")
-        browser.wait("document.querySelector('#refused tbody').textContent.includes('forged-1')",
-                     "the refused request")
+        browser.wait("document.querySelector('#refused tbody').textContent.includes("
+                     "'/conduit/webhooks/github/payments/payload')", "the refused request")
 
         # A phone's width: the deliveries as cards, with the detail open.
         browser.eval("document.querySelector('[data-tab=\"deliveries\"]').click()")

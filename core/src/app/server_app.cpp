@@ -1,6 +1,7 @@
 #include "app/server_app.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -10,13 +11,16 @@
 #include "app/version.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/admin_guard.hpp"
+#include "http/delivery_routes.hpp"
 #include "http/hook_admin_routes.hpp"
 #include "http/http_server.hpp"
 #include "http/metrics_route.hpp"
 #include "http/payload_route.hpp"
+#include "http/refused_requests.hpp"
 #include "http/service_routes.hpp"
 #include "http/ui_routes.hpp"
 #include "http/ui_sessions.hpp"
+#include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
@@ -30,9 +34,20 @@ int httpThreads(const config::ServerSettings& settings) {
   return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+// What the server tells of each answer. Observers are chained here: each is short and runs on
+// the answering thread.
+std::function<void(const http::AnsweredRequest&)> answerObserver(
+    http::RefusedRequests& refused, std::shared_ptr<metrics::ConduitMetrics> metrics) {
+  return [&refused, metrics = std::move(metrics)](const http::AnsweredRequest& answer) {
+    metrics->answered(answer.route, answer.status, answer.duration_seconds);
+    refused.observe(answer);
+  };
+}
+
 http::HttpServerOptions httpOptions(const config::ServerSettings& s,
-                                    const std::shared_ptr<metrics::ConduitMetrics>& metrics) {
+                                    std::function<void(const http::AnsweredRequest&)> on_answer) {
   http::HttpServerOptions options;
+  options.on_answer = std::move(on_answer);
   options.bind = s.bind;
   options.port = s.port;
   options.threads = httpThreads(s);
@@ -42,10 +57,11 @@ http::HttpServerOptions httpOptions(const config::ServerSettings& s,
   options.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
   options.max_connections = s.max_connections;
   options.max_inflight_bytes = s.max_inflight_bytes;
-  options.on_answer = [metrics](const http::AnsweredRequest& answer) {
-    metrics->answered(answer.route, answer.status, answer.duration_seconds);
-  };
   return options;
+}
+
+queue::LogSettings logSettings(const config::ServerSettings& s) {
+  return queue::LogSettings{std::chrono::hours(s.delivery_log_hours), s.delivery_log_max};
 }
 
 http::UiOptions uiOptions(const config::ServerSettings& s) {
@@ -69,18 +85,21 @@ struct ServerApp::Parts {
       : metrics(shared_metrics ? std::move(shared_metrics) : makeServiceMetrics(s)),
         redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
-        queue(redis),
+        queue(redis, logSettings(s)),
+        log(redis, logSettings(s)),
         // One guard for every admin route: the bearer token, or the web page's session.
         guard(s.admin_token, std::make_shared<http::UiSessions>(
                                  s.admin_token, std::chrono::hours(s.ui_session_hours))),
         admin_routes(registry, guard),
+        delivery_routes(log, refused, guard),
         ui_routes(guard, redis, uiOptions(s)),
         payload_route(registry, queue, metrics.get()),
         router(std::make_shared<http::Router>()),
-        server(httpOptions(s, metrics), router) {
+        server(httpOptions(s, answerObserver(refused, metrics)), router) {
     http::addServiceRoutes(*router, version());
     http::addReadiness(*router, [this] { redis.ping(); });
     admin_routes.addTo(*router);
+    delivery_routes.addTo(*router);
     ui_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
@@ -92,8 +111,11 @@ struct ServerApp::Parts {
   store::RedisPool redis;
   store::HookRegistry registry;
   queue::DeliveryQueue queue;
+  queue::DeliveryLog log;
+  http::RefusedRequests refused;
   http::AdminGuard guard;
   http::HookAdminRoutes admin_routes;
+  http::DeliveryRoutes delivery_routes;
   http::UiRoutes ui_routes;
   http::PayloadRoute payload_route;
   std::shared_ptr<http::Router> router;

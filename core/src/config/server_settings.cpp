@@ -34,6 +34,8 @@ const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
                                                           "request_timeout_ms",
                                                           "max_connections",
                                                           "max_inflight_bytes",
+                                                          "delivery_log_hours",
+                                                          "delivery_log_max",
                                                           "ui_session_hours",
                                                           "atlassian_domain_url"};
   return keys;
@@ -125,6 +127,9 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
   } else {
     s.max_inflight_bytes = inflight;
   }
+  problems.integer("delivery_log_hours", 1, 87600, s.delivery_log_hours, "a number of hours");
+  problems.integer<int64_t>("delivery_log_max", 1, 100000000, s.delivery_log_max,
+                            "a number of records");
   problems.integer("ui_session_hours", 1, 8760, s.ui_session_hours, "a number of hours");
   // The Jira worker checks this key fully; the page only needs a safe address to link to.
   if (auto v = problems.get("atlassian_domain_url")) {

@@ -35,6 +35,8 @@ struct ServerSettings {
   int request_timeout_ms = 60000;                 // a whole request, body included
   int max_connections = 1024;                     // open at once; more are closed at once
   size_t max_inflight_bytes = size_t{256} << 20;  // declared bodies being received, together
+  int delivery_log_hours = 168;                   // how long a delivery log record is kept
+  int64_t delivery_log_max = 100000;              // the most delivery log records kept
   int ui_session_hours = 12;                      // the web page's sign-in lasts this long
   // Where the web page links an issue key: `<atlassian_domain_url>/browse/`, the Jira worker's
   // own key; empty when it is not set (or not an http(s) address), and the page links none.

@@ -64,6 +64,7 @@ Response errorResponse(ApiError error, std::string_view detail, std::string_view
   w.EndObject();
   Response response;
   response.status = info.status;
+  response.error = info.name;
   response.body.assign(buffer.GetString(), buffer.GetSize());
   return response;
 }

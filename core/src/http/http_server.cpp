@@ -293,8 +293,9 @@ std::string deliveryIdOfBlock(std::string_view block) {
 // Logs the answer and tells the options' observer of it. `route` is empty for a request no
 // route served (refused before routing, or no route matched).
 void noteAnswer(const State& state, const Connection& conn, std::string_view method,
-                std::string_view path, std::string_view route, int status,
+                std::string_view path, std::string_view route, const Response& response,
                 std::string_view delivery) {
+  const int status = response.status;
   const double elapsed_ms = millisecondsSince(conn.request_started);
   logging::LogScope log_scope;  // the JSON log's `delivery` field
   if (!delivery.empty() && delivery != "-") log_scope.delivery(delivery);
@@ -302,7 +303,7 @@ void noteAnswer(const State& state, const Connection& conn, std::string_view met
   if (state.options.on_answer) {
     state.options.on_answer(AnsweredRequest{method, path, route, status, elapsed_ms / 1000.0,
                                             delivery == "-" ? std::string_view() : delivery,
-                                            conn.peer});
+                                            conn.peer, response.error});
   }
 }
 
@@ -364,8 +365,7 @@ void reap(State& state, const std::shared_ptr<Connection>& conn_ptr, Clock::time
                                 options.request_timeout.count()));
       response.close_connection = true;
       const auto [method, path] = requestLineForLog(conn.header.block());
-      noteAnswer(state, conn, method, path, {}, response.status,
-                 deliveryIdOfBlock(conn.header.block()));
+      noteAnswer(state, conn, method, path, {}, response, deliveryIdOfBlock(conn.header.block()));
       releaseRequest(state, conn);
       conn.header.reset();
       conn.phase = Phase::kClosing;
@@ -631,7 +631,7 @@ class ConduitHandler : public Http::Handler {
     conn->header.reset();
     conn->phase = Phase::kClosing;
     // Logged first: a client that has its answer finds its log line written.
-    noteAnswer(*state_, *conn, method, path, {}, response.status, delivery);
+    noteAnswer(*state_, *conn, method, path, {}, response, delivery);
     sendOnConnection(*state_, conn, answerBytes(Http::Version::Http11, response), true);
   }
 
@@ -662,6 +662,7 @@ class ConduitHandler : public Http::Handler {
     };
     routed.body = conn->body;
     routed.from_loopback = isLoopbackAddress(peer->address().host());
+    routed.peer = conn->peer;
 
     Response response;
     if (state_->draining.load()) {
@@ -692,7 +693,7 @@ class ConduitHandler : public Http::Handler {
       conn->phase = Phase::kIdle;
       conn->idle_since = Clock::now();
     }
-    noteAnswer(*state_, *conn, method, path, routed.route, response.status, delivery);
+    noteAnswer(*state_, *conn, method, path, routed.route, response, delivery);
     sendOnConnection(*state_, conn, answerBytes(version, response), response.close_connection);
   }
 

@@ -22,6 +22,7 @@ struct AnsweredRequest {
   double duration_seconds = 0;  // from the request's first byte to its answer
   std::string_view delivery;    // the code host's delivery id the request carried, if any
   std::string_view peer;        // the client's address
+  std::string_view error;       // the API error's name (`error_msg`); empty for a success
 };
 
 struct HttpServerOptions {

@@ -20,6 +20,7 @@ struct Request {
   std::function<std::optional<std::string>(std::string_view name)> query;
   std::string_view body;
   bool from_loopback = false;  // the client's address is 127.0.0.0/8 or ::1
+  std::string_view peer;       // the client's address, for logs of what an admin changed
 
   // The code host's delivery id, set by the payload route as soon as it knows it, for the
   // access log (which is written whatever the answer). Never a secret.
@@ -49,6 +50,9 @@ struct Response {
   // Further headers, written as given (`Set-Cookie`, `Location`, `Cache-Control`, ...). Names
   // and values are the route's own constants or checked values: never a client's bytes.
   std::vector<std::pair<std::string, std::string>> headers;
+  // The error's name (`error_msg`) when errorResponse made it, for the answer observer (the
+  // refused-request ring shows it); a static string, empty for a success.
+  std::string_view error;
 };
 
 }  // namespace conduit::http

@@ -3,7 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <set>
+#include <utility>
 
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 namespace conduit::plugin {
@@ -50,6 +57,11 @@ PluginHost::DeliveryScope::~DeliveryScope() {
   }
 }
 
+std::vector<std::string> PluginHost::DeliveryScope::takeActions() {
+  std::lock_guard lock(actions_mutex_);
+  return std::exchange(actions_, {});
+}
+
 conduit_str PluginHost::DeliveryScope::keep(std::string text) {
   return str(strings_.emplace_back(std::move(text)));
 }
@@ -68,7 +80,7 @@ const conduit_host_api* PluginHost::api() {
       sizeof(conduit_host_api),   &PluginHost::log,           &PluginHost::count,
       &PluginHost::configGet,     &PluginHost::stateNext,     &PluginHost::statePath,
       &PluginHost::checkpointPut, &PluginHost::checkpointGet, &PluginHost::leaseAcquire,
-      &PluginHost::leaseExtend,   &PluginHost::leaseRelease};
+      &PluginHost::leaseExtend,   &PluginHost::leaseRelease,  &PluginHost::report};
   return &table;
 }
 
@@ -247,6 +259,74 @@ conduit_status PluginHost::leaseRelease(conduit_host* host, conduit_str name, co
                  me.context_.plugin, view(name), e.what());
     return CONDUIT_STATUS_ERROR;
   }
+}
+
+}  // namespace conduit::plugin
+
+namespace conduit::plugin {
+
+PluginHost::CheckedAction PluginHost::checkAction(std::string_view json) {
+  if (json.size() > kMaxActionBytes) {
+    return {{}, fmt::format("{} bytes, more than {}", json.size(), kMaxActionBytes)};
+  }
+  rapidjson::Document doc;
+  // Iterative: a deeply nested value is refused below, without deep recursion first.
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(),
+                                                                                    json.size());
+  if (doc.HasParseError()) {
+    return {{},
+            fmt::format("not JSON ({} at byte {})",
+                        rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset())};
+  }
+  if (!doc.IsObject()) return {{}, "not a JSON object"};
+  std::set<std::string_view> names;
+  for (const auto& member : doc.GetObject()) {
+    const std::string_view name(member.name.GetString(), member.name.GetStringLength());
+    if (!names.insert(name).second) return {{}, fmt::format("the member `{}` twice", name)};
+    if (!member.value.IsString() && !member.value.IsNumber()) {
+      return {{}, fmt::format("the member `{}` is neither a string nor a number", name)};
+    }
+  }
+  const auto action = doc.FindMember("action");
+  if (action == doc.MemberEnd() || !action->value.IsString() ||
+      action->value.GetStringLength() == 0) {
+    return {{}, "no string member `action` naming what was done"};
+  }
+  rapidjson::StringBuffer compact;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(compact);
+  doc.Accept(writer);
+  return {std::string(compact.GetString(), compact.GetSize()), {}};
+}
+
+conduit_status PluginHost::report(conduit_host* host, conduit_delivery* delivery,
+                                  conduit_str action) {
+  auto& me = self(host);
+  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
+  if (scope == nullptr || &scope->host_ != &me) {
+    spdlog::warn("{} ({}): report outside process() or for another instance's delivery: refused",
+                 me.context_.worker, me.context_.plugin);
+    return CONDUIT_STATUS_ERROR;
+  }
+  const std::string_view text = view(action);
+  auto checked = checkAction(text);
+  std::lock_guard lock(scope->actions_mutex_);
+  if (checked.error.empty() && scope->actions_.size() >= kMaxActionsPerCall) {
+    checked.error = fmt::format("more than {} in one process() call", kMaxActionsPerCall);
+  }
+  if (!checked.error.empty()) {
+    // Once per call: a plugin that reports in a loop must not flood the log.
+    if (scope->refused_reports_++ == 0) {
+      // Not the action itself: it may quote a pull request's title, and a log line is no place
+      // for what anyone on the code host can write.
+      spdlog::warn(
+          "{} ({}): a reported action was refused: {}; it is not in the delivery log (further "
+          "refusals during this call are not logged)",
+          me.context_.worker, me.context_.plugin, checked.error);
+    }
+    return CONDUIT_STATUS_ERROR;
+  }
+  scope->actions_.push_back(std::move(checked.json));
+  return CONDUIT_STATUS_OK;
 }
 
 }  // namespace conduit::plugin

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "logging/log_context.hpp"
@@ -47,6 +48,10 @@ class PluginHost {
     conduit_delivery* handle() { return reinterpret_cast<conduit_delivery*>(this); }
     const std::string& identity() const { return identity_; }
 
+    // What the plugin reported (`report`, ABI 1.2) during the scope, in order, each a compact
+    // JSON object; the scope keeps none afterwards.
+    std::vector<std::string> takeActions();
+
    private:
     friend class PluginHost;
     conduit_str keep(std::string text);
@@ -59,7 +64,11 @@ class PluginHost {
     // Leases taken during process() and not released yet: (name, token). The scope releases
     // them when it ends, so that a plugin that forgets (or whose process() threw) holds none.
     std::vector<std::pair<std::string, std::string>> leases_;
-    DeliveryScope* outer_;  // the thread's scope before this one
+    // Reports may come from any thread of the plugin while process() runs: their own lock.
+    std::mutex actions_mutex_;
+    std::vector<std::string> actions_;
+    int refused_reports_ = 0;  // a refusal is logged once per scope, with why
+    DeliveryScope* outer_;     // the thread's scope before this one
     // The worker, for every line written during process().
     logging::LogScope log_scope_;
   };
@@ -71,6 +80,19 @@ class PluginHost {
   // The function table and this instance's handle, for the plugin's create().
   static const conduit_host_api* api();
   conduit_host* handle() { return reinterpret_cast<conduit_host*>(this); }
+
+  // What `report` accepts (ABI 1.2): the limits the header states.
+  static constexpr size_t kMaxActionBytes = 4096;
+  static constexpr size_t kMaxActionsPerCall = 200;
+
+  // The action `json` in the compact form the delivery log keeps, or why it is refused: a JSON
+  // object of at most kMaxActionBytes with a non-empty string `action`, its other members
+  // strings or numbers, no name twice.
+  struct CheckedAction {
+    std::string json;   // when accepted
+    std::string error;  // otherwise
+  };
+  static CheckedAction checkAction(std::string_view json);
 
   // The counters the plugin has counted, by metric.
   std::map<std::string, int64_t> counters() const;
@@ -96,6 +118,7 @@ class PluginHost {
   static conduit_status leaseExtend(conduit_host* host, conduit_str name, conduit_str token,
                                     uint32_t ttl_ms);
   static conduit_status leaseRelease(conduit_host* host, conduit_str name, conduit_str token);
+  static conduit_status report(conduit_host* host, conduit_delivery* delivery, conduit_str action);
 
   Context context_;
   mutable std::mutex counters_mutex_;

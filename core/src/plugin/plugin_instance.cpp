@@ -121,6 +121,8 @@ ProcessOutcome PluginInstance::process(const providers::Event& event, const Deli
           fmt::format("the plugin answered an unknown outcome ({})", static_cast<int>(outcome));
       break;
   }
+  // Kept whatever the outcome: a retry may have done part of its work, and says so.
+  answer.actions = scope.takeActions();
   if (answer.kind != ProcessOutcome::Kind::kOk && answer.message.empty()) {
     answer.message = "the plugin gave no reason";
   }

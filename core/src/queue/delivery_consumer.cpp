@@ -349,7 +349,7 @@ bool DeliveryConsumer::owns(const std::string& entry_id) {
 }
 
 bool DeliveryConsumer::finish(const std::string& entry_id,
-                              const std::vector<DeadLetter>& dead_letters, int attempts,
+                              const std::vector<FailedWorker>& dead_letters, int attempts,
                               const std::vector<std::string>& checkpoint_keys) {
   namespace letter_field = keys::dead_letter;
   const std::string progress = progressKey(entry_id);

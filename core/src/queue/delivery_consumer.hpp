@@ -97,7 +97,7 @@ class DeliveryConsumer {
   // attempts, failed_at_ms), XDEL, its progress erased, and its `checkpoint_keys` set to expire
   // after the checkpoint lifetime (kept for a replay of the same delivery). Returns false,
   // having done nothing, when another consumer has it (or it was acknowledged already).
-  bool finish(const std::string& entry_id, const std::vector<DeadLetter>& dead_letters,
+  bool finish(const std::string& entry_id, const std::vector<FailedWorker>& dead_letters,
               int attempts, const std::vector<std::string>& checkpoint_keys);
 
   // Removes from the group the consumers that hold nothing, have been idle for at least

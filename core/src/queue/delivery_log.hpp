@@ -93,7 +93,7 @@ struct DeliveryFilter {
 };
 
 struct DeliveryPage {
-  std::vector<DeliveryRecord> records;  // newest first; workers and payload left out
+  std::vector<DeliveryRecord> records;  // newest first, with their workers; payload left out
   std::string next_cursor;              // empty when there is nothing older
 };
 
@@ -136,18 +136,29 @@ struct ReplayResult {
   std::string entry_id;  // kQueued: the new stream entry
 };
 
+// What a delivery whose workers all ended ok is logged as (docs/queue.md): ignored when every
+// worker reported actions and each was `ignored`, with `reason` set to their reasons joined
+// ("jira: pull request closed without merge"); done otherwise (a worker that reports nothing,
+// an ABI 1.0/1.1 plugin, has done its work), `reason` untouched.
+DeliveryStatus decideLoggedStatus(const std::vector<WorkerRecord>& workers, std::string* reason);
+
 class DeliveryLog {
  public:
   DeliveryLog(store::RedisPool& redis, LogSettings settings);
 
   // ---- Reading (admin routes, commands, web page). Each throws store::RedisUnavailable. ----
 
-  // Newest first, filtered. Finds up to `limit` records, looking at a bounded number per call:
-  // a page may hold fewer than `limit` and still have a next_cursor.
+  // Newest first (by acceptance), filtered. Finds up to `limit` records (clamped to 1..500),
+  // looking at no more than 2000 per call: a page may hold fewer than `limit`, even none, and
+  // still have a next_cursor. Throws std::invalid_argument("cursor") for a cursor it did not
+  // give out (answer 400 naming `cursor`).
   DeliveryPage list(const DeliveryFilter& filter);
   // One record whole (its workers, attempts and actions), with its payload when asked for.
   std::optional<DeliveryRecord> find(const DeliveryKey& key, bool with_payload);
 
+  // Newest first; filters provider, repo_id, worker, since/until (on failed_at_ms), limit and
+  // cursor (a dead-letter id), looking at no more than 1000 per call as list() does. Throws
+  // std::invalid_argument("cursor") for a cursor that is not a stream id.
   DeadLetterPage listDeadLetters(const DeliveryFilter& filter);
 
   // ---- Changing (admin routes, commands, web page). ----
@@ -157,21 +168,30 @@ class DeliveryLog {
   // dead letters are removed in the same step, and the workers that had succeeded are marked
   // done for the new entry, so that only those that failed run again.
   ReplayResult replay(const DeliveryKey& key, bool force);
-  // Replays each selected dead letter's delivery once (the dead letters stay for deliveries
-  // whose record is gone: put back from the dead letter's own fields). Returns how many
-  // deliveries were put back.
+  // Replays each selected dead letter's delivery once, its dead letters removed (a delivery
+  // whose record is gone is put back from its dead letter's own fields, every worker running
+  // again; one whose record says it is queued, processing or retrying is left as it is).
+  // Returns how many deliveries were put back.
   int replayDeadLetters(const DeadLetterSelection& selection);
   // Removes every dead letter of the delivery for good; false when it had none.
   bool discardDeadLetters(const DeliveryKey& key);
 
   // ---- The worker's side (delivery_worker.cpp). Records past their life are not made again. ----
 
-  // An attempt starts: status processing, attempts, the kind the payload normalized to.
+  // Both update the record only while it exists and its `entry` is `entry_id` (a record of a
+  // delivery accepted again since is not written by the older entry's attempts).
+
+  // An attempt starts: status processing, attempts, the kind the payload normalized to (left
+  // as it is when empty).
   void attemptStarted(const DeliveryKey& key, std::string_view entry_id, int attempt,
                       std::string_view kind);
   // An attempt ended: each worker's outcome (with its actions) appended, the delivery's status
   // (retrying with next_attempt_ms, done, dead or ignored with its reason), and the issue keys
-  // the actions named added to the record and to the issue index.
+  // the actions named added to the record and to the issue index. An answer's `attempts` are
+  // those to append; when empty, one is made of its outcome and message, at now. Pass kDone
+  // when every worker has ended ok: the record is then marked done or ignored by
+  // decideLoggedStatus() over every worker's part, earlier attempts' included. An answer the
+  // same as the last one recorded (a resend) is not appended twice.
   void attemptEnded(const DeliveryKey& key, std::string_view entry_id,
                     const std::vector<WorkerRecord>& answers, DeliveryStatus status,
                     std::string_view reason, int64_t next_attempt_ms);

@@ -21,7 +21,7 @@ struct DeliveryProgress {
 };
 
 // A worker that failed for good on a delivery: one dead-letter entry each.
-struct DeadLetter {
+struct FailedWorker {
   std::string worker;
   std::string error;
 };

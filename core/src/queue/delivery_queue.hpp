@@ -4,6 +4,7 @@
 #include <string>
 
 #include "queue/delivery.hpp"
+#include "queue/delivery_log.hpp"
 #include "queue/redis_keys.hpp"
 #include "store/redis_pool.hpp"
 #include "store/redis_script.hpp"
@@ -29,21 +30,25 @@ struct EnqueueResult {
 };
 
 // The producing side of the queue. Entries are never trimmed here: an entry leaves the stream
-// only when a worker has acknowledged it.
+// only when a worker has acknowledged it. Each delivery queued also gets its delivery log
+// record, and the log is trimmed to `log`'s bounds, in the same step.
 class DeliveryQueue {
  public:
-  explicit DeliveryQueue(store::RedisPool& redis);
+  explicit DeliveryQueue(store::RedisPool& redis, LogSettings log = {});
 
   // Creates the consumer group (and the stream) if missing, so that entries queued before any
   // worker starts are kept for it. Throws store::RedisUnavailable.
   void ensureConsumerGroup();
 
-  // Records the delivery id and appends the delivery in one atomic step, or finds the id was
-  // accepted within the last 72 hours and appends nothing. Throws store::RedisUnavailable.
+  // Records the delivery id, appends the delivery and writes its delivery log record (status
+  // queued, payload included; at most 100 of the oldest records dropped when the log is past
+  // its age or count) in one atomic step, or finds the id was accepted within the last 72 hours
+  // and writes nothing. Throws store::RedisUnavailable.
   EnqueueResult enqueue(const Delivery& delivery);
 
  private:
   store::RedisPool& redis_;
+  LogSettings log_;
 };
 
 }  // namespace conduit::queue

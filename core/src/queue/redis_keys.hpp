@@ -81,6 +81,29 @@ inline constexpr std::string_view kOkPrefix = "ok::";          // ok::<worker>
 inline constexpr std::string_view kFailedPrefix = "failed::";  // failed::<worker>
 }  // namespace progress
 
+// The fields of a delivery log record (conduit::log::<identity>), docs/queue.md's "The
+// delivery log"; besides them, one `worker::<name>` per worker, a JSON object.
+namespace record {
+inline constexpr std::string_view kProvider = "provider";
+inline constexpr std::string_view kRepoId = "repo_id";
+inline constexpr std::string_view kRepoPath = "repo_path";
+inline constexpr std::string_view kEvent = "event";
+inline constexpr std::string_view kKind = "kind";
+inline constexpr std::string_view kDelivery = "delivery";
+inline constexpr std::string_view kEntry = "entry";
+inline constexpr std::string_view kSize = "size";
+inline constexpr std::string_view kAcceptedAtMs = "accepted_at_ms";
+inline constexpr std::string_view kUpdatedAtMs = "updated_at_ms";
+inline constexpr std::string_view kStatus = "status";
+inline constexpr std::string_view kReason = "reason";
+inline constexpr std::string_view kNextAttemptMs = "next_attempt_ms";
+inline constexpr std::string_view kAttempts = "attempts";
+inline constexpr std::string_view kReplays = "replays";
+inline constexpr std::string_view kIssues = "issues";
+inline constexpr std::string_view kPayload = "payload";
+inline constexpr std::string_view kWorkerPrefix = "worker::";  // worker::<name>
+}  // namespace record
+
 // The fields of a hook's hash (secrets::<provider>::<repo_id>), as the original service wrote
 // them, and Conduit's sealed form of the secret.
 namespace hook {

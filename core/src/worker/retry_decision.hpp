@@ -23,7 +23,7 @@ struct WorkerAnswer {
 // either way (the attempt counted, the workers done or failed); the caller sets its due_ms.
 struct RetryDecision {
   bool finish = false;
-  std::vector<queue::DeadLetter> dead_letters;
+  std::vector<queue::FailedWorker> dead_letters;
   std::chrono::milliseconds retry_in{0};
   std::string retry_reasons;
   queue::DeliveryProgress progress;

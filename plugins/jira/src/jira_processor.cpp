@@ -129,12 +129,28 @@ std::string what(const sdk::Event& event) {
   return std::string(kind) + link;
 }
 
+// Why an event whose kind is not one of the worker's triggers is nothing to do, for the delivery
+// log: "pull request closed without merge", "release created: not a trigger of this worker".
+std::string notATrigger(std::string_view kind) {
+  if (kind == "pull_request.closed") return "pull request closed without merge";
+  std::string what(kind);
+  if (startsWith(kind, "pull_request.")) {
+    what = "pull request " + std::string(kind.substr(13));
+  } else if (startsWith(kind, "release.")) {
+    what = "release " + std::string(kind.substr(8));
+  }
+  std::replace(what.begin(), what.end(), '_', ' ');
+  return what + ": not a trigger of this worker";
+}
+
 }  // namespace
 
 void JiraProcessor::configure(const sdk::Config& config) {
   worker_ = config.worker_name;
   std::set<std::string> projects;
+  projects_as_written_.clear();
   for (std::string project : config.projects) {
+    projects_as_written_ += (projects_as_written_.empty() ? "" : ", ") + project;
     std::transform(project.begin(), project.end(), project.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     projects.insert(project);
@@ -155,7 +171,11 @@ void JiraProcessor::configure(const sdk::Config& config) {
 
 sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& delivery) {
   const auto trigger = settings_.triggers.find(std::string(event.kind()));
-  if (trigger == settings_.triggers.end()) return sdk::Result::ok();  // not for this worker
+  if (trigger == settings_.triggers.end()) {
+    // Not for this worker; the delivery log says so, rather than "done".
+    host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
+    return sdk::Result::ok();
+  }
   const auto found =
       findIssueKeys(textsOf(event), settings_.projects, settings_.max_keys_per_event);
   if (found.left_out > 0) {
@@ -164,11 +184,17 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
                 std::to_string(found.keys.size()) + " are handled (max_keys_per_event), " +
                 std::to_string(found.left_out) + " left out");
     host().count("jira.keys_left_out", static_cast<int64_t>(found.left_out));
+    host().report(delivery, "skipped",
+                  {{"reason", std::to_string(found.left_out) +
+                                  " more issue keys named past max_keys_per_event (" +
+                                  std::to_string(settings_.max_keys_per_event) + ")"}});
   }
   const auto& keys = found.keys;
   if (keys.empty()) {
     host().debug(std::string(event.kind()) + " " + std::string(event.deliveryId()) +
                  " names no issue of this worker's projects");
+    host().report(delivery, "ignored",
+                  {{"reason", "no issue keys of projects " + projects_as_written_}});
     return sdk::Result::ok();
   }
 
@@ -185,6 +211,7 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
                      outcome.message + "; check atlassian_email and atlassian_api_key (or " +
                      "atlassian_pat) and the account's permissions");
         host().count("jira.credentials_refused");
+        host().report(delivery, "failed", {{"issue", key}, {"reason", outcome.message}});
         return sdk::Result::failed(outcome.message);
       case KeyOutcome::Kind::kFailed:
         failures.push_back(outcome.message);
@@ -221,7 +248,7 @@ JiraProcessor::KeyOutcome JiraProcessor::handleIssue(const std::string& key,
   constexpr int kMaxRounds = 3;
   KeyOutcome outcome;
   for (int round = 1; round <= kMaxRounds; ++round) {
-    outcome = handleIssueOnce(key, machine_event, event, delivery);
+    outcome = handleIssueOnce(key, machine_event, event, delivery, round == 1);
     const bool short_wait = outcome.kind == KeyOutcome::Kind::kRetry &&
                             outcome.retry_after.count() > 0 &&
                             outcome.retry_after <= client_->maxInProcessWait();
@@ -233,14 +260,21 @@ JiraProcessor::KeyOutcome JiraProcessor::handleIssue(const std::string& key,
 JiraProcessor::KeyOutcome JiraProcessor::handleIssueOnce(const std::string& key,
                                                          const std::string& machine_event,
                                                          const sdk::Event& event,
-                                                         sdk::Delivery& delivery) {
+                                                         sdk::Delivery& delivery,
+                                                         bool first_round) {
   // A key that failed for good is not tried again by the delivery's retries. A first attempt
   // that finds one is a replay (a dead letter put back after its cause was fixed, say): it
   // tries again. What was done (moved, commented) is never done again, replay or not.
   if (auto failed = delivery.get(failedCheckpoint(key)); failed && event.attempt() > 1) {
+    host().report(delivery, "failed", {{"issue", key}, {"reason", *failed}});
     return {KeyOutcome::Kind::kFailed, *failed, {}};
   }
   if (auto done = delivery.get(doneCheckpoint(key))) {
+    // Moved by an earlier attempt at this delivery (which reported it): there now. A later
+    // round of this call comes back for the comment only: its move is reported already.
+    if (first_round) {
+      host().report(delivery, "already_there", {{"issue", key}, {"status", *done}});
+    }
     return commentOnce(key, *done, event, delivery);
   }
   KeyOutcome outcome = moveIssue(key, machine_event, event, delivery);
@@ -262,6 +296,7 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
     delivery.put(failedCheckpoint(key), message);
     host().warn(message);
     host().count("jira.failed");
+    host().report(delivery, "failed", {{"issue", key}, {"reason", message}});
     return KeyOutcome{KeyOutcome::Kind::kFailed, std::move(message), {}};
   };
 
@@ -318,6 +353,9 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
       if (equalsIgnoringCase(issue.status, *recorded) ||
           (from && !equalsIgnoringCase(issue.status, *from))) {
         delivery.put(doneCheckpoint(key), issue.status);
+        // The transition an earlier attempt sent was applied, though its answer was lost.
+        host().report(delivery, "moved",
+                      {{"issue", key}, {"from", from.value_or("")}, {"to", issue.status}});
         return {};
       }
       target = *recorded;
@@ -327,9 +365,16 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
       if (next.next->end) {
         host().info(key + " is at \"" + issue.status + "\": `" + machine_event +
                     "` leads to <end> in " + project + "'s state machine; nothing to do");
+        host().report(delivery, "end", {{"issue", key}, {"status", issue.status}});
         return {};
       }
       target = next.next->status;
+      if (equalsIgnoringCase(issue.status, target)) {
+        // Moved there by hand, or by another delivery: nothing left to do.
+        host().info(key + " is at \"" + issue.status + "\" already: nothing to do");
+        host().report(delivery, "already_there", {{"issue", key}, {"status", issue.status}});
+        return {};
+      }
     }
 
     const Transition* transition = pickTransition(issue.transitions, target);
@@ -341,6 +386,10 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
     if (settings_.dry_run) {
       host().info("dry run: would move " + key + " from \"" + issue.status + "\" to \"" + target +
                   "\" (transition \"" + transition->name + "\")");
+      host().report(delivery, "skipped",
+                    {{"issue", key},
+                     {"reason", "dry run: would move it from \"" + issue.status + "\" to \"" +
+                                    target + "\" (transition \"" + transition->name + "\")"}});
       return {};
     }
     if (!keepLease()) return lost;
@@ -356,6 +405,11 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
       host().info(key + " moved from \"" + issue.status + "\" to \"" + reaching +
                   "\" (transition \"" + transition->name + "\"): " + what(event));
       host().count("jira.transitions");
+      host().report(delivery, "moved",
+                    {{"issue", key},
+                     {"from", issue.status},
+                     {"to", reaching},
+                     {"transition", transition->name}});
       return {};
     }
 
@@ -369,6 +423,11 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
                       "\" (transition \"" + transition->name +
                       "\"; its answer was lost: " + failure->message + "): " + what(event));
           host().count("jira.transitions");
+          host().report(delivery, "moved",
+                        {{"issue", key},
+                         {"from", issue.status},
+                         {"to", reaching},
+                         {"transition", transition->name}});
           return {};
         case Applied::kNo:
           delivery.put(targetCheckpoint(key), "");
@@ -432,6 +491,8 @@ JiraProcessor::KeyOutcome JiraProcessor::commentOnce(const std::string& key,
     // The issue has moved; a comment Jira refuses for good (or refuses this account, which may
     // move issues without being allowed to comment) is not worth a dead letter.
     host().warn(key + ": moved, but the comment was refused: " + outcome.message);
+    host().report(delivery, "skipped",
+                  {{"issue", key}, {"reason", "the comment was refused: " + outcome.message}});
     return KeyOutcome{};
   };
   const std::string marker = markerOf(worker_, event);
@@ -447,6 +508,7 @@ JiraProcessor::KeyOutcome JiraProcessor::commentOnce(const std::string& key,
       if (comment.body.find(marker) != std::string::npos) {
         delivery.put(commentedCheckpoint(key), "1");
         host().info(key + ": the comment of an earlier attempt is there; not posted again");
+        host().report(delivery, "commented", {{"issue", key}});
         return {};
       }
     }
@@ -462,6 +524,7 @@ JiraProcessor::KeyOutcome JiraProcessor::commentOnce(const std::string& key,
     return outcome;
   }
   delivery.put(commentedCheckpoint(key), "1");
+  host().report(delivery, "commented", {{"issue", key}});
   return {};
 }
 

@@ -38,8 +38,9 @@ class JiraProcessor : public sdk::Processor {
   // short Retry-After.
   KeyOutcome handleIssue(const std::string& key, const std::string& machine_event,
                          const sdk::Event& event, sdk::Delivery& delivery);
+  // `first_round`: not a round after a short Retry-After wait within the same call.
   KeyOutcome handleIssueOnce(const std::string& key, const std::string& machine_event,
-                             const sdk::Event& event, sdk::Delivery& delivery);
+                             const sdk::Event& event, sdk::Delivery& delivery, bool first_round);
   // Under the issue's lease: reads its status, decides where the event leads from there and
   // applies the transition; done means moved, or nothing to do (<end>, a dry run).
   KeyOutcome moveIssue(const std::string& key, const std::string& machine_event,
@@ -52,6 +53,7 @@ class JiraProcessor : public sdk::Processor {
   KeyOutcome fromFailure(const std::string& key, const JiraFailure& failure);
 
   std::string worker_;
+  std::string projects_as_written_;  // "soc, devhop": the worker's projects, for reports
   JiraSettings settings_;
   std::unique_ptr<JiraClient> client_;
   std::chrono::milliseconds lease_ttl_{0};

@@ -536,3 +536,159 @@ TEST_CASE("processor: an answer that is not what Jira sends is retried - never a
   odd.stop();
   serving.join();
 }
+
+// ---- What the processor reports it did (ABI 1.2), for the delivery log: docs/jira.md. ----
+
+namespace {
+
+using conduit::sdk::testing::Report;
+
+// "moved SOC-1 To Do>In Progress (Start work)" per action, to compare whole lists at once.
+std::vector<std::string> summary(const std::vector<Report>& actions) {
+  std::vector<std::string> lines;
+  for (const auto& a : actions) {
+    std::string line = a.get("action");
+    for (const char* field : {"issue", "from", "to", "transition", "status", "reason"}) {
+      if (a.fields.count(field)) line += std::string(" ") + field + "=" + a.get(field);
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+using Lines = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("processor reports: each issue moved - from - to - transition; a retry finds it there") {
+  Site site;
+  auto answer = site.merged("SOC-1 and DEVHOP-2: login");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_OK);
+  CHECK(summary(answer.actions) ==
+        Lines{"moved issue=SOC-1 from=To Do to=In Progress transition=Start work",
+              "moved issue=DEVHOP-2 from=To Do to=In Progress transition=Start work"});
+  CHECK(answer.actions[0].json ==
+        R"({"action":"moved","issue":"SOC-1","from":"To Do","to":"In Progress",)"
+        R"("transition":"Start work"})");
+  auto again = site.merged("SOC-1 and DEVHOP-2: login", "", 2);
+  CHECK(summary(again.actions) == Lines{"already_there issue=SOC-1 status=In Progress",
+                                        "already_there issue=DEVHOP-2 status=In Progress"});
+  CHECK(site.host->refusedReports().empty());
+}
+
+TEST_CASE("processor reports: <end> - and an issue already where the event leads") {
+  Site site;
+  site.jira->setStatus("SOC-1", "Done");
+  site.jira->setStatus("SOC-2", "In Progress");
+  // A machine whose `next` from In Progress stays there: moved by hand already.
+  site.host->addTransition("SOC", "In Progress", "next", "in_progress", "In Progress");
+  auto answer = site.merged("SOC-1 SOC-2");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_OK);
+  CHECK(summary(answer.actions) ==
+        Lines{"end issue=SOC-1 status=Done", "already_there issue=SOC-2 status=In Progress"});
+  CHECK(site.jira->totalTransitionsApplied() == 0);
+}
+
+TEST_CASE("processor reports: an event with nothing to do is ignored - saying why") {
+  Site site;
+  EventData closed;
+  closed.kind = "pull_request.closed";
+  closed.title = "SOC-1";
+  CHECK(summary(site.plugin->process(closed).actions) ==
+        Lines{"ignored reason=pull request closed without merge"});
+  EventData created;
+  created.kind = "release.created";
+  created.release_name = "SOC-1";
+  CHECK(summary(site.plugin->process(created).actions) ==
+        Lines{"ignored reason=release created: not a trigger of this worker"});
+  EventData push;
+  push.kind = "push";
+  push.commit_messages = {"SOC-1 fix"};
+  CHECK(summary(site.plugin->process(push).actions) ==
+        Lines{"ignored reason=push: not a trigger of this worker"});
+  auto none = site.merged("fix the typo in OTHER-1");
+  CHECK(none.outcome == CONDUIT_OUTCOME_OK);
+  // The projects as workers.yaml writes them.
+  CHECK(summary(none.actions) == Lines{"ignored reason=no issue keys of projects soc, devhop"});
+  CHECK(site.jira->requestCount() == 0);
+}
+
+TEST_CASE("processor reports: failed - with why - and again on the retry that does not try it") {
+  Site site;
+  site.jira->removeIssue("SOC-404");
+  site.jira->failNext("GET", "/rest/api/2/issue/SOC-2", 500);
+  auto first = site.merged("SOC-404 SOC-2");
+  CHECK(first.outcome == CONDUIT_OUTCOME_RETRY);
+  // SOC-2 is to be retried: nothing reported for it yet.
+  REQUIRE(first.actions.size() == 1);
+  CHECK(first.actions[0].get("action") == "failed");
+  CHECK(first.actions[0].get("issue") == "SOC-404");
+  CHECK(first.actions[0].get("reason").find("SOC-404: no such issue") == 0);
+  auto second = site.merged("SOC-404 SOC-2", "", 2);
+  CHECK(second.outcome == CONDUIT_OUTCOME_FAILED);
+  REQUIRE(second.actions.size() == 2);
+  CHECK(second.actions[0].get("action") == "failed");
+  CHECK(second.actions[0].get("reason") == first.actions[0].get("reason"));
+  CHECK(summary({second.actions[1]}) ==
+        Lines{"moved issue=SOC-2 from=To Do to=In Progress transition=Start work"});
+}
+
+TEST_CASE("processor reports: refused credentials - the key it stopped at failed") {
+  SimulatorOptions options;
+  options.api_token = "another-token";
+  Site site("{}", options);
+  auto answer = site.merged("SOC-1 SOC-2");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_FAILED);
+  REQUIRE(answer.actions.size() == 1);
+  CHECK(answer.actions[0].get("action") == "failed");
+  CHECK(answer.actions[0].get("issue") == "SOC-1");
+  CHECK(answer.actions[0].get("reason").find("401") != std::string::npos);
+}
+
+TEST_CASE("processor reports: commented - and a refused comment is skipped with why") {
+  Site site(R"({"comment":true})");
+  site.jira->failNext("POST", "/rest/api/2/issue/SOC-2/comment", 403);
+  auto answer = site.merged("SOC-1 SOC-2");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_OK);
+  const auto lines = summary(answer.actions);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == "moved issue=SOC-1 from=To Do to=In Progress transition=Start work");
+  CHECK(lines[1] == "commented issue=SOC-1");
+  CHECK(lines[2] == "moved issue=SOC-2 from=To Do to=In Progress transition=Start work");
+  CHECK(lines[3].find("skipped issue=SOC-2 reason=the comment was refused: ") == 0);
+}
+
+TEST_CASE("processor reports: a dry run skips each issue - saying what it would have done") {
+  Site site(R"({"dry_run":true})");
+  auto answer = site.merged("SOC-1");
+  CHECK(summary(answer.actions) ==
+        Lines{"skipped issue=SOC-1 reason=dry run: would move it from \"To Do\" to \"In "
+              "Progress\" (transition \"Start work\")"});
+}
+
+TEST_CASE("processor reports: keys past max_keys_per_event are skipped - counted") {
+  Site site(R"({"max_keys_per_event":2})");
+  auto answer = site.merged("SOC-1 SOC-2 SOC-3 SOC-4");
+  const auto lines = summary(answer.actions);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "skipped reason=2 more issue keys named past max_keys_per_event (2)");
+  CHECK(lines[1].find("moved issue=SOC-1 ") == 0);
+  CHECK(lines[2].find("moved issue=SOC-2 ") == 0);
+}
+
+TEST_CASE("processor reports: a transition whose answer was lost - moved when it was applied") {
+  Site site;
+  site.jira->dropAnswerNext("POST", "/rest/api/2/issue/SOC-1/transitions");
+  auto answer = site.merged("SOC-1");
+  CHECK(summary(answer.actions) ==
+        Lines{"moved issue=SOC-1 from=To Do to=In Progress transition=Start work"});
+}
+
+TEST_CASE("processor reports: nothing against a conduit before ABI 1.2 - the work is the same") {
+  Site site;
+  site.host->poseAsAbiMinor(1);
+  auto answer = site.merged("SOC-1");
+  CHECK(answer.outcome == CONDUIT_OUTCOME_OK);
+  CHECK(answer.actions.empty());
+  CHECK(site.jira->status("SOC-1") == "In Progress");
+}

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define CONDUIT_ABI_MAJOR 1
-#define CONDUIT_ABI_MINOR 1
+#define CONDUIT_ABI_MINOR 2
 
 /* The entry point's name, as the host looks it up. */
 #define CONDUIT_PLUGIN_ENTRY_SYMBOL "conduit_plugin_entry_v1"
@@ -209,6 +209,25 @@ typedef struct conduit_host_api {
    * under it after that was not protected: worth a warning); ERROR when Redis could not be
    * reached (the lease then ends at its expiry). */
   conduit_status (*lease_release)(conduit_host* host, conduit_str name, conduit_str token);
+
+  /* ---- Added in 1.2. A plugin reads it only when struct_size covers it. ---- */
+
+  /* Tells the host what process() did for `delivery`, one action at a time, for the delivery log
+   * (what an operator sees of the delivery: `conduit deliveries show`, the admin API, the web
+   * page). `action` is a JSON object of at most 4096 bytes, in UTF-8, with a string member
+   * `action` naming what was done ("moved", "skipped", "ignored", ...) and other members that are
+   * strings or numbers, each name once: no nested objects, arrays, booleans or nulls. A member
+   * `issue` names the issue it concerns (an issue key: the log finds deliveries by it); an
+   * `ignored` action's `reason` says why the event was nothing to do, e.g.
+   *   {"action":"moved","issue":"SOC-1","from":"To Do","to":"In Progress"}
+   *   {"action":"ignored","reason":"pull request closed without merge"}
+   * Reporting nothing is fine (the delivery counts as done); report `ignored` when the event had
+   * nothing for the plugin to do. At most 200 actions per process() call.
+   * `action` is copied. THREADING: only during process() for that delivery, from any thread.
+   * Return value: OK when kept; ERROR when refused (not an object as above, too large, or past
+   * 200 in this call: the host logs why, once per call) or called outside process(). A refused
+   * report changes nothing else: the plugin's answer stands. */
+  conduit_status (*report)(conduit_host* host, conduit_delivery* delivery, conduit_str action);
 } conduit_host_api;
 
 /* A worker's configuration, handed to configure(). OWNERSHIP: the host's; valid until

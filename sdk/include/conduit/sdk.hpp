@@ -18,14 +18,18 @@
 
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "conduit/plugin.h"
@@ -164,6 +168,107 @@ namespace __attribute__((visibility("hidden"))) sdk {
     bool held_ = true;
   };
 
+  class Delivery;
+
+  // One member of a reported action (Host::report): a name and a string or a number.
+  class ReportField {
+   public:
+    ReportField(std::string_view name, std::string_view text) : name_(name), value_(quoted(text)) {}
+    ReportField(std::string_view name, const char* text)
+        : ReportField(name, std::string_view(text == nullptr ? "" : text)) {}
+    ReportField(std::string_view name, const std::string& text)
+        : ReportField(name, std::string_view(text)) {}
+    template <typename N,
+              typename = std::enable_if_t<std::is_arithmetic_v<N> && !std::is_same_v<N, bool> &&
+                                          !std::is_same_v<N, char>>>
+    ReportField(std::string_view name, N number) : name_(name), value_(numberText(number)) {}
+
+    std::string_view name() const { return name_; }
+    // The value as JSON: a quoted string or a number.
+    const std::string& json() const { return value_; }
+
+    // `text` as a JSON string: quotes, backslashes and control characters escaped, and each
+    // byte that is not part of valid UTF-8 replaced by U+FFFD, so that any text can be
+    // reported (a Jira status, a pull request's title).
+    static std::string quoted(std::string_view text) {
+      static const char* const kHex = "0123456789abcdef";
+      std::string out;
+      out.reserve(text.size() + 2);
+      out += '"';
+      const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+      const size_t n = text.size();
+      for (size_t i = 0; i < n;) {
+        const unsigned char c = bytes[i];
+        if (c < 0x80) {
+          if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+          } else if (c == '\n') {
+            out += "\\n";
+          } else if (c == '\t') {
+            out += "\\t";
+          } else if (c == '\r') {
+            out += "\\r";
+          } else if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xf];
+          } else {
+            out += static_cast<char>(c);
+          }
+          ++i;
+          continue;
+        }
+        const size_t length = utf8Length(bytes + i, n - i);
+        if (length == 0) {
+          out += "\xef\xbf\xbd";  // U+FFFD for the byte that starts no valid sequence
+          ++i;
+        } else {
+          out.append(text.data() + i, length);
+          i += length;
+        }
+      }
+      out += '"';
+      return out;
+    }
+
+    // The length of the valid UTF-8 sequence at `s` (of at most `n` bytes), or 0.
+    static size_t utf8Length(const unsigned char* s, size_t n) {
+      auto continuation = [&](size_t i) { return i < n && (s[i] & 0xc0) == 0x80; };
+      if (s[0] >= 0xc2 && s[0] <= 0xdf) return continuation(1) ? 2 : 0;
+      if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        if (!continuation(1) || !continuation(2)) return 0;
+        if (s[0] == 0xe0 && s[1] < 0xa0) return 0;   // overlong
+        if (s[0] == 0xed && s[1] >= 0xa0) return 0;  // a surrogate
+        return 3;
+      }
+      if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
+        if (s[0] == 0xf0 && s[1] < 0x90) return 0;   // overlong
+        if (s[0] == 0xf4 && s[1] >= 0x90) return 0;  // past U+10FFFF
+        return 4;
+      }
+      return 0;
+    }
+
+   private:
+    template <typename N>
+    static std::string numberText(N number) {
+      if constexpr (std::is_integral_v<N>) {
+        return std::to_string(number);
+      } else {
+        // JSON has no infinities and no NaN: those are reported as text.
+        if (!std::isfinite(number)) return quoted(std::isnan(number) ? "NaN" : "Infinity");
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", static_cast<double>(number));
+        return text;
+      }
+    }
+
+    std::string_view name_;
+    std::string value_;
+  };
+
   // The host's services for one plugin instance.
   class Host {
    public:
@@ -278,6 +383,26 @@ namespace __attribute__((visibility("hidden"))) sdk {
       return lease;
     }
 
+    // Whether the host takes reports (ABI 1.2): a 1.0 or 1.1 conduit does not.
+    bool hasReports() const {
+      return api_->struct_size >= offsetof(conduit_host_api, report) + sizeof(api_->report) &&
+             api_->report != nullptr;
+    }
+
+    // Tells the host what process() did for `delivery`, for the delivery log, as a JSON object
+    // {"action": action, name: value, ...}, written here with the escaping JSON needs:
+    //   host().report(delivery, "moved", {{"issue", "SOC-1"}, {"from", "To Do"}, {"to", "Done"}});
+    //   host().report(delivery, "ignored", {{"reason", "pull request closed without merge"}});
+    // A member `issue` names the issue concerned. True when the host kept it; false when it
+    // refused it (the host logs why: more than 4096 bytes, or past 200 in one process() call)
+    // or has no reports (a conduit older than ABI 1.2): reporting never fails process().
+    // Only during process() for that delivery.
+    bool report(const Delivery& delivery, std::string_view action,
+                std::initializer_list<ReportField> fields = {}) const;
+    // The same with the JSON object written by the caller: it must hold a string `action` and
+    // members that are strings or numbers only.
+    bool reportJson(const Delivery& delivery, std::string_view json) const;
+
     const conduit_host_api* api() const { return api_; }
     conduit_host* handle() const { return host_; }
 
@@ -313,10 +438,31 @@ namespace __attribute__((visibility("hidden"))) sdk {
       }
     }
 
+    // The ABI's handle of the delivery, for the host functions that take one.
+    conduit_delivery* handle() const { return delivery_; }
+
    private:
     const Host& host_;
     conduit_delivery* delivery_;
   };
+
+  inline bool Host::report(const Delivery& delivery, std::string_view action,
+                           std::initializer_list<ReportField> fields) const {
+    std::string json = "{\"action\":" + ReportField::quoted(action);
+    for (const auto& field : fields) {
+      json += ',';
+      json += ReportField::quoted(field.name());
+      json += ':';
+      json += field.json();
+    }
+    json += '}';
+    return reportJson(delivery, json);
+  }
+
+  inline bool Host::reportJson(const Delivery& delivery, std::string_view json) const {
+    if (!hasReports()) return false;
+    return api_->report(host_, delivery.handle(), str(json)) == CONDUIT_STATUS_OK;
+  }
 
   // A worker's configuration: its workers.yaml entry.
   struct Config {

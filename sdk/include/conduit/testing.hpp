@@ -9,6 +9,7 @@
 //   event.kind = "pull_request.merged";
 //   event.title = "SOC-12: fix";
 //   auto answer = plugin.process(event);
+//   CHECK(answer.actions.at(0).get("action") == "moved");  // what the plugin reported
 #pragma once
 
 #include <array>
@@ -20,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -46,8 +48,212 @@ struct EventData {
   std::string raw_json = "{}";
 };
 
+// One action a plugin reported (Host::report), checked as the host checks it.
+struct Report {
+  std::string json;                           // as the plugin wrote it
+  std::map<std::string, std::string> fields;  // each member: a string's text, a number's digits
+  // The member `name`, or "" when the action has none.
+  std::string get(const std::string& name) const {
+    auto it = fields.find(name);
+    return it == fields.end() ? std::string() : it->second;
+  }
+};
+
+namespace detail {
+
+// Reads a JSON object whose members are strings or numbers, as the host accepts a reported
+// action; nullopt with `error` set for anything else.
+class FlatJsonReader {
+ public:
+  explicit FlatJsonReader(std::string_view text) : t_(text) {}
+
+  std::optional<std::map<std::string, std::string>> read(std::string& error) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(t_.data());
+    for (size_t at = 0; at < t_.size();) {
+      const size_t length =
+          bytes[at] < 0x80 ? 1 : ReportField::utf8Length(bytes + at, t_.size() - at);
+      if (length == 0) return fail(error, "not valid UTF-8");
+      at += length;
+    }
+    std::map<std::string, std::string> fields;
+    std::set<std::string> numbers;
+    space();
+    if (!take('{')) return fail(error, "not a JSON object");
+    space();
+    if (!take('}')) {
+      while (true) {
+        space();
+        std::string name, value;
+        if (!string(name)) return fail(error, "a member name is not a JSON string");
+        space();
+        if (!take(':')) return fail(error, "no `:` after a member name");
+        space();
+        if (at() == '"') {
+          if (!string(value)) return fail(error, "a string is not valid JSON");
+        } else if (number(value)) {
+          numbers.insert(name);
+        } else {
+          return fail(error, "the member `" + name + "` is neither a string nor a number");
+        }
+        if (!fields.emplace(name, value).second) {
+          return fail(error, "the member `" + name + "` twice");
+        }
+        space();
+        if (take('}')) break;
+        if (!take(',')) return fail(error, "no `,` or `}` after a member");
+      }
+    }
+    space();
+    if (i_ != t_.size()) return fail(error, "more after the object");
+    auto action = fields.find("action");
+    if (action == fields.end() || action->second.empty() || numbers.count("action")) {
+      return fail(error, "no string member `action` naming what was done");
+    }
+    return fields;
+  }
+
+ private:
+  static std::nullopt_t fail(std::string& error, std::string why) {
+    error = std::move(why);
+    return std::nullopt;
+  }
+  char at() const { return i_ < t_.size() ? t_[i_] : '\0'; }
+  bool take(char c) {
+    if (at() != c || i_ >= t_.size()) return false;
+    ++i_;
+    return true;
+  }
+  void space() {
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\n' || t_[i_] == '\r'))
+      ++i_;
+  }
+  static void utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+  bool hex4(uint32_t& cp) {
+    if (i_ + 4 > t_.size()) return false;
+    cp = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = t_[i_++];
+      cp <<= 4;
+      if (c >= '0' && c <= '9')
+        cp |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        cp |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        cp |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return false;
+    }
+    return true;
+  }
+  bool string(std::string& out) {
+    if (!take('"')) return false;
+    while (i_ < t_.size()) {
+      const char c = t_[i_++];
+      if (c == '"') return true;
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i_ >= t_.size()) return false;
+      const char e = t_[i_++];
+      switch (e) {
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xd800 && cp <= 0xdbff) {
+            uint32_t low = 0;
+            if (!take('\\') || !take('u') || !hex4(low) || low < 0xdc00 || low > 0xdfff) {
+              return false;
+            }
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+            return false;
+          }
+          utf8(out, cp);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+  bool digits() {
+    const size_t start = i_;
+    while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9')
+      ++i_;
+    return i_ > start;
+  }
+  bool number(std::string& out) {
+    const size_t start = i_;
+    take('-');
+    if (take('0')) {
+    } else if (!digits()) {
+      return false;
+    }
+    if (take('.') && !digits()) return false;
+    if (at() == 'e' || at() == 'E') {
+      ++i_;
+      if (!take('+')) take('-');
+      if (!digits()) return false;
+    }
+    out.assign(t_.substr(start, i_ - start));
+    return true;
+  }
+
+  std::string_view t_;
+  size_t i_ = 0;
+};
+
+}  // namespace detail
+
 class FakeHost {
  public:
+  // What `report` accepts, as the host (plugin.h).
+  static constexpr size_t kMaxActionBytes = 4096;
+  static constexpr size_t kMaxActionsPerCall = 200;
+
   FakeHost() {
     api_.struct_size = sizeof api_;
     api_.log = &FakeHost::logThunk;
@@ -60,6 +266,7 @@ class FakeHost {
     api_.lease_acquire = &FakeHost::acquireThunk;
     api_.lease_extend = &FakeHost::extendThunk;
     api_.lease_release = &FakeHost::releaseThunk;
+    api_.report = &FakeHost::reportThunk;
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -103,6 +310,23 @@ class FakeHost {
   }
   // Makes every lease call fail, as an unreachable Redis would.
   void failLeases(bool fail) { fail_leases_ = fail; }
+  // Plays the function table of an older conduit (ABI minor 0 or 1): it ends where that minor's
+  // did. Such a conduit loads only plugins built for its minor or older, but code meant to run
+  // against either (Host::report, which then does nothing, Host::hasLeases) is tested so.
+  void poseAsAbiMinor(int minor) {
+    if (minor <= 0) {
+      api_.struct_size = static_cast<uint32_t>(offsetof(conduit_host_api, lease_acquire));
+    } else if (minor == 1) {
+      api_.struct_size = static_cast<uint32_t>(offsetof(conduit_host_api, report));
+    } else {
+      api_.struct_size = sizeof api_;
+    }
+  }
+  // A new process() call: the limit of reports per call starts again. PluginUnderTest calls it.
+  void beginProcess() {
+    std::lock_guard lock(reports_mutex_);
+    reports_this_call_ = 0;
+  }
 
   // ---- what the plugin did ----
   const std::vector<std::pair<conduit_log_level, std::string>>& logs() const { return logs_; }
@@ -123,6 +347,16 @@ class FakeHost {
     std::lock_guard lock(leases_mutex_);
     auto it = leases_.find(name);
     return it != leases_.end() && it->second.expires > std::chrono::steady_clock::now();
+  }
+  // The actions the plugin reported and the host would have kept, in order, across calls.
+  std::vector<Report> reports() const {
+    std::lock_guard lock(reports_mutex_);
+    return reports_;
+  }
+  // Why each refused report was refused, in order (the host logs the first of each call).
+  std::vector<std::string> refusedReports() const {
+    std::lock_guard lock(reports_mutex_);
+    return refused_reports_;
   }
   std::optional<std::string> checkpoint(const std::string& key) const {
     auto it = checkpoints_.find(key);
@@ -260,6 +494,35 @@ class FakeHost {
     return CONDUIT_STATUS_OK;
   }
 
+  // Checks as the host does (a flat JSON object of at most 4096 bytes with a string `action`,
+  // at most 200 per process() call); thread-safe, as reports may come from any thread.
+  static conduit_status reportThunk(conduit_host* host, conduit_delivery* delivery,
+                                    conduit_str action) {
+    auto& me = self(host);
+    const std::string json = text(action);
+    std::string error;
+    std::optional<std::map<std::string, std::string>> fields;
+    if (delivery == nullptr) {
+      error = "no delivery: report is only for process()";
+    } else if (json.size() > kMaxActionBytes) {
+      error = std::to_string(json.size()) + " bytes, more than " + std::to_string(kMaxActionBytes);
+    } else {
+      fields = detail::FlatJsonReader(json).read(error);
+    }
+    std::lock_guard lock(me.reports_mutex_);
+    if (fields && me.reports_this_call_ >= kMaxActionsPerCall) {
+      fields.reset();
+      error = "more than " + std::to_string(kMaxActionsPerCall) + " in one process() call";
+    }
+    if (!fields) {
+      me.refused_reports_.push_back(error);
+      return CONDUIT_STATUS_ERROR;
+    }
+    ++me.reports_this_call_;
+    me.reports_.push_back(Report{json, std::move(*fields)});
+    return CONDUIT_STATUS_OK;
+  }
+
   struct HeldLease {
     std::string token;
     std::chrono::steady_clock::time_point expires;
@@ -282,6 +545,10 @@ class FakeHost {
   std::vector<std::pair<conduit_log_level, std::string>> logs_;
   std::map<std::string, int64_t> counters_;
   std::deque<std::string> scratch_;
+  mutable std::mutex reports_mutex_;
+  std::vector<Report> reports_;
+  std::vector<std::string> refused_reports_;
+  size_t reports_this_call_ = 0;
 };
 
 // Drives a plugin's descriptor as the host does: create() now, destroy() at the end.
@@ -319,7 +586,8 @@ class PluginUnderTest {
   struct Answer {
     conduit_outcome outcome;
     uint32_t retry_after_ms;
-    std::string message;  // the result's message after RETRY or FAILED
+    std::string message;          // the result's message after RETRY or FAILED
+    std::vector<Report> actions;  // what the plugin reported during this call, in order
   };
 
   Answer process(const EventData& data) {
@@ -347,9 +615,14 @@ class PluginUnderTest {
     conduit_result result{sizeof(conduit_result), 0, buffer()};
     // The FakeHost keeps one checkpoint store, as for one delivery.
     auto* delivery = reinterpret_cast<conduit_delivery*>(&host_);
+    host_.beginProcess();
+    const size_t reported_before = host_.reports().size();
     const conduit_outcome outcome = d_->process(instance_, &event, delivery, &result);
+    auto reports = host_.reports();
     return {outcome, result.retry_after_ms,
-            outcome == CONDUIT_OUTCOME_OK ? std::string() : text(result.message)};
+            outcome == CONDUIT_OUTCOME_OK ? std::string() : text(result.message),
+            std::vector<Report>(reports.begin() + static_cast<std::ptrdiff_t>(reported_before),
+                                reports.end())};
   }
 
  private:

@@ -8,10 +8,10 @@
 #include "queue/delivery_queue.hpp"
 #include "redis_server.hpp"
 
-using conduit::queue::DeadLetter;
 using conduit::queue::DeliveryConsumer;
 using conduit::queue::DeliveryProgress;
 using conduit::queue::DeliveryQueue;
+using conduit::queue::FailedWorker;
 using conduit::queue::QueueNames;
 using conduit::store::RedisConnection;
 using conduit::store::RedisPool;
@@ -134,7 +134,8 @@ TEST_CASE("consumer: progress survives between attempts - finish keeps only the 
   CHECK(q.direct.command({"TTL", DeliveryConsumer::progressKey(entry)}).integer > 0);
 
   q.direct.command({"SET", "conduit::checkpoints::x", "1"});
-  consumer.finish(entry, {DeadLetter{"audit", "no such project"}}, 3, {"conduit::checkpoints::x"});
+  consumer.finish(entry, {FailedWorker{"audit", "no such project"}}, 3,
+                  {"conduit::checkpoints::x"});
   CHECK(q.direct.command({"XLEN", QueueNames::kStream}).integer == 0);
   CHECK(q.pending() == 0);
   CHECK(q.direct.command({"EXISTS", DeliveryConsumer::progressKey(entry)}).integer == 0);
@@ -166,13 +167,13 @@ TEST_CASE("consumer: only the consumer holding an entry can finish it - once") {
   CHECK(holder.deliveryCount(entry) == 1);
   q.direct.command({"SET", "conduit::checkpoints::x", "1"});
 
-  CHECK_FALSE(other.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
+  CHECK_FALSE(other.finish(entry, {FailedWorker{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
   CHECK(q.pending() == 1);
   CHECK(q.direct.command({"TTL", "conduit::checkpoints::x"}).integer == -1);  // untouched
   CHECK(q.direct.command({"EXISTS", DeliveryConsumer::kDeadLetterStream}).integer == 0);
 
-  CHECK(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
-  CHECK_FALSE(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));  // a resend does nothing
+  CHECK(holder.finish(entry, {FailedWorker{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
+  CHECK_FALSE(holder.finish(entry, {FailedWorker{"w", "no"}}, 1, {}));  // a resend does nothing
   CHECK(q.direct.command({"XLEN", DeliveryConsumer::kDeadLetterStream}).integer == 1);
   CHECK(holder.deliveryCount(entry) == 0);
 }
@@ -246,7 +247,7 @@ TEST_CASE("consumer: another process took the consumer name - this one writes no
   CHECK_FALSE(stalled.saveProgress(entry, progress));
   CHECK(q.direct.command({"EXISTS", DeliveryConsumer::progressKey(entry)}).integer == 0);
   CHECK(stalled.keepHolding({entry, held}) == std::vector<std::string>{entry, held});
-  CHECK_FALSE(stalled.finish(entry, {DeadLetter{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
+  CHECK_FALSE(stalled.finish(entry, {FailedWorker{"w", "no"}}, 1, {"conduit::checkpoints::x"}));
   CHECK(q.pending() == 2);
   CHECK(q.direct.command({"XLEN", QueueNames::kStream}).integer == 2);
   CHECK(q.direct.command({"TTL", "conduit::checkpoints::x"}).integer == -1);  // untouched
@@ -272,12 +273,12 @@ TEST_CASE("consumer: a dead letter Redis has no memory for leaves the delivery p
   REQUIRE(holder.readNew(blocking, 10, milliseconds(100)).size() == 1);
   q.direct.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
   q.direct.command({"CONFIG", "SET", "maxmemory", "1"});
-  CHECK_THROWS(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));
+  CHECK_THROWS(holder.finish(entry, {FailedWorker{"w", "no"}}, 1, {}));
   q.direct.command({"CONFIG", "SET", "maxmemory", "0"});
   CHECK(q.pending() == 1);
   CHECK(holder.owns(entry));
   CHECK(q.direct.command({"EXISTS", DeliveryConsumer::kDeadLetterStream}).integer == 0);
-  CHECK(holder.finish(entry, {DeadLetter{"w", "no"}}, 1, {}));
+  CHECK(holder.finish(entry, {FailedWorker{"w", "no"}}, 1, {}));
   CHECK(q.direct.command({"XLEN", DeliveryConsumer::kDeadLetterStream}).integer == 1);
   CHECK(q.pending() == 0);
 }

@@ -143,3 +143,27 @@ TEST_CASE("server settings: metrics_token and log_format - read - checked - env:
     CHECK(what.find("app.env:2:12: log_format: `yaml` is not text or json") != std::string::npos);
   }
 }
+
+TEST_CASE(
+    "server settings: the delivery log's bounds - defaults, read, and refused unless positive") {
+  auto defaults = load("");
+  CHECK(defaults.delivery_log_hours == 168);
+  CHECK(defaults.delivery_log_max == 100000);
+
+  auto s = load("delivery_log_hours=24\ndelivery_log_max=5000000\n");
+  CHECK(s.delivery_log_hours == 24);
+  CHECK(s.delivery_log_max == 5000000);
+
+  try {
+    load("delivery_log_hours=0\ndelivery_log_max=-5\n");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.messages().size() == 2);
+    CHECK(e.messages()[0] ==
+          "app.env:1:20: delivery_log_hours: `0` is not a number of hours from 1 to 87600");
+    CHECK(e.messages()[1] ==
+          "app.env:2:18: delivery_log_max: `-5` is not a number of records "
+          "from 1 to 100000000");
+  }
+  CHECK_THROWS_AS(load("delivery_log_max=lots\n"), ConfigError);
+}

@@ -39,6 +39,8 @@ TEST_CASE("descriptor: a well-formed descriptor of the name asked for passes") {
   CHECK_FALSE(checkDescriptor(&d, "jira").has_value());
   d.abi_minor = 0;  // built before leases (1.1): still loads
   CHECK_FALSE(checkDescriptor(&d, "jira").has_value());
+  d.abi_minor = 1;  // built before reports (1.2): still loads
+  CHECK_FALSE(checkDescriptor(&d, "jira").has_value());
 }
 
 TEST_CASE("descriptor: each refusal names the failed check") {
@@ -47,11 +49,11 @@ TEST_CASE("descriptor: each refusal names the failed check") {
   auto major = valid();
   major.abi_major = 2;
   CHECK(checkDescriptor(&major, "jira") ==
-        "the plugin was built for ABI major 2; this conduit speaks ABI 1.1");
+        "the plugin was built for ABI major 2; this conduit speaks ABI 1.2");
 
   auto minor = valid();
   minor.abi_minor = CONDUIT_ABI_MINOR + 1;
-  CHECK(checkDescriptor(&minor, "jira")->find("newer than this conduit's 1.1: upgrade conduit") !=
+  CHECK(checkDescriptor(&minor, "jira")->find("newer than this conduit's 1.2: upgrade conduit") !=
         std::string::npos);
 
   auto small = valid();
@@ -61,7 +63,7 @@ TEST_CASE("descriptor: each refusal names the failed check") {
 
   auto large = valid();
   large.struct_size = sizeof(conduit_plugin_descriptor) + 8;
-  CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.1 defines") !=
+  CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.2 defines") !=
         std::string::npos);
 
   for (const char* function : {"create", "process", "destroy"}) {
