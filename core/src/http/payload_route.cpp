@@ -73,9 +73,12 @@ Response PayloadRoute::receive(const Request& request) {
   const providers::Provider* provider = providers::findProvider(request.param("provider"));
   logging::LogScope log_scope;  // every line written while it is handled names the delivery
   if (provider != nullptr) log_scope.provider(provider->name()).repoId(request.param("repo_id"));
-  if (auto id = provider != nullptr ? provider->deliveryId(request.header) : std::nullopt;
-      id && queue::isValidDeliveryId(*id)) {
-    log_scope.delivery(*id);
+  std::optional<std::string_view> delivery_id;
+  if (provider != nullptr) delivery_id = provider->deliveryId(request.header);
+  if (delivery_id && queue::isValidDeliveryId(*delivery_id)) {
+    log_scope.delivery(*delivery_id);
+  } else {
+    delivery_id.reset();
   }
   auto count = [&](metrics::Received outcome) {
     if (metrics_ == nullptr) return;
@@ -89,6 +92,8 @@ Response PayloadRoute::receive(const Request& request) {
     return response;
   } catch (...) {
     count(metrics::Received::kRefused);  // Redis unreachable: 503, the code host sends it again
+    // For the router's line about the failure, written after this scope has ended.
+    if (delivery_id && request.log_delivery_id.empty()) request.log_delivery_id = *delivery_id;
     throw;
   }
 }

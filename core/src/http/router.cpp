@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/api_response.hpp"
+#include "logging/log_context.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_connection.hpp"
 
@@ -78,17 +79,25 @@ Response Router::dispatch(Request& request) const {
   }
 
   request.route = found->pattern;
+  // A line about a request that failed names the delivery it carried, when a route knew it.
+  logging::LogScope log_scope;
+  auto noteDelivery = [&] {
+    if (!request.log_delivery_id.empty()) log_scope.delivery(request.log_delivery_id);
+  };
   try {
     return found->handler(request);
   } catch (const store::RedisUnavailable& e) {
+    noteDelivery();
     spdlog::warn("{} {}: {}", request.method, request.path, e.what());
     return errorResponse(ApiError::kRedisUnavailable,
                          "the queue store is unreachable; retry later");
   } catch (const store::SecretUnreadable& e) {
+    noteDelivery();
     spdlog::error("{} {}: {}", request.method, request.path, e.what());
     return errorResponse(ApiError::kHookSecretUnreadable,
                          "the hook's secret cannot be read; the operator must check secret_key");
   } catch (const std::exception& e) {
+    noteDelivery();
     spdlog::error("{} {}: unexpected error: {}", request.method, request.path, e.what());
     return errorResponse(ApiError::kInternalError);
   }

@@ -197,3 +197,73 @@ TEST_CASE("kubernetes: the Service and the disruption budget select the server's
   }
   CHECK(checked == 2);
 }
+
+TEST_CASE("kubernetes: the scrape annotations and the monitors reach /metrics with the token") {
+  Manifests manifests;
+  const std::string kToken = "metrics-token-0123456789abcdef";
+  conduit::testing::ServerFixture server(
+      [&](conduit::config::ServerSettings& s) { s.metrics_token = kToken; });
+  std::map<std::string, std::set<std::string>> port_names;  // by component: server, worker
+  int annotated = 0;
+  for (const auto& document : manifests.documents) {
+    if (document["kind"].as<std::string>() != "Deployment") continue;
+    const auto pod = document["spec"]["template"];
+    const auto component =
+        pod["metadata"]["labels"]["app.kubernetes.io/component"].as<std::string>();
+    const auto annotations = pod["metadata"]["annotations"];
+    REQUIRE(annotations);
+    CHECK(annotations["prometheus.io/scrape"].as<std::string>() == "true");
+    const int port = std::stoi(annotations["prometheus.io/port"].as<std::string>());
+    const auto path = annotations["prometheus.io/path"].as<std::string>();
+    CHECK(path == "/metrics");
+    std::set<int> container_ports;
+    for (const auto& container_port : pod["spec"]["containers"][0]["ports"]) {
+      container_ports.insert(container_port["containerPort"].as<int>());
+      port_names[component].insert(container_port["name"].as<std::string>());
+    }
+    CHECK(container_ports.count(port) == 1);
+    // The server's path answers 200 with the metrics_token (the worker's: metrics_test.cpp).
+    if (component == "server") {
+      auto client = server.client();
+      auto response = client.Get(path, {{"Authorization", "Bearer " + kToken}});
+      REQUIRE(response);
+      CHECK(response->status == 200);
+    }
+    ++annotated;
+  }
+  CHECK(annotated == 2);
+
+  // The app config reads metrics_token from the Secret, which the monitors send as a bearer.
+  CHECK(manifests.config["app.env"].find(
+            "\nmetrics_token=file:///run/secrets/conduit/metrics_token\n") != std::string::npos);
+  CHECK(manifests.secret_keys.count("metrics_token") == 1);
+  std::set<std::string> service_ports;
+  for (const auto& document : manifests.documents) {
+    if (document["kind"].as<std::string>() == "Service") {
+      for (const auto& port : document["spec"]["ports"])
+        service_ports.insert(port["name"].as<std::string>());
+    }
+  }
+  int monitors = 0;
+  for (const auto& document : manifests.documents) {
+    const auto kind = document["kind"].as<std::string>();
+    if (kind != "ServiceMonitor" && kind != "PodMonitor") continue;
+    const auto endpoints = kind == "ServiceMonitor" ? document["spec"]["endpoints"]
+                                                    : document["spec"]["podMetricsEndpoints"];
+    REQUIRE(endpoints.size() == 1);
+    const auto endpoint = endpoints[0];
+    CHECK(endpoint["path"].as<std::string>() == "/metrics");
+    CHECK(endpoint["bearerTokenSecret"]["name"].as<std::string>() == "conduit-secrets");
+    CHECK(endpoint["bearerTokenSecret"]["key"].as<std::string>() == "metrics_token");
+    const auto port = endpoint["port"].as<std::string>();
+    if (kind == "ServiceMonitor") {
+      CHECK(service_ports.count(port) == 1);
+    } else {
+      CHECK(document["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
+                .as<std::string>() == "worker");
+      CHECK(port_names["worker"].count(port) == 1);
+    }
+    ++monitors;
+  }
+  CHECK(monitors == 2);
+}
