@@ -723,8 +723,17 @@ def record(api, delivery, **query):
 
 
 def wait_status(api, delivery, status):
-    eventually(f"delivery {delivery} {status}",
-               lambda: record(api, delivery)["status"] == status, timeout_s=60)
+    last = {}
+
+    def reached():
+        last.update(record(api, delivery))
+        return last["status"] == status
+
+    deadline = time.monotonic() + 60
+    while not reached():
+        if time.monotonic() > deadline:
+            fail(f"delivery {delivery} is not {status} after 60 s: {json.dumps(last)}")
+        time.sleep(0.1)
 
 
 def delivery_routes(api, site, hooks, deliveries):
