@@ -333,7 +333,8 @@
     },
     el('td', { 'data-label': 'Status' }, statusBadge(d.status)),
     el('td', { 'data-label': 'Repo' }, d.repo_path || d.repo_id),
-    el('td', { 'data-label': 'Event' }, d.kind || d.event),
+    el('td', { 'data-label': 'Event' }, d.kind || d.event,
+      d.reason && d.status !== 'done' ? el('div', { class: 'muted reason' }, d.reason) : null),
     el('td', { 'data-label': 'When' }, when(d.accepted_at_ms)),
     el('td', { 'data-label': 'Issues' }, issueCells(d)),
     el('td', { 'data-label': 'Link' }, linkOf(d)))));
@@ -531,6 +532,7 @@
 
   function selectTab(tab) {
     state.tab = tab;
+    if (state.detail) closeDetail();
     for (const button of document.querySelectorAll('.tab')) {
       button.classList.toggle('active', button.dataset.tab === tab);
     }

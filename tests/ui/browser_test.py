@@ -221,6 +221,8 @@ def main():
     for name in ("conduit", "simulator", "plugin-dir", "config-dir", "screenshots"):
         parser.add_argument("--" + name, required=True)
     args = parser.parse_args()
+    for name in ("conduit", "simulator", "plugin_dir", "config_dir", "screenshots"):
+        setattr(args, name, os.path.abspath(getattr(args, name)))
     for tool in ("redis-server", "chromium"):
         if not shutil.which(tool):
             raise SystemExit(f"missing {tool} (scripts/install-deps.sh installs it)")
@@ -268,7 +270,11 @@ atlassian_timeout_ms=1000
         processes.append(conduit)
         base = f"http://127.0.0.1:{port}"
         api = Api(base)
-        eventually(lambda: api.call("GET", "/conduit/ping")[0] == 200, "conduit run to answer")
+        def answering():
+            if conduit.poll() is not None:
+                raise SystemExit(f"conduit run ended (exit status {conduit.returncode})")
+            return api.call("GET", "/conduit/ping")[0] == 200
+        eventually(answering, "conduit run to answer")
 
         status, registered = api.call("POST", "/conduit/webhooks/register", {
             "provider": "github", "repo_id": "payments", "repo_path": "acme/payments"})

@@ -105,6 +105,7 @@ struct WorkerApp::Parts {
         leases(redis),
         settings(worker_settings),
         redis_timeout(server.redis_timeout_ms),
+        delivery_log{std::chrono::hours(server.delivery_log_hours), server.delivery_log_max},
         machines(std::make_shared<const statemachine::StateMachines>(std::move(workflow.machines))),
         workers(workflow.workers ? std::move(workflow.workers->workers)
                                  : std::vector<config::WorkerEntry>{}) {}
@@ -183,6 +184,7 @@ struct WorkerApp::Parts {
         observeAttempt(*m, report);
       };
     }
+    options.delivery_log = delivery_log;
     auto made = std::make_unique<worker::DeliveryWorker>(redis, options, processors);
     made->start();  // throws ConsumerNameTaken, having started nothing
     worker = std::move(made);
@@ -194,6 +196,7 @@ struct WorkerApp::Parts {
   plugin::LeaseStore leases;
   config::WorkerSettings settings;
   std::chrono::milliseconds redis_timeout;
+  queue::LogSettings delivery_log;
   std::mutex machines_mutex;
   std::shared_ptr<const statemachine::StateMachines> machines;
   std::vector<config::WorkerEntry> workers;

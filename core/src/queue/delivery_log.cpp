@@ -787,6 +787,39 @@ DeadLetterPage DeliveryLog::listDeadLetters(const DeliveryFilter& filter) {
   return readDeadLetters(redis_, filter, "");
 }
 
+std::vector<DeliveryKey> DeliveryLog::keysOf(std::string_view delivery_id) {
+  std::vector<DeliveryKey> found;
+  // Also keeps glob characters out of the MATCH pattern.
+  if (!isValidDeliveryId(delivery_id)) return found;
+  std::set<std::string> identities;
+  const std::string pattern = "*::" + std::string(delivery_id);
+  std::string cursor = "0";
+  do {
+    auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+      return c.command({"ZSCAN", keys::kLogIndex, cursor, "MATCH", pattern, "COUNT", "1000"});
+    });
+    if (reply.elements.size() != 2) throw store::RedisError("unexpected reply from ZSCAN");
+    cursor = reply.elements[0].text;
+    const auto& members = reply.elements[1].elements;
+    for (size_t i = 0; i < members.size(); i += 2) {  // member, score
+      const std::string& identity = members[i].text;
+      // Provider and repo id hold no ':', the delivery id may.
+      const size_t first = identity.find("::");
+      const size_t second =
+          first == std::string::npos ? std::string::npos : identity.find("::", first + 2);
+      if (second == std::string::npos || identity.substr(second + 2) != delivery_id) continue;
+      if (identities.insert(identity).second) {
+        found.push_back({identity.substr(0, first), identity.substr(first + 2, second - first - 2),
+                         std::string(delivery_id)});
+      }
+    }
+  } while (cursor != "0");
+  for (auto& [identity, group] : deadLettersByDelivery(redis_, {}, delivery_id)) {
+    if (identities.insert(identity).second) found.push_back(group.first);
+  }
+  return found;
+}
+
 ReplayResult DeliveryLog::replay(const DeliveryKey& key, bool force) {
   auto run = runReplay(redis_, settings_, key, "record", force, {});
   return ReplayResult{run.outcome, run.entry_id};

@@ -161,6 +161,11 @@ class DeliveryLog {
   // std::invalid_argument("cursor") for a cursor that is not a stream id.
   DeadLetterPage listDeadLetters(const DeliveryFilter& filter);
 
+  // The deliveries a bare delivery id (as the code host shows it, without provider and repo)
+  // names, in the log's index or the dead letters: none, one, or several (the same id sent to
+  // two hooks). For the commands' `ID` arguments.
+  std::vector<DeliveryKey> keysOf(std::string_view delivery_id);
+
   // ---- Changing (admin routes, commands, web page). ----
 
   // Puts a delivery back on the queue under its identity (the stream entry's fields as it was

@@ -41,6 +41,22 @@ std::optional<providers::Event> normalize(const queue::QueuedDelivery& delivery,
   return std::nullopt;
 }
 
+queue::DeliveryKey keyOf(const queue::QueuedDelivery& delivery) {
+  return {delivery.provider, delivery.repo_id, delivery.delivery_id};
+}
+
+std::string_view outcomeName(WorkerAnswer::Kind kind) {
+  switch (kind) {
+    case WorkerAnswer::Kind::kOk:
+      return "ok";
+    case WorkerAnswer::Kind::kRetry:
+      return "retry";
+    case WorkerAnswer::Kind::kFailed:
+      break;
+  }
+  return "failed";
+}
+
 std::string describe(const queue::QueuedDelivery& delivery) {
   return fmt::format("delivery {} ({} {}, entry {})", delivery.delivery_id, delivery.repo_path,
                      delivery.event, delivery.entry_id);
@@ -54,7 +70,8 @@ DeliveryWorker::DeliveryWorker(store::RedisPool& redis, WorkerOptions options,
       options_(std::move(options)),
       processors_(std::move(processors)),
       lease_(redis, options_.consumer_name, options_.lease_lifetime),
-      consumer_(redis, options_.consumer_name, options_.checkpoint_lifetime, lease_.token()) {
+      consumer_(redis, options_.consumer_name, options_.checkpoint_lifetime, lease_.token()),
+      log_(redis, options_.delivery_log) {
   knowWorkers(*processors_);
 }
 
@@ -150,7 +167,8 @@ void DeliveryWorker::adopt(std::string entry_id) {
     if (!held_.insert(entry_id).second) return;
     // Its payload and progress (attempts, outcomes, when the next attempt is due) are read
     // when it runs: a long list taken back at start-up holds only ids.
-    jobs_.emplace(Clock::now(), Job{std::move(entry_id), std::nullopt, std::nullopt, std::nullopt});
+    jobs_.emplace(Clock::now(),
+                  Job{std::move(entry_id), std::nullopt, std::nullopt, std::nullopt, {}, {}});
   }
   job_added_.notify_one();
 }
@@ -228,7 +246,12 @@ void DeliveryWorker::readLoop() {
       const auto now = Clock::now();
       for (auto& delivery : deliveries) {
         std::string id = delivery.entry_id;
-        schedule(Job{std::move(id), std::move(delivery), queue::DeliveryProgress{}, std::nullopt},
+        schedule(Job{std::move(id),
+                     std::move(delivery),
+                     queue::DeliveryProgress{},
+                     std::nullopt,
+                     {},
+                     {}},
                  now);
       }
     } catch (const std::exception& e) {
@@ -453,6 +476,23 @@ bool DeliveryWorker::resume(Job& job, const Processors& processors) {
     for (const auto& processor : processors)
       workers.push_back(processor->worker());
     job.decided = decideAfterCutShort(*job.progress, workers, options_.retry, jitter());
+    // For the log: each worker the attempt was running for ends as the queue has it now.
+    job.answered.clear();
+    job.log_key = keyOf(*job.delivery);
+    for (const auto& worker : workers) {
+      if (job.progress->done.count(worker) != 0 || job.progress->failed.count(worker) != 0) {
+        continue;
+      }
+      std::string outcome = "retry";
+      std::string message = job.decided->retry_reasons;
+      for (const auto& letter : job.decided->dead_letters) {
+        if (letter.worker != worker) continue;
+        outcome = "failed";
+        message = letter.error;
+      }
+      job.answered.push_back(
+          {worker, outcome, message, {{queue::unixTimeMs(), outcome, message}}, {}});
+    }
     commit(job);
     return false;
   }
@@ -482,7 +522,11 @@ void DeliveryWorker::attempt(Job& job, const Processors& processors) {
   }
   std::vector<WorkerAnswer> answers;
   std::string error;
-  if (auto event = normalize(delivery, error)) {
+  const auto event = normalize(delivery, error);
+  logStarted(delivery, attempt_number, event ? std::string_view(event->kind) : "");
+  job.answered.clear();
+  job.log_key = keyOf(delivery);
+  if (event) {
     const plugin::DeliveryFacts facts{delivery.entry_id,
                                       delivery.provider,
                                       delivery.repo_id,
@@ -505,16 +549,33 @@ void DeliveryWorker::attempt(Job& job, const Processors& processors) {
       } else if (outcome.kind == plugin::ProcessOutcome::Kind::kRetry) {
         answer.kind = WorkerAnswer::Kind::kRetry;
       }
+      const std::string said(outcomeName(answer.kind));
+      job.answered.push_back({worker,
+                              said,
+                              answer.message,
+                              {{queue::unixTimeMs(), said, answer.message}},
+                              std::move(outcome.actions)});
       answers.push_back(std::move(answer));
     }
   } else {
     for (const auto& processor : processors) {
       if (progress.done.count(processor->worker())) continue;
       answers.push_back({processor->worker(), WorkerAnswer::Kind::kFailed, {}, error});
+      job.answered.push_back(
+          {processor->worker(), "failed", error, {{queue::unixTimeMs(), "failed", error}}, {}});
     }
   }
   job.decided = decideAfterAttempt(progress, answers, attempt_number, options_.retry, jitter());
   if (options_.on_attempt) options_.on_attempt(AttemptReport{delivery, answers, *job.decided});
+  // A worker whose retry used up the attempts has failed: so says its part of the record (its
+  // attempt keeps what the plugin answered).
+  for (auto& answered : job.answered) {
+    for (const auto& letter : job.decided->dead_letters) {
+      if (letter.worker != answered.worker || answered.outcome != "retry") continue;
+      answered.outcome = "failed";
+      answered.message = letter.error;
+    }
+  }
   commit(job);
 }
 
@@ -540,6 +601,17 @@ void DeliveryWorker::commit(Job& job) {
                     letter.error);
     }
     spdlog::debug("{}: done after {} attempt(s)", what, attempts);
+    // Only now that the queue has it: a record never says done of what may still run again.
+    if (decision.dead_letters.empty()) {
+      // Done, or ignored when every worker reported only `ignored`: the log decides over every
+      // worker's part, earlier attempts' included.
+      logEnded(job, queue::DeliveryStatus::kDone, {}, 0);
+    } else {
+      std::string reason;
+      for (const auto& letter : decision.dead_letters)
+        reason += fmt::format("{}{}: {}", reason.empty() ? "" : "; ", letter.worker, letter.error);
+      logEnded(job, queue::DeliveryStatus::kDead, reason, 0);
+    }
     return;
   }
 
@@ -553,11 +625,33 @@ void DeliveryWorker::commit(Job& job) {
   retries_.fetch_add(1);
   spdlog::warn("{}: attempt {} of {} to be retried in {} ms: {}", what, attempts,
                options_.retry.maxAttempts(), decision.retry_in.count(), decision.retry_reasons);
+  logEnded(job, queue::DeliveryStatus::kRetrying, decision.retry_reasons, progress.due_ms);
   const auto retry_in = decision.retry_in;
   job.progress = std::move(progress);
   job.decided.reset();
   job.delivery.reset();  // fetched again when due: a backlog of retries holds no payloads
   schedule(std::move(job), Clock::now() + retry_in);
+}
+
+void DeliveryWorker::logStarted(const queue::QueuedDelivery& delivery, int attempt,
+                                std::string_view kind) {
+  try {
+    log_.attemptStarted(keyOf(delivery), delivery.entry_id, attempt, kind);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: delivery log not updated (attempt {} started): {}", describe(delivery),
+                 attempt, e.what());
+  }
+}
+
+void DeliveryWorker::logEnded(Job& job, queue::DeliveryStatus status, std::string_view reason,
+                              int64_t next_attempt_ms) {
+  try {
+    log_.attemptEnded(job.log_key, job.entry_id, job.answered, status, reason, next_attempt_ms);
+  } catch (const std::exception& e) {
+    spdlog::warn("delivery {} (entry {}): delivery log not updated ({}): {}",
+                 job.log_key.delivery_id, job.entry_id, queue::statusName(status), e.what());
+  }
+  job.answered.clear();
 }
 
 std::vector<std::string> DeliveryWorker::checkpointKeys(const Job& job) {

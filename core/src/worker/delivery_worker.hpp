@@ -16,6 +16,7 @@
 #include "plugin/plugin_instance.hpp"
 #include "queue/consumer_lease.hpp"
 #include "queue/delivery_consumer.hpp"
+#include "queue/delivery_log.hpp"
 #include "queue/redis_keys.hpp"
 #include "store/redis_pool.hpp"
 #include "worker/retry_decision.hpp"
@@ -44,6 +45,7 @@ struct WorkerOptions {
   std::chrono::milliseconds lease_lifetime = queue::redis_keys::kConsumerLifetime;
   // Told of each attempt once its workers answered, on the executor's thread: keep it short.
   std::function<void(const AttemptReport&)> on_attempt;
+  queue::LogSettings delivery_log;  // delivery_log_hours and delivery_log_max
 };
 
 // How many deliveries this process ended, for its stop message and the tests.
@@ -72,6 +74,10 @@ struct WorkerCounts {
 //   that are gone and hold nothing are removed from it.
 // - It holds at most kHeldPerSlot * concurrency deliveries; the rest stay in the stream for
 //   other worker processes.
+// - It keeps each delivery's record in the delivery log (queue::DeliveryLog) up to date: an
+//   attempt started, and how it ended once the queue has recorded that (never before: the
+//   record never says done of a delivery the queue could still run again). The log is for
+//   people; a write to it that fails is warned of and changes nothing else.
 class DeliveryWorker {
  public:
   static constexpr int kHeldPerSlot = 64;
@@ -118,6 +124,10 @@ class DeliveryWorker {
     // How the attempt ended, to be written to Redis. Kept on the job until it is, so that a
     // Redis failure at that point repeats the write, never the processors.
     std::optional<RetryDecision> decided;
+    // What each worker of the attempt answered and reported, for the delivery log once the
+    // decision is written; its key, kept with it (the delivery is dropped while it waits).
+    std::vector<queue::WorkerRecord> answered;
+    queue::DeliveryKey log_key;
   };
 
   void readLoop();
@@ -143,6 +153,10 @@ class DeliveryWorker {
   bool resume(Job& job, const Processors& processors);
   void attempt(Job& job, const Processors& processors);
   void commit(Job& job);
+  // The delivery log's side: never throws, never holds a delivery back.
+  void logStarted(const queue::QueuedDelivery& delivery, int attempt, std::string_view kind);
+  void logEnded(Job& job, queue::DeliveryStatus status, std::string_view reason,
+                int64_t next_attempt_ms);
   // The checkpoint hashes of the job's delivery, to be kept checkpoint_lifetime from its end.
   std::vector<std::string> checkpointKeys(const Job& job);
   void knowWorkers(const Processors& processors);  // with mutex_ held
@@ -153,7 +167,8 @@ class DeliveryWorker {
   std::set<std::string> known_workers_;           // every worker in force since start; mutex_
   queue::ConsumerLease lease_;
   queue::DeliveryConsumer consumer_;  // checks lease_'s token with each ownership check
-  bool lease_held_ = false;           // the reader's
+  queue::DeliveryLog log_;
+  bool lease_held_ = false;  // the reader's
   std::atomic<bool> name_lost_{false};
 
   mutable std::mutex mutex_;

@@ -98,25 +98,26 @@ void seedRecord(ServerFixture& server, const Seed& s) {
     redis->command({"ZADD", keys::logIssueKey(issue), accepted, identity(s)});
 }
 
-// A dead letter of worker `jira` for the seeded delivery, as the worker writes them.
+// A dead letter of worker `jira` for the seeded delivery, as the worker writes them: failed a
+// minute after it was accepted, the stream entry's id made then.
 void seedDeadLetter(ServerFixture& server, const Seed& s, const std::string& error = "503") {
   const std::string accepted = std::to_string(s.accepted_at_ms);
   const std::string failed = std::to_string(s.accepted_at_ms + 60000);
   const std::string entry = accepted + "-0";
-  server.redisClient()->command({"XADD",      keys::kDeadLetterStream,
-                                 "*",         "schema",
-                                 "1",         "provider",
-                                 s.provider,  "repo_id",
-                                 s.repo_id,   "repo_path",
-                                 s.repo_path, "event",
-                                 s.event,     "delivery",
-                                 s.delivery,  "received_at_ms",
-                                 accepted,    "payload",
-                                 s.payload,   "entry",
-                                 entry,       "worker",
-                                 "jira",      "error",
-                                 error,       "attempts",
-                                 "8",         "failed_at_ms",
+  server.redisClient()->command({"XADD",        keys::kDeadLetterStream,
+                                 failed + "-0", "schema",
+                                 "1",           "provider",
+                                 s.provider,    "repo_id",
+                                 s.repo_id,     "repo_path",
+                                 s.repo_path,   "event",
+                                 s.event,       "delivery",
+                                 s.delivery,    "received_at_ms",
+                                 accepted,      "payload",
+                                 s.payload,     "entry",
+                                 entry,         "worker",
+                                 "jira",        "error",
+                                 error,         "attempts",
+                                 "8",           "failed_at_ms",
                                  failed});
 }
 
@@ -576,9 +577,13 @@ TEST_CASE("dead letters api: a bulk replay by time and repo") {
     seedRecord(server, s);
     seedDeadLetter(server, s);
   }
-  // Since and until select by when the delivery was received, as the listing does.
-  const std::string body = R"({"since":")" + conduit::http::formatRfc3339(t0 + 60000) +
-                           R"(","until":)" + std::to_string(t0 + 60000) +
+  // Since and until select by when the worker failed (a minute after each was accepted).
+  const std::string listed = "/conduit/dead-letters?since=" + std::to_string(t0 + 120000) +
+                             "&until=" + conduit::http::formatRfc3339(t0 + 120000);
+  CHECK(deliveries(parse(admin.get(listed).body), "/data/dead_letters") ==
+        std::vector<std::string>{"dl-2"});
+  const std::string body = R"({"since":")" + conduit::http::formatRfc3339(t0 + 120000) +
+                           R"(","until":)" + std::to_string(t0 + 120000) +
                            R"(,"repo_id":"repo","provider":"github","worker":"jira"})";
   auto r = admin.post("/conduit/dead-letters/replay", body);
   INFO(r.body);

@@ -13,6 +13,7 @@
 #include "jira_simulator.hpp"
 #include "process.hpp"
 #include "queue/delivery_consumer.hpp"
+#include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
 #include "redis_server.hpp"
 #include "server_fixture.hpp"
@@ -144,6 +145,24 @@ class Flow {
   }
 
   JiraSimulator& jira() { return jira_; }
+
+  // The delivery's record in the delivery log, as the admin API and the commands read it.
+  std::optional<conduit::queue::DeliveryRecord> record(const std::string& delivery_id) {
+    conduit::store::RedisPool pool(redis_.endpoint(), std::chrono::seconds(2));
+    conduit::queue::DeliveryLog log(pool, conduit::queue::LogSettings{});
+    return log.find({"github", "app", delivery_id}, false);
+  }
+  // Waits until the delivery's record has left queued, processing and retrying.
+  std::optional<conduit::queue::DeliveryRecord> ended(const std::string& delivery_id) {
+    std::optional<conduit::queue::DeliveryRecord> found;
+    eventually([&] {
+      found = record(delivery_id);
+      return found && (found->status == conduit::queue::DeliveryStatus::kDone ||
+                       found->status == conduit::queue::DeliveryStatus::kDead ||
+                       found->status == conduit::queue::DeliveryStatus::kIgnored);
+    });
+    return found;
+  }
 
  private:
   void registerHook() {
@@ -341,4 +360,41 @@ TEST_CASE(
     CHECK(comments[1].find("Moved to In Progress") == 0);
   }
   CHECK(flow.deadLetters() == 0);
+}
+
+TEST_CASE("jira flow: the delivery log shows each issue moved - from - to - and what was ignored") {
+  Flow flow;
+  flow.jira().setStatus("SOC-5", "Done");
+  CHECK(flow.merged("d-log", "SOC-1 and SOC-5: login") == 202);
+  const auto record = flow.ended("d-log");
+  REQUIRE(record.has_value());
+  CHECK(conduit::queue::statusName(record->status) == "done");
+  CHECK(record->kind == "pull_request.merged");
+  CHECK(record->attempts == 1);
+  CHECK(record->issues == std::vector<std::string>{"SOC-1", "SOC-5"});
+  REQUIRE(record->workers.size() == 1);
+  const auto& atlassian = record->workers[0];
+  CHECK(atlassian.worker == "atlassian");
+  CHECK(atlassian.outcome == "ok");
+  CHECK(atlassian.actions ==
+        std::vector<std::string>{R"({"action":"moved","issue":"SOC-1","from":"To Do",)"
+                                 R"("to":"In Progress","transition":"Start work"})",
+                                 R"({"action":"end","issue":"SOC-5","status":"Done"})"});
+
+  // A pull request closed without merge: nothing to do, and the log says why.
+  const std::string closed =
+      R"({"action":"closed","pull_request":{"title":"SOC-1","body":"","merged":false,)"
+      R"("html_url":"https://github.com/acme/app/pull/2","head":{"ref":"main"}}})";
+  CHECK(flow.post("pull_request", "d-closed", closed) == 202);
+  const auto ignored = flow.ended("d-closed");
+  REQUIRE(ignored.has_value());
+  CHECK(conduit::queue::statusName(ignored->status) == "ignored");
+  CHECK(ignored->reason == "atlassian: pull request closed without merge");
+
+  CHECK(flow.merged("d-none", "a typo in the docs") == 202);
+  const auto none = flow.ended("d-none");
+  REQUIRE(none.has_value());
+  CHECK(conduit::queue::statusName(none->status) == "ignored");
+  CHECK(none->reason == "atlassian: no issue keys of projects devhop, soc");
+  CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
 }

@@ -10,6 +10,7 @@
 #include "queue/delivery_consumer.hpp"
 #include "queue/delivery_queue.hpp"
 #include "redis_server.hpp"
+#include "server_fixture.hpp"
 
 using conduit::queue::DeadLetterSelection;
 using conduit::queue::decideLoggedStatus;
@@ -682,4 +683,50 @@ TEST_CASE("delivery log: status names read back") {
   }
   CHECK_FALSE(conduit::queue::parseStatus("DONE").has_value());
   CHECK_FALSE(conduit::queue::parseStatus("").has_value());
+}
+
+TEST_CASE("delivery log: the server writes a record per delivery - within its configured bounds") {
+  conduit::testing::ServerFixture server([](conduit::config::ServerSettings& s) {
+    s.delivery_log_hours = 2;
+    s.delivery_log_max = 2;
+  });
+  const std::string secret = server.registerHook("svc", "org/svc");
+  const std::string body = R"({"action":"opened","number":1})";
+  for (const char* id : {"h-1", "h-2", "h-3"}) {
+    auto answer = server.deliver("svc", body, secret, "pull_request", id);
+    REQUIRE(answer);
+    REQUIRE(answer->status == 202);
+  }
+  auto redis = server.redisClient();
+  CHECK(redis->command({"ZCARD", "conduit::log::index"}).integer == 2);  // delivery_log_max
+  CHECK(redis->command({"EXISTS", "conduit::log::github::svc::h-1"}).integer == 0);
+  auto record = redis->command({"HGET", "conduit::log::github::svc::h-3", "payload"});
+  CHECK(record.text == body);
+  const auto ttl = redis->command({"TTL", "conduit::log::github::svc::h-3"}).integer;
+  CHECK(ttl > 2 * 3600 - 60);  // delivery_log_hours
+  CHECK(ttl <= 2 * 3600);
+}
+
+TEST_CASE("delivery log: a bare delivery id names its deliveries - in the log or dead letters") {
+  Log l;
+  l.enqueue("d-1", kT0, "svc");
+  l.enqueue("d-1", kT0 + 1, "web");
+  l.enqueue("d-10", kT0 + 2, "svc");
+  const std::string entry = l.enqueue("x:d-1", kT0 + 3, "svc");  // ids may hold ':'
+  CHECK(l.log.keysOf("nope").empty());
+  CHECK(l.log.keysOf("*").empty());
+  auto keys = l.log.keysOf("d-1");
+  REQUIRE(keys.size() == 2);
+  std::set<std::string> repos = {keys[0].repo_id, keys[1].repo_id};
+  CHECK(repos == std::set<std::string>{"svc", "web"});
+  CHECK(keys[0].provider == "github");
+  CHECK(keys[0].delivery_id == "d-1");
+
+  l.killDelivery("x:d-1", entry);
+  l.direct.command({"DEL", "conduit::log::github::svc::x:d-1"});
+  l.direct.command({"ZREM", "conduit::log::index", "github::svc::x:d-1"});
+  auto dead = l.log.keysOf("x:d-1");
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].repo_id == "svc");
+  CHECK(dead[0].delivery_id == "x:d-1");
 }
