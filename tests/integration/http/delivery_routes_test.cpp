@@ -375,6 +375,7 @@ TEST_CASE("deliveries api: a bad filter is 400 naming it") {
   checkRefused(get("limit=ten"), 400, "invalid_field", "limit");
   checkRefused(get("limit=5x"), 400, "invalid_field", "limit");
   checkRefused(get("cursor=a%20b"), 400, "invalid_field", "cursor");
+  checkRefused(get("cursor=not-a-cursor"), 400, "invalid_field", "cursor");  // the log's refusal
   CHECK(get("limit=500").status == 200);
   CHECK(get("limit=1").status == 200);
   // An offset's `+` encoded as clients should, or sent bare; a space for the `T`, encoded.
@@ -387,6 +388,7 @@ TEST_CASE("deliveries api: a bad filter is 400 naming it") {
                "provider");
   checkRefused(admin.get("/conduit/dead-letters?since=soon"), 400, "invalid_field", "since");
   checkRefused(admin.get("/conduit/dead-letters?limit=1000"), 400, "invalid_field", "limit");
+  checkRefused(admin.get("/conduit/dead-letters?cursor=later"), 400, "invalid_field", "cursor");
 }
 
 TEST_CASE("deliveries api: one record whole - its payload only when asked for") {
