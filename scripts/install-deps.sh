@@ -17,10 +17,16 @@ packages=(
   # units' test); curl and python3 (examples/send-sample.sh); promtool (the metrics' and the
   # alert rules' tests)
   redis-server redis-tools openssl systemd curl python3 prometheus
+  # tests/openapi: python3 with PyYAML and jsonschema checks the answers against
+  # docs/openapi.yaml; node and npm install and run Redocly's CLI, its lint (Debian 12 packages
+  # no OpenAPI 3.1 validator)
+  python3-yaml python3-jsonschema nodejs
   # the web page's browser test (tests/ui/browser_test.py): headless chromium, driven through its
   # DevTools protocol by python3 with python3-websocket
   chromium python3-websocket
 )
+# A nodejs from elsewhere (NodeSource's) brings its own npm, which Debian's npm would clash with.
+command -v npm >/dev/null || packages+=(npm)
 # The benchmark scripts and bench/chaos.sh drive Conduit with these (curl and python3 are in the
 # list above already).
 [ "${1:-}" = "--bench" ] && packages+=(wrk)

@@ -767,6 +767,8 @@ void HttpServer::start() {
         fmt::format("cannot listen on {}:{}: {}", options_.bind, options_.port, e.what()));
   }
   endpoint_ = std::make_unique<Endpoint>(Endpoint{std::move(endpoint)});
+  for (const auto& [method, pattern] : state_->router->patterns())
+    spdlog::debug("port {} serves {} {}", port(), method, pattern);
   state_->reaper = std::thread([state = state_] { runReaper(*state); });
 }
 

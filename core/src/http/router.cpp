@@ -31,6 +31,14 @@ void Router::add(std::string_view method, std::string_view pattern, RouteHandler
   routes_.push_back(std::move(route));
 }
 
+std::vector<std::pair<std::string, std::string>> Router::patterns() const {
+  std::vector<std::pair<std::string, std::string>> patterns;
+  patterns.reserve(routes_.size());
+  for (const auto& route : routes_)
+    patterns.emplace_back(route.method, route.pattern);
+  return patterns;
+}
+
 bool Router::match(const Route& route, std::string_view path, Request& request) {
   auto segments = splitPath(path);
   if (segments.size() != route.segments.size()) return false;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http/request.hpp"
@@ -21,6 +22,10 @@ class Router {
   // unreachable is 503, anything else 500 (logged, never shown to the client). No match is
   // 404, or 405 when the path exists for other methods.
   Response dispatch(Request& request) const;
+
+  // Each route's method and pattern, in the order added: logged at debug when a server starts,
+  // which is how the OpenAPI test learns the routes a real process serves.
+  std::vector<std::pair<std::string, std::string>> patterns() const;
 
  private:
   struct Route {

@@ -76,3 +76,14 @@ TEST_CASE("router: errors escaping a handler become 503 - 500 - never a crash") 
   auto bug = request("GET", "/bug");
   CHECK(router.dispatch(bug).status == 500);
 }
+
+TEST_CASE("router: patterns lists each route's method and pattern in the order added") {
+  Router router;
+  CHECK(router.patterns().empty());
+  router.add("GET", "/conduit/ping", [](const Request&) { return text("pong"); });
+  router.add("POST", "/webhooks/:provider/:repo_id/payload",
+             [](const Request&) { return text(""); });
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"GET", "/conduit/ping"}, {"POST", "/webhooks/:provider/:repo_id/payload"}};
+  CHECK(router.patterns() == expected);
+}
