@@ -307,14 +307,18 @@ return 1
 
 // KEYS[1]: the record, KEYS[2...]: the issue sets of the keys the actions named. ARGV[1]: the
 // identity, ARGV[2]: the issue sets' lifetime (s), ARGV[3]: the record's accepted_at_ms field,
-// ARGV[4]: n, the number of arguments that follow checking (field, value read before): the
+// ARGV[4]: the earliest acceptance time kept in the log (Unix ms), ARGV[5]: the most records
+// kept, ARGV[6]: n, the number of arguments that follow checking (field, value read before): the
 // update was computed from those, and is made only if they are unchanged ('' for a field that
 // was not there). Then field/value pairs to set. Returns 1 when written, 0 when the record does
 // not exist, -1 when a checked field changed meanwhile (read again and retry).
+// An issue named again and again keeps its set alive: each write also drops up to 100 of the
+// set's members past the log's bounds (their records are gone), so that it does not grow for as
+// long as the issue is busy, and no write walks a long set.
 const store::RedisScript kEndScript(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local checks_end = 4 + tonumber(ARGV[4])
-for i = 5, checks_end, 2 do
+local checks_end = 6 + tonumber(ARGV[6])
+for i = 7, checks_end, 2 do
   if (redis.call('HGET', KEYS[1], ARGV[i]) or '') ~= ARGV[i + 1] then return -1 end
 end
 if #ARGV > checks_end then redis.call('HSET', KEYS[1], unpack(ARGV, checks_end + 1)) end
@@ -322,6 +326,14 @@ local score = redis.call('HGET', KEYS[1], ARGV[3]) or '0'
 for i = 2, #KEYS do
   redis.call('ZADD', KEYS[i], score, ARGV[1])
   redis.call('EXPIRE', KEYS[i], ARGV[2])
+  local room = 100
+  local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[4], 'LIMIT', 0, room)
+  if #old > 0 then redis.call('ZREM', KEYS[i], unpack(old)) end
+  room = room - #old
+  local excess = redis.call('ZCARD', KEYS[i]) - tonumber(ARGV[5])
+  if excess > 0 and room > 0 then
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, math.min(excess, room) - 1)
+  end
 end
 return 1
 )lua");
@@ -979,7 +991,11 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
       checks.push_back(old == before.end() ? std::string_view() : std::string_view(old->second));
     }
     const std::string check_count = std::to_string(checks.size());
-    args.insert(args.end(), {identity, issue_lifetime, field::kAcceptedAtMs, check_count});
+    const std::string earliest_kept =
+        std::to_string(now - std::chrono::milliseconds(settings_.lifetime).count());
+    const std::string max_records = std::to_string(settings_.max_records);
+    args.insert(args.end(), {identity, issue_lifetime, field::kAcceptedAtMs, earliest_kept,
+                             max_records, check_count});
     args.insert(args.end(), checks.begin(), checks.end());
     args.insert(args.end(), {field::kStatus, statusName(logged), field::kReason, logged_reason,
                              field::kNextAttemptMs, next, field::kUpdatedAtMs, now_text,

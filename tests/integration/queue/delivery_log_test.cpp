@@ -336,6 +336,47 @@ TEST_CASE("delivery log: the issue filter finds the deliveries whose actions nam
         std::to_string(kT0));
 }
 
+TEST_CASE("delivery log: a busy issue's set drops members past the log's bounds") {
+  LogSettings settings;
+  settings.max_records = 150;
+  Log l(settings);
+  // Left from deliveries long gone (trimmed from the index, their records expired): the set
+  // lived on because SOC-1 kept being named.
+  const std::string set = "conduit::log::issue::SOC-1";
+  const int64_t long_ago = conduit::queue::unixTimeMs() - 200 * kHourMs;
+  for (int i = 0; i < 250; ++i)
+    l.direct.command(
+        {"ZADD", set, std::to_string(long_ago + i), "github::svc::old-" + std::to_string(i)});
+  const int64_t now = conduit::queue::unixTimeMs();
+  const std::string entry = l.enqueue("d-1", now);
+  l.log.attemptEnded(key("d-1"), entry,
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  // At most 100 go per write, so that no write walks a long set.
+  CHECK(l.direct.command({"ZCARD", set}).integer == 251 - 100);
+  const std::string e2 = l.enqueue("d-2", now + 1);
+  l.log.attemptEnded(key("d-2"), e2,
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  l.log.attemptEnded(key("d-3"), l.enqueue("d-3", now + 2),
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  CHECK(l.direct.command({"ZCARD", set}).integer == 3);
+  DeliveryFilter filter;
+  filter.issue = "SOC-1";
+  CHECK(l.listIds(filter) == std::vector<std::string>{"d-3", "d-2", "d-1"});
+
+  // Past delivery_log_max the oldest go too, recent as they are.
+  for (int i = 0; i < 200; ++i)
+    l.direct.command(
+        {"ZADD", set, std::to_string(now - 1000 - i), "github::svc::x-" + std::to_string(i)});
+  l.log.attemptEnded(key("d-4"), l.enqueue("d-4", now + 3),
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  CHECK(l.direct.command({"ZCARD", set}).integer == 150);
+  CHECK(l.direct.command({"ZSCORE", set, "github::svc::d-4"}).text == std::to_string(now + 3));
+}
+
 TEST_CASE("delivery log: find reads a record whole - the payload only when asked for") {
   Log l;
   const std::string entry = l.enqueue("d-1", kT0);
