@@ -184,19 +184,20 @@ return reply
 // Puts one delivery back on the queue under its identity. KEYS[1]: the record, KEYS[2]: the
 // stream, KEYS[3]: the dead-letter stream, KEYS[4]: the delivery's seen key.
 // ARGV[1]: 'record' (a replay of the record: it must exist; dead, or done and ignored with
-// ARGV[2] = '1'; a dead one's dead letters are found from its entry on and removed) or 'letters'
-// (a replay of the dead letters whose ids follow the fixed arguments: those still there, of this
-// delivery, are removed, and the delivery is put back from its record, or from the first of them
-// when the record is gone). ARGV[3]: group, ARGV[4]: now (Unix ms), ARGV[5]: the record's
-// lifetime (s), ARGV[6]: the new entry's progress key prefix, ARGV[7]: its lifetime (s),
-// ARGV[8]: the progress's ok:: prefix, ARGV[9]: the record's worker:: prefix, ARGV[10]: the
-// entry schema version, ARGV[11] to ARGV[16]: the record's status, entry, replays,
-// updated_at_ms, reason and next_attempt_ms fields, ARGV[17] to ARGV[20]: the status names
-// queued, processing, retrying and dead, ARGV[21] to ARGV[23]: the entry's provider, repo_id
-// and delivery field names, ARGV[24] to ARGV[26]: the delivery's, ARGV[27]: how much earlier
-// than its entry to look for its dead letters (ms), ARGV[28]: n, the number of arguments that
-// follow naming the entry's fields (entry field, record field: '' for the schema), then the
-// dead-letter ids. Returns {'queued', new entry id, dead letters removed} or
+// ARGV[2] = '1'; a dead one's dead letters, found by the caller a page at a time, follow the
+// fixed arguments: those still there, of this delivery, are removed) or 'letters' (a replay of
+// the dead letters whose ids follow the fixed arguments: those still there, of this delivery, are
+// removed, and the delivery is put back from its record, or from the first of them when the
+// record is gone). The script looks only at the ids it is given: walking the dead-letter stream
+// from the delivery's entry on would block Redis for as long as that stream is. ARGV[3]: group,
+// ARGV[4]: now (Unix ms), ARGV[5]: the record's lifetime (s), ARGV[6]: the new entry's progress key
+// prefix, ARGV[7]: its lifetime (s), ARGV[8]: the progress's ok:: prefix, ARGV[9]: the record's
+// worker:: prefix, ARGV[10]: the entry schema version, ARGV[11] to ARGV[16]: the record's status,
+// entry, replays, updated_at_ms, reason and next_attempt_ms fields, ARGV[17] to ARGV[20]: the
+// status names queued, processing, retrying and dead, ARGV[21] to ARGV[23]: the entry's provider,
+// repo_id and delivery field names, ARGV[24] to ARGV[26]: the delivery's, ARGV[27]: n, the number
+// of arguments that follow naming the entry's fields (entry field, record field: '' for the
+// schema), then the dead-letter ids. Returns {'queued', new entry id, dead letters removed} or
 // {'not_found'}, {'in_progress'}, {'not_failed'}.
 // The new entry's progress says which workers ended ok, so that only the others run again: the
 // record's worker fields are JSON objects with an `outcome`.
@@ -208,8 +209,7 @@ local f_status, f_entry, f_replays, f_updated, f_reason, f_next = unpack(ARGV, 1
 local queued, processing, retrying, dead = unpack(ARGV, 17, 20)
 local e_provider, e_repo_id, e_delivery = unpack(ARGV, 21, 23)
 local provider, repo_id, delivery = unpack(ARGV, 24, 26)
-local slack = tonumber(ARGV[27])
-local names_end = 28 + tonumber(ARGV[28])
+local names_end = 27 + tonumber(ARGV[27])
 
 local function ofThisDelivery(raw)
   local held = {}
@@ -223,7 +223,7 @@ end
 
 local status = redis.call('HGET', KEYS[1], f_status)
 local letters, letter = {}, nil
-if mode == 'letters' then
+if mode == 'letters' or status == dead then
   for i = names_end + 1, #ARGV do
     local found = redis.call('XRANGE', KEYS[3], ARGV[i], ARGV[i])
     local held = found[1] and ofThisDelivery(found[1][2])
@@ -232,30 +232,18 @@ if mode == 'letters' then
       letter = letter or held
     end
   end
+end
+if mode == 'letters' then
   if #letters == 0 then return {'not_found'} end
 elseif not status then
   return {'not_found'}
 end
 if status == queued or status == processing or status == retrying then return {'in_progress'} end
 if mode == 'record' and status ~= dead and force ~= '1' then return {'not_failed'} end
-if mode == 'record' and status == dead then
-  local entry = redis.call('HGET', KEYS[1], f_entry) or ''
-  local ms = tonumber(string.match(entry, '^(%d+)')) or 0
-  local low = '-'
-  if ms > slack then low = string.format('%.0f', ms - slack) end
-  local high = '+'
-  while true do
-    local page = redis.call('XRANGE', KEYS[3], low, high, 'COUNT', 100)
-    for _, found in ipairs(page) do
-      if ofThisDelivery(found[2]) then letters[#letters + 1] = found[1] end
-    end
-    if #page < 100 then break end
-    low = '(' .. page[#page][1]
-  end
-end
+if mode == 'record' and status ~= dead then letters = {} end
 
 local fields = {}
-for i = 29, names_end, 2 do
+for i = 28, names_end, 2 do
   local entry_field, record_field = ARGV[i], ARGV[i + 1]
   local value
   if letter and not status then
@@ -602,7 +590,6 @@ ReplayRun runReplay(store::RedisPool& redis, const LogSettings& settings, const 
   const std::string now = std::to_string(unixTimeMs());
   const std::string lifetime = seconds(settings.lifetime);
   const std::string progress_lifetime = seconds(keys::kProgressLifetime);
-  const std::string slack = std::to_string(kClockSlackMs);
   const store::RedisArgs names = {entry::kSchema,       "",
                                   entry::kProvider,     field::kProvider,
                                   entry::kRepoId,       field::kRepoId,
@@ -642,7 +629,6 @@ ReplayRun runReplay(store::RedisPool& redis, const LogSettings& settings, const 
                            key.provider,
                            key.repo_id,
                            key.delivery_id,
-                           slack,
                            name_count};
   args.insert(args.end(), names.begin(), names.end());
   args.insert(args.end(), letter_ids.begin(), letter_ids.end());
@@ -833,7 +819,24 @@ std::vector<DeliveryKey> DeliveryLog::keysOf(std::string_view delivery_id) {
 }
 
 ReplayResult DeliveryLog::replay(const DeliveryKey& key, bool force) {
-  auto run = runReplay(redis_, settings_, key, "record", force, {});
+  // A dead delivery's dead letters are found here, a bounded page per call (they were written
+  // after its entry), and the script only checks them. Once a record says dead, none of its
+  // delivery is written until a replay changes that status, which the script sees.
+  std::vector<std::string> letters;
+  auto record = find(key, false);
+  if (!record) return ReplayResult{ReplayOutcome::kNotFound, {}};
+  if (record->status == DeliveryStatus::kDead) {
+    DeliveryFilter filter;
+    filter.provider = key.provider;
+    filter.repo_id = key.repo_id;
+    // failed_at_ms is the worker's clock, the entry id Redis's.
+    filter.since_ms = std::max<int64_t>(toInteger(record->entry_id) - kClockSlackMs, 0);
+    auto groups = deadLettersByDelivery(redis_, filter, key.delivery_id);
+    if (auto group = groups.find(identityOf(key)); group != groups.end()) {
+      letters = std::move(group->second.second);
+    }
+  }
+  auto run = runReplay(redis_, settings_, key, "record", force, letters);
   return ReplayResult{run.outcome, run.entry_id};
 }
 

@@ -466,6 +466,43 @@ TEST_CASE("delivery log: replaying a dead delivery runs only the workers that fa
   CHECK(l.direct.command({"XLEN", QueueNames::kStream}).integer == 1);
 }
 
+// How many times Redis ran `command` so far, scripts' calls included.
+int64_t commandCalls(RedisConnection& redis, const std::string& command) {
+  const std::string stats = redis.command({"INFO", "commandstats"}).text;
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const size_t at = stats.find(tag);
+  if (at == std::string::npos) return 0;
+  return std::stoll(stats.substr(at + tag.size()));
+}
+
+TEST_CASE("delivery log: replaying a dead delivery never walks a long dead-letter stream at once") {
+  Log l;
+  const std::string entry = l.enqueue("d-1", kT0);
+  l.killDelivery("d-1", entry, {"audit"});
+  // A long outage dead-lettered many other deliveries since.
+  l.direct.command({"EVAL", R"lua(
+for i = 1, 3000 do
+  redis.call('XADD', KEYS[1], '*', 'provider', 'github', 'repo_id', 'svc', 'delivery',
+             'other-' .. i, 'worker', 'audit', 'failed_at_ms', ARGV[1])
+end
+)lua",
+                    "1", "conduit::dead-letters", std::to_string(kT0 + 1000)});
+  const int64_t scripts_before = commandCalls(l.direct, "evalsha");
+  const int64_t walked_before =
+      commandCalls(l.direct, "xrange") + commandCalls(l.direct, "xrevrange");
+  auto result = l.log.replay(key("d-1"), false);
+  REQUIRE(result.outcome == ReplayOutcome::kQueued);
+  const int64_t scripts = commandCalls(l.direct, "evalsha") - scripts_before;
+  const int64_t walked =
+      commandCalls(l.direct, "xrange") + commandCalls(l.direct, "xrevrange") - walked_before;
+  // A page of 100 entries per call: no script looked at more than 1000 entries.
+  CHECK(scripts > 0);
+  CHECK(walked <= 11 * scripts);
+  // Its own dead letter went, the others stayed.
+  CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 3000);
+  CHECK(l.log.find(key("d-1"), false)->status == DeliveryStatus::kQueued);
+}
+
 TEST_CASE("delivery log: a done delivery is replayed only when forced - every worker again") {
   Log l;
   const std::string entry = l.enqueue("d-1", kT0);
