@@ -200,7 +200,9 @@ return reply
 // schema), then the dead-letter ids. Returns {'queued', new entry id, dead letters removed} or
 // {'not_found'}, {'in_progress'}, {'not_failed'}.
 // The new entry's progress says which workers ended ok, so that only the others run again: the
-// record's worker fields are JSON objects with an `outcome`.
+// record's worker fields are JSON objects with an `outcome`. A record that says queued,
+// processing or retrying is in progress only while its entry is on the queue; past that its last
+// update was lost, and it is taken as dead when dead letters of it are given, as done otherwise.
 const store::RedisScript kReplayScript(R"lua(
 local mode, force, group, now, lifetime = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local progress_prefix, progress_lifetime, ok_prefix = ARGV[6], ARGV[7], ARGV[8]
@@ -222,8 +224,19 @@ local function ofThisDelivery(raw)
 end
 
 local status = redis.call('HGET', KEYS[1], f_status)
+-- A record that says queued, processing or retrying of an entry the queue has finished with
+-- (a finish deletes it) lost its last update (the worker could not write it): the dead letters,
+-- if any, say how it ended.
+local stale = false
+if status == queued or status == processing or status == retrying then
+  local entry = redis.call('HGET', KEYS[1], f_entry) or ''
+  if entry == '' or #redis.call('XRANGE', KEYS[2], entry, entry) > 0 then
+    return {'in_progress'}
+  end
+  stale = true
+end
 local letters, letter = {}, nil
-if mode == 'letters' or status == dead then
+if mode == 'letters' or status == dead or stale then
   for i = names_end + 1, #ARGV do
     local found = redis.call('XRANGE', KEYS[3], ARGV[i], ARGV[i])
     local held = found[1] and ofThisDelivery(found[1][2])
@@ -238,7 +251,9 @@ if mode == 'letters' then
 elseif not status then
   return {'not_found'}
 end
-if status == queued or status == processing or status == retrying then return {'in_progress'} end
+if stale then
+  if #letters > 0 then status = dead else status = 'finished' end
+end
 if mode == 'record' and status ~= dead and force ~= '1' then return {'not_failed'} end
 if mode == 'record' and status ~= dead then letters = {} end
 
@@ -821,11 +836,13 @@ std::vector<DeliveryKey> DeliveryLog::keysOf(std::string_view delivery_id) {
 ReplayResult DeliveryLog::replay(const DeliveryKey& key, bool force) {
   // A dead delivery's dead letters are found here, a bounded page per call (they were written
   // after its entry), and the script only checks them. Once a record says dead, none of its
-  // delivery is written until a replay changes that status, which the script sees.
+  // delivery is written until a replay changes that status, which the script sees. Those of a
+  // record still in progress too: it may be one whose last update was lost, which the script
+  // tells by its entry being gone from the queue.
   std::vector<std::string> letters;
   auto record = find(key, false);
   if (!record) return ReplayResult{ReplayOutcome::kNotFound, {}};
-  if (record->status == DeliveryStatus::kDead) {
+  if (record->status != DeliveryStatus::kDone && record->status != DeliveryStatus::kIgnored) {
     DeliveryFilter filter;
     filter.provider = key.provider;
     filter.repo_id = key.repo_id;

@@ -503,6 +503,49 @@ end
   CHECK(l.log.find(key("d-1"), false)->status == DeliveryStatus::kQueued);
 }
 
+TEST_CASE("delivery log: a record whose last update was lost is still replayed") {
+  Log l;
+  DeliveryConsumer consumer(l.pool, "host:1");
+  RedisConnection blocking(l.redis.endpoint(), std::chrono::seconds(3));
+  // d-1: the worker dead-lettered audit, then could not write the record (Redis went away a
+  // moment): it says processing of an entry the queue has finished with.
+  const std::string e1 = l.enqueue("d-1", kT0);
+  // d-2: the same, finished without dead letters.
+  const std::string e2 = l.enqueue("d-2", kT0 + 1);
+  // d-3: really in progress.
+  const std::string e3 = l.enqueue("d-3", kT0 + 2);
+  consumer.readNew(blocking, 100, milliseconds(50));
+  const std::vector<std::pair<std::string, std::string>> started = {
+      {"d-1", e1}, {"d-2", e2}, {"d-3", e3}};
+  for (const auto& [id, entry] : started)
+    l.log.attemptStarted(key(id), entry, 1, "pull_request.merged");
+  REQUIRE(consumer.finish(e1, {{"audit", "no such project"}}, 1, {}));
+  REQUIRE(consumer.finish(e2, {}, 1, {}));
+  REQUIRE(l.log.find(key("d-1"), false)->status == DeliveryStatus::kProcessing);
+
+  CHECK(l.log.replay(key("d-3"), true).outcome == ReplayOutcome::kInProgress);
+  // Its dead letter says it failed: replayed without force, the dead letter gone with it.
+  auto replayed = l.log.replay(key("d-1"), false);
+  REQUIRE(replayed.outcome == ReplayOutcome::kQueued);
+  CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 0);
+  CHECK(l.log.find(key("d-1"), false)->entry_id == replayed.entry_id);
+  // No dead letter: it ended done, replayed only when forced.
+  CHECK(l.log.replay(key("d-2"), false).outcome == ReplayOutcome::kNotFailed);
+  CHECK(l.log.replay(key("d-2"), true).outcome == ReplayOutcome::kQueued);
+  CHECK(l.log.replay(key("d-1"), true).outcome == ReplayOutcome::kInProgress);
+
+  // The dead-letter replay of such a delivery puts it back too.
+  const std::string e4 = l.enqueue("d-4", kT0 + 3);
+  consumer.readNew(blocking, 100, milliseconds(50));
+  l.log.attemptStarted(key("d-4"), e4, 1, "");
+  REQUIRE(consumer.finish(e4, {{"audit", "no such project"}}, 1, {}));
+  DeadLetterSelection selection;
+  selection.deliveries = {key("d-4")};
+  CHECK(l.log.replayDeadLetters(selection) == 1);
+  CHECK(l.log.find(key("d-4"), false)->status == DeliveryStatus::kQueued);
+  CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 0);
+}
+
 TEST_CASE("delivery log: a done delivery is replayed only when forced - every worker again") {
   Log l;
   const std::string entry = l.enqueue("d-1", kT0);
@@ -572,8 +615,11 @@ TEST_CASE("delivery log: dead letters replayed by list or filter - each delivery
   CHECK(l.log.find(key("d-3"), false)->status == DeliveryStatus::kQueued);
   CHECK(l.log.find(key("d-2", "web"), false)->status == DeliveryStatus::kDead);
 
-  // A delivery whose record says it is on the queue again keeps its dead letter for now.
-  l.direct.command({"HSET", "conduit::log::github::web::d-2", "status", "retrying"});
+  // A delivery whose record says it is on the queue again (and is) keeps its dead letter for now.
+  const std::string again =
+      l.direct.command({"XADD", QueueNames::kStream, "*", "delivery", "d-2"}).text;
+  l.direct.command(
+      {"HSET", "conduit::log::github::web::d-2", "status", "retrying", "entry", again});
   CHECK(l.log.replayDeadLetters(DeadLetterSelection{}) == 0);
   CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 1);
 }
