@@ -184,22 +184,25 @@ return reply
 // Puts one delivery back on the queue under its identity. KEYS[1]: the record, KEYS[2]: the
 // stream, KEYS[3]: the dead-letter stream, KEYS[4]: the delivery's seen key.
 // ARGV[1]: 'record' (a replay of the record: it must exist; dead, or done and ignored with
-// ARGV[2] = '1'; a dead one's dead letters are found from its entry on and removed) or 'letters'
-// (a replay of the dead letters whose ids follow the fixed arguments: those still there, of this
-// delivery, are removed, and the delivery is put back from its record, or from the first of them
-// when the record is gone). ARGV[3]: group, ARGV[4]: now (Unix ms), ARGV[5]: the record's
-// lifetime (s), ARGV[6]: the new entry's progress key prefix, ARGV[7]: its lifetime (s),
-// ARGV[8]: the progress's ok:: prefix, ARGV[9]: the record's worker:: prefix, ARGV[10]: the
-// entry schema version, ARGV[11] to ARGV[16]: the record's status, entry, replays,
-// updated_at_ms, reason and next_attempt_ms fields, ARGV[17] to ARGV[20]: the status names
-// queued, processing, retrying and dead, ARGV[21] to ARGV[23]: the entry's provider, repo_id
-// and delivery field names, ARGV[24] to ARGV[26]: the delivery's, ARGV[27]: how much earlier
-// than its entry to look for its dead letters (ms), ARGV[28]: n, the number of arguments that
-// follow naming the entry's fields (entry field, record field: '' for the schema), then the
-// dead-letter ids. Returns {'queued', new entry id, dead letters removed} or
+// ARGV[2] = '1'; a dead one's dead letters, found by the caller a page at a time, follow the
+// fixed arguments: those still there, of this delivery, are removed) or 'letters' (a replay of
+// the dead letters whose ids follow the fixed arguments: those still there, of this delivery, are
+// removed, and the delivery is put back from its record, or from the first of them when the
+// record is gone). The script looks only at the ids it is given: walking the dead-letter stream
+// from the delivery's entry on would block Redis for as long as that stream is. ARGV[3]: group,
+// ARGV[4]: now (Unix ms), ARGV[5]: the record's lifetime (s), ARGV[6]: the new entry's progress key
+// prefix, ARGV[7]: its lifetime (s), ARGV[8]: the progress's ok:: prefix, ARGV[9]: the record's
+// worker:: prefix, ARGV[10]: the entry schema version, ARGV[11] to ARGV[16]: the record's status,
+// entry, replays, updated_at_ms, reason and next_attempt_ms fields, ARGV[17] to ARGV[20]: the
+// status names queued, processing, retrying and dead, ARGV[21] to ARGV[23]: the entry's provider,
+// repo_id and delivery field names, ARGV[24] to ARGV[26]: the delivery's, ARGV[27]: n, the number
+// of arguments that follow naming the entry's fields (entry field, record field: '' for the
+// schema), then the dead-letter ids. Returns {'queued', new entry id, dead letters removed} or
 // {'not_found'}, {'in_progress'}, {'not_failed'}.
 // The new entry's progress says which workers ended ok, so that only the others run again: the
-// record's worker fields are JSON objects with an `outcome`.
+// record's worker fields are JSON objects with an `outcome`. A record that says queued,
+// processing or retrying is in progress only while its entry is on the queue; past that its last
+// update was lost, and it is taken as dead when dead letters of it are given, as done otherwise.
 const store::RedisScript kReplayScript(R"lua(
 local mode, force, group, now, lifetime = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local progress_prefix, progress_lifetime, ok_prefix = ARGV[6], ARGV[7], ARGV[8]
@@ -208,8 +211,7 @@ local f_status, f_entry, f_replays, f_updated, f_reason, f_next = unpack(ARGV, 1
 local queued, processing, retrying, dead = unpack(ARGV, 17, 20)
 local e_provider, e_repo_id, e_delivery = unpack(ARGV, 21, 23)
 local provider, repo_id, delivery = unpack(ARGV, 24, 26)
-local slack = tonumber(ARGV[27])
-local names_end = 28 + tonumber(ARGV[28])
+local names_end = 27 + tonumber(ARGV[27])
 
 local function ofThisDelivery(raw)
   local held = {}
@@ -222,8 +224,19 @@ local function ofThisDelivery(raw)
 end
 
 local status = redis.call('HGET', KEYS[1], f_status)
+-- A record that says queued, processing or retrying of an entry the queue has finished with
+-- (a finish deletes it) lost its last update (the worker could not write it): the dead letters,
+-- if any, say how it ended.
+local stale = false
+if status == queued or status == processing or status == retrying then
+  local entry = redis.call('HGET', KEYS[1], f_entry) or ''
+  if entry == '' or #redis.call('XRANGE', KEYS[2], entry, entry) > 0 then
+    return {'in_progress'}
+  end
+  stale = true
+end
 local letters, letter = {}, nil
-if mode == 'letters' then
+if mode == 'letters' or status == dead or stale then
   for i = names_end + 1, #ARGV do
     local found = redis.call('XRANGE', KEYS[3], ARGV[i], ARGV[i])
     local held = found[1] and ofThisDelivery(found[1][2])
@@ -232,30 +245,20 @@ if mode == 'letters' then
       letter = letter or held
     end
   end
+end
+if mode == 'letters' then
   if #letters == 0 then return {'not_found'} end
 elseif not status then
   return {'not_found'}
 end
-if status == queued or status == processing or status == retrying then return {'in_progress'} end
-if mode == 'record' and status ~= dead and force ~= '1' then return {'not_failed'} end
-if mode == 'record' and status == dead then
-  local entry = redis.call('HGET', KEYS[1], f_entry) or ''
-  local ms = tonumber(string.match(entry, '^(%d+)')) or 0
-  local low = '-'
-  if ms > slack then low = string.format('%.0f', ms - slack) end
-  local high = '+'
-  while true do
-    local page = redis.call('XRANGE', KEYS[3], low, high, 'COUNT', 100)
-    for _, found in ipairs(page) do
-      if ofThisDelivery(found[2]) then letters[#letters + 1] = found[1] end
-    end
-    if #page < 100 then break end
-    low = '(' .. page[#page][1]
-  end
+if stale then
+  if #letters > 0 then status = dead else status = 'finished' end
 end
+if mode == 'record' and status ~= dead and force ~= '1' then return {'not_failed'} end
+if mode == 'record' and status ~= dead then letters = {} end
 
 local fields = {}
-for i = 29, names_end, 2 do
+for i = 28, names_end, 2 do
   local entry_field, record_field = ARGV[i], ARGV[i + 1]
   local value
   if letter and not status then
@@ -307,14 +310,18 @@ return 1
 
 // KEYS[1]: the record, KEYS[2...]: the issue sets of the keys the actions named. ARGV[1]: the
 // identity, ARGV[2]: the issue sets' lifetime (s), ARGV[3]: the record's accepted_at_ms field,
-// ARGV[4]: n, the number of arguments that follow checking (field, value read before): the
+// ARGV[4]: the earliest acceptance time kept in the log (Unix ms), ARGV[5]: the most records
+// kept, ARGV[6]: n, the number of arguments that follow checking (field, value read before): the
 // update was computed from those, and is made only if they are unchanged ('' for a field that
 // was not there). Then field/value pairs to set. Returns 1 when written, 0 when the record does
 // not exist, -1 when a checked field changed meanwhile (read again and retry).
+// An issue named again and again keeps its set alive: each write also drops up to 100 of the
+// set's members past the log's bounds (their records are gone), so that it does not grow for as
+// long as the issue is busy, and no write walks a long set.
 const store::RedisScript kEndScript(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local checks_end = 4 + tonumber(ARGV[4])
-for i = 5, checks_end, 2 do
+local checks_end = 6 + tonumber(ARGV[6])
+for i = 7, checks_end, 2 do
   if (redis.call('HGET', KEYS[1], ARGV[i]) or '') ~= ARGV[i + 1] then return -1 end
 end
 if #ARGV > checks_end then redis.call('HSET', KEYS[1], unpack(ARGV, checks_end + 1)) end
@@ -322,6 +329,14 @@ local score = redis.call('HGET', KEYS[1], ARGV[3]) or '0'
 for i = 2, #KEYS do
   redis.call('ZADD', KEYS[i], score, ARGV[1])
   redis.call('EXPIRE', KEYS[i], ARGV[2])
+  local room = 100
+  local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[4], 'LIMIT', 0, room)
+  if #old > 0 then redis.call('ZREM', KEYS[i], unpack(old)) end
+  room = room - #old
+  local excess = redis.call('ZCARD', KEYS[i]) - tonumber(ARGV[5])
+  if excess > 0 and room > 0 then
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, math.min(excess, room) - 1)
+  end
 end
 return 1
 )lua");
@@ -591,7 +606,6 @@ ReplayRun runReplay(store::RedisPool& redis, const LogSettings& settings, const 
   const std::string now = std::to_string(unixTimeMs());
   const std::string lifetime = seconds(settings.lifetime);
   const std::string progress_lifetime = seconds(keys::kProgressLifetime);
-  const std::string slack = std::to_string(kClockSlackMs);
   const store::RedisArgs names = {entry::kSchema,       "",
                                   entry::kProvider,     field::kProvider,
                                   entry::kRepoId,       field::kRepoId,
@@ -631,7 +645,6 @@ ReplayRun runReplay(store::RedisPool& redis, const LogSettings& settings, const 
                            key.provider,
                            key.repo_id,
                            key.delivery_id,
-                           slack,
                            name_count};
   args.insert(args.end(), names.begin(), names.end());
   args.insert(args.end(), letter_ids.begin(), letter_ids.end());
@@ -822,7 +835,26 @@ std::vector<DeliveryKey> DeliveryLog::keysOf(std::string_view delivery_id) {
 }
 
 ReplayResult DeliveryLog::replay(const DeliveryKey& key, bool force) {
-  auto run = runReplay(redis_, settings_, key, "record", force, {});
+  // A dead delivery's dead letters are found here, a bounded page per call (they were written
+  // after its entry), and the script only checks them. Once a record says dead, none of its
+  // delivery is written until a replay changes that status, which the script sees. Those of a
+  // record still in progress too: it may be one whose last update was lost, which the script
+  // tells by its entry being gone from the queue.
+  std::vector<std::string> letters;
+  auto record = find(key, false);
+  if (!record) return ReplayResult{ReplayOutcome::kNotFound, {}};
+  if (record->status != DeliveryStatus::kDone && record->status != DeliveryStatus::kIgnored) {
+    DeliveryFilter filter;
+    filter.provider = key.provider;
+    filter.repo_id = key.repo_id;
+    // failed_at_ms is the worker's clock, the entry id Redis's.
+    filter.since_ms = std::max<int64_t>(toInteger(record->entry_id) - kClockSlackMs, 0);
+    auto groups = deadLettersByDelivery(redis_, filter, key.delivery_id);
+    if (auto group = groups.find(identityOf(key)); group != groups.end()) {
+      letters = std::move(group->second.second);
+    }
+  }
+  auto run = runReplay(redis_, settings_, key, "record", force, letters);
   return ReplayResult{run.outcome, run.entry_id};
 }
 
@@ -981,7 +1013,11 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
       checks.push_back(old == before.end() ? std::string_view() : std::string_view(old->second));
     }
     const std::string check_count = std::to_string(checks.size());
-    args.insert(args.end(), {identity, issue_lifetime, field::kAcceptedAtMs, check_count});
+    const std::string earliest_kept =
+        std::to_string(now - std::chrono::milliseconds(settings_.lifetime).count());
+    const std::string max_records = std::to_string(settings_.max_records);
+    args.insert(args.end(), {identity, issue_lifetime, field::kAcceptedAtMs, earliest_kept,
+                             max_records, check_count});
     args.insert(args.end(), checks.begin(), checks.end());
     args.insert(args.end(), {field::kStatus, statusName(logged), field::kReason, logged_reason,
                              field::kNextAttemptMs, next, field::kUpdatedAtMs, now_text,

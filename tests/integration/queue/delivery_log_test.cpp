@@ -336,6 +336,47 @@ TEST_CASE("delivery log: the issue filter finds the deliveries whose actions nam
         std::to_string(kT0));
 }
 
+TEST_CASE("delivery log: a busy issue's set drops members past the log's bounds") {
+  LogSettings settings;
+  settings.max_records = 150;
+  Log l(settings);
+  // Left from deliveries long gone (trimmed from the index, their records expired): the set
+  // lived on because SOC-1 kept being named.
+  const std::string set = "conduit::log::issue::SOC-1";
+  const int64_t long_ago = conduit::queue::unixTimeMs() - 200 * kHourMs;
+  for (int i = 0; i < 250; ++i)
+    l.direct.command(
+        {"ZADD", set, std::to_string(long_ago + i), "github::svc::old-" + std::to_string(i)});
+  const int64_t now = conduit::queue::unixTimeMs();
+  const std::string entry = l.enqueue("d-1", now);
+  l.log.attemptEnded(key("d-1"), entry,
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  // At most 100 go per write, so that no write walks a long set.
+  CHECK(l.direct.command({"ZCARD", set}).integer == 251 - 100);
+  const std::string e2 = l.enqueue("d-2", now + 1);
+  l.log.attemptEnded(key("d-2"), e2,
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  l.log.attemptEnded(key("d-3"), l.enqueue("d-3", now + 2),
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  CHECK(l.direct.command({"ZCARD", set}).integer == 3);
+  DeliveryFilter filter;
+  filter.issue = "SOC-1";
+  CHECK(l.listIds(filter) == std::vector<std::string>{"d-3", "d-2", "d-1"});
+
+  // Past delivery_log_max the oldest go too, recent as they are.
+  for (int i = 0; i < 200; ++i)
+    l.direct.command(
+        {"ZADD", set, std::to_string(now - 1000 - i), "github::svc::x-" + std::to_string(i)});
+  l.log.attemptEnded(key("d-4"), l.enqueue("d-4", now + 3),
+                     {{"jira", "ok", "", {}, {R"({"action":"moved","issue":"SOC-1"})"}}},
+                     DeliveryStatus::kDone, "", 0);
+  CHECK(l.direct.command({"ZCARD", set}).integer == 150);
+  CHECK(l.direct.command({"ZSCORE", set, "github::svc::d-4"}).text == std::to_string(now + 3));
+}
+
 TEST_CASE("delivery log: find reads a record whole - the payload only when asked for") {
   Log l;
   const std::string entry = l.enqueue("d-1", kT0);
@@ -425,6 +466,86 @@ TEST_CASE("delivery log: replaying a dead delivery runs only the workers that fa
   CHECK(l.direct.command({"XLEN", QueueNames::kStream}).integer == 1);
 }
 
+// How many times Redis ran `command` so far, scripts' calls included.
+int64_t commandCalls(RedisConnection& redis, const std::string& command) {
+  const std::string stats = redis.command({"INFO", "commandstats"}).text;
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const size_t at = stats.find(tag);
+  if (at == std::string::npos) return 0;
+  return std::stoll(stats.substr(at + tag.size()));
+}
+
+TEST_CASE("delivery log: replaying a dead delivery never walks a long dead-letter stream at once") {
+  Log l;
+  const std::string entry = l.enqueue("d-1", kT0);
+  l.killDelivery("d-1", entry, {"audit"});
+  // A long outage dead-lettered many other deliveries since.
+  l.direct.command({"EVAL", R"lua(
+for i = 1, 3000 do
+  redis.call('XADD', KEYS[1], '*', 'provider', 'github', 'repo_id', 'svc', 'delivery',
+             'other-' .. i, 'worker', 'audit', 'failed_at_ms', ARGV[1])
+end
+)lua",
+                    "1", "conduit::dead-letters", std::to_string(kT0 + 1000)});
+  const int64_t scripts_before = commandCalls(l.direct, "evalsha");
+  const int64_t walked_before =
+      commandCalls(l.direct, "xrange") + commandCalls(l.direct, "xrevrange");
+  auto result = l.log.replay(key("d-1"), false);
+  REQUIRE(result.outcome == ReplayOutcome::kQueued);
+  const int64_t scripts = commandCalls(l.direct, "evalsha") - scripts_before;
+  const int64_t walked =
+      commandCalls(l.direct, "xrange") + commandCalls(l.direct, "xrevrange") - walked_before;
+  // A page of 100 entries per call: no script looked at more than 1000 entries.
+  CHECK(scripts > 0);
+  CHECK(walked <= 11 * scripts);
+  // Its own dead letter went, the others stayed.
+  CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 3000);
+  CHECK(l.log.find(key("d-1"), false)->status == DeliveryStatus::kQueued);
+}
+
+TEST_CASE("delivery log: a record whose last update was lost is still replayed") {
+  Log l;
+  DeliveryConsumer consumer(l.pool, "host:1");
+  RedisConnection blocking(l.redis.endpoint(), std::chrono::seconds(3));
+  // d-1: the worker dead-lettered audit, then could not write the record (Redis went away a
+  // moment): it says processing of an entry the queue has finished with.
+  const std::string e1 = l.enqueue("d-1", kT0);
+  // d-2: the same, finished without dead letters.
+  const std::string e2 = l.enqueue("d-2", kT0 + 1);
+  // d-3: really in progress.
+  const std::string e3 = l.enqueue("d-3", kT0 + 2);
+  consumer.readNew(blocking, 100, milliseconds(50));
+  const std::vector<std::pair<std::string, std::string>> started = {
+      {"d-1", e1}, {"d-2", e2}, {"d-3", e3}};
+  for (const auto& [id, entry] : started)
+    l.log.attemptStarted(key(id), entry, 1, "pull_request.merged");
+  REQUIRE(consumer.finish(e1, {{"audit", "no such project"}}, 1, {}));
+  REQUIRE(consumer.finish(e2, {}, 1, {}));
+  REQUIRE(l.log.find(key("d-1"), false)->status == DeliveryStatus::kProcessing);
+
+  CHECK(l.log.replay(key("d-3"), true).outcome == ReplayOutcome::kInProgress);
+  // Its dead letter says it failed: replayed without force, the dead letter gone with it.
+  auto replayed = l.log.replay(key("d-1"), false);
+  REQUIRE(replayed.outcome == ReplayOutcome::kQueued);
+  CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 0);
+  CHECK(l.log.find(key("d-1"), false)->entry_id == replayed.entry_id);
+  // No dead letter: it ended done, replayed only when forced.
+  CHECK(l.log.replay(key("d-2"), false).outcome == ReplayOutcome::kNotFailed);
+  CHECK(l.log.replay(key("d-2"), true).outcome == ReplayOutcome::kQueued);
+  CHECK(l.log.replay(key("d-1"), true).outcome == ReplayOutcome::kInProgress);
+
+  // The dead-letter replay of such a delivery puts it back too.
+  const std::string e4 = l.enqueue("d-4", kT0 + 3);
+  consumer.readNew(blocking, 100, milliseconds(50));
+  l.log.attemptStarted(key("d-4"), e4, 1, "");
+  REQUIRE(consumer.finish(e4, {{"audit", "no such project"}}, 1, {}));
+  DeadLetterSelection selection;
+  selection.deliveries = {key("d-4")};
+  CHECK(l.log.replayDeadLetters(selection) == 1);
+  CHECK(l.log.find(key("d-4"), false)->status == DeliveryStatus::kQueued);
+  CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 0);
+}
+
 TEST_CASE("delivery log: a done delivery is replayed only when forced - every worker again") {
   Log l;
   const std::string entry = l.enqueue("d-1", kT0);
@@ -494,8 +615,11 @@ TEST_CASE("delivery log: dead letters replayed by list or filter - each delivery
   CHECK(l.log.find(key("d-3"), false)->status == DeliveryStatus::kQueued);
   CHECK(l.log.find(key("d-2", "web"), false)->status == DeliveryStatus::kDead);
 
-  // A delivery whose record says it is on the queue again keeps its dead letter for now.
-  l.direct.command({"HSET", "conduit::log::github::web::d-2", "status", "retrying"});
+  // A delivery whose record says it is on the queue again (and is) keeps its dead letter for now.
+  const std::string again =
+      l.direct.command({"XADD", QueueNames::kStream, "*", "delivery", "d-2"}).text;
+  l.direct.command(
+      {"HSET", "conduit::log::github::web::d-2", "status", "retrying", "entry", again});
   CHECK(l.log.replayDeadLetters(DeadLetterSelection{}) == 0);
   CHECK(l.direct.command({"XLEN", "conduit::dead-letters"}).integer == 1);
 }
