@@ -461,6 +461,10 @@ TEST_CASE("deliveries api: replay puts a dead delivery back on the queue under i
                "delivery_in_progress");
   checkRefused(admin.post("/conduit/deliveries/github/repo/d-2/replay?force=true"), 409,
                "delivery_in_progress");
+  // d-4 is still being worked on: its record says so and its entry is in the stream (a record
+  // saying so of an entry that has left the stream lost its last update: replayed).
+  const std::string d4_entry = redis->command({"XADD", keys::kStream, "*", "delivery", "d-4"}).text;
+  redis->command({"HSET", keys::logKey("github::other::d-4"), "entry", d4_entry});
   checkRefused(admin.post("/conduit/deliveries/github/other/d-4/replay"), 409,
                "delivery_in_progress");
 }
