@@ -3,8 +3,7 @@
 #include "test_plugin.h"
 
 EXPORT const conduit_plugin_descriptor* conduit_plugin_entry_v1(void) {
-  static const conduit_plugin_descriptor descriptor =
-      TEST_DESCRIPTOR(sizeof(conduit_plugin_descriptor), CONDUIT_ABI_MAJOR, 1, "abi_1_1",
-                      test_process);
+  static const conduit_plugin_descriptor descriptor = TEST_DESCRIPTOR(
+      sizeof(conduit_plugin_descriptor), CONDUIT_ABI_MAJOR, 1, "abi_1_1", test_process);
   return &descriptor;
 }

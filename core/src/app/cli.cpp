@@ -75,41 +75,6 @@ int usageError(const std::string& message) {
   return kExitUsageOrConfig;
 }
 
-// The options of one command: `--name value` or `--name=value`, each at most once. `aliases`
-// maps short forms (`-p`) to long ones. Returns nullopt after printing a usage error.
-std::optional<std::map<std::string, std::string>> parseOptions(
-    int argc, char** argv, std::string_view command,
-    const std::map<std::string_view, std::string_view>& known) {
-  std::map<std::string, std::string> values;
-  for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    std::string_view value;
-    bool inline_value = false;
-    if (size_t eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      inline_value = true;
-    }
-    auto it = known.find(arg);
-    if (it == known.end()) {
-      usageError(fmt::format("{}: unknown option `{}`", command, arg));
-      return std::nullopt;
-    }
-    if (!inline_value) {
-      if (i + 1 >= argc) {
-        usageError(fmt::format("{}: {} needs a value", command, arg));
-        return std::nullopt;
-      }
-      value = argv[++i];
-    }
-    if (!values.emplace(std::string(it->second), std::string(value)).second) {
-      usageError(fmt::format("{}: {} is given twice", command, arg));
-      return std::nullopt;
-    }
-  }
-  return values;
-}
-
 // A command line past its command words: options with a value (`--name value` or
 // `--name=value`), flags without one (`--json`), each at most once, and where `positionals`
 // allows them, other arguments (after `--`, everything is one: a delivery id may start with -).
@@ -175,6 +140,17 @@ std::optional<Arguments> parseArguments(int argc, char** argv, int first, std::s
     }
   }
   return args;
+}
+
+// The options of one command that takes options only: `--name value` or `--name=value`, each
+// at most once. `known` maps each spelling (`-p`, `--port`) to the option's name. Returns
+// nullopt after printing a usage error.
+std::optional<std::map<std::string, std::string>> parseOptions(
+    int argc, char** argv, std::string_view command,
+    const std::map<std::string_view, std::string_view>& known) {
+  auto args = parseArguments(argc, argv, 2, command, known, {}, /*positionals=*/false);
+  if (!args) return std::nullopt;
+  return std::move(args->values);
 }
 
 // The value of an option, if given.

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <mutex>
 
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "http/time_text.hpp"
+#include "log_capture.hpp"
 #include "queue/delivery.hpp"
 #include "queue/redis_keys.hpp"
 #include "server_fixture.hpp"
@@ -189,51 +189,7 @@ void checkRefused(const httplib::Response& r, int status, const std::string& err
   if (!field.empty()) CHECK(text(doc, "/field") == field);
 }
 
-// The log lines written while it lives, at info and above.
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<Sink>()), level_(spdlog::default_logger()->level()) {
-    auto& sinks = spdlog::default_logger()->sinks();
-    for (auto& sink : sinks)
-      sink->set_level(level_);
-    sinks.push_back(sink_);
-    spdlog::default_logger()->set_level(spdlog::level::info);
-  }
-  ~LogCapture() {
-    spdlog::default_logger()->set_level(level_);
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-    for (auto& sink : sinks)
-      sink->set_level(spdlog::level::trace);
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  std::string text() { return sink_->text(); }
-
- private:
-  class Sink : public spdlog::sinks::base_sink<std::mutex> {
-   public:
-    std::string text() {
-      std::lock_guard lock(mutex_);
-      return text_;
-    }
-
-   protected:
-    void sink_it_(const spdlog::details::log_msg& message) override {
-      spdlog::memory_buf_t formatted;
-      formatter_->format(message, formatted);
-      text_.append(formatted.data(), formatted.size());
-    }
-    void flush_() override {}
-
-   private:
-    std::string text_;
-  };
-
-  std::shared_ptr<Sink> sink_;
-  spdlog::level::level_enum level_;
-};
+using conduit::testing::LogCapture;
 
 int64_t base() {
   // An hour ago, on a whole second, so that times in both forms are easy to write.
