@@ -103,7 +103,10 @@ struct ServerApp::Parts {
     ui_routes.addTo(*router);
     payload_route.addTo(*router);
     if (with_worker_ping) http::addWorkerPing(*router);
-    http::addMetricsRoute(*router, guard, s.metrics_token, [m = metrics] { return m->render(); });
+    // The admin rules without the web page's session: scrapers have no cookie, and the page
+    // reads the queue's numbers from /conduit/ui/summary.
+    http::addMetricsRoute(*router, http::AdminGuard(s.admin_token), s.metrics_token,
+                          [m = metrics] { return m->render(); });
   }
 
   std::shared_ptr<metrics::ConduitMetrics> metrics;
