@@ -49,10 +49,11 @@ struct Log {
 
   std::string enqueue(const std::string& id, int64_t at_ms, const std::string& repo = "svc",
                       const std::string& provider = "github") {
+    const std::string repo_path = "org/" + repo;  // Delivery holds views: kept alive here
     conduit::queue::Delivery delivery;
     delivery.provider = provider;
     delivery.repo_id = repo;
-    delivery.repo_path = "org/" + repo;
+    delivery.repo_path = repo_path;
     delivery.event = "pull_request";
     delivery.delivery_id = id;
     delivery.received_at_ms = at_ms;
