@@ -16,7 +16,7 @@
 #include "http/api_response.hpp"
 #include "http/delivery_json.hpp"
 #include "http/time_text.hpp"
-#include "providers/provider.hpp"
+#include "providers/registry.hpp"
 #include "queue/delivery.hpp"
 #include "queue/delivery_log.hpp"
 #include "queue/redis_keys.hpp"

@@ -18,7 +18,7 @@
 #include "crypto/hex.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/api_response.hpp"
-#include "providers/provider.hpp"
+#include "providers/registry.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
 
@@ -27,19 +27,11 @@ namespace {
 
 // As the admin routes: a new secret is 32 random bytes in hex; an imported one at most 1 KiB.
 constexpr size_t kSecretBytes = 32;
-constexpr size_t kMaxRepoPathBytes = 256;
 constexpr size_t kMaxImportedSecretBytes = 1024;
 
 int usage(const std::string& message) {
   fmt::print(stderr, "conduit hooks: {}\nRun `conduit help` for usage.\n", message);
   return kExitUsageOrConfig;
-}
-
-bool hasControlOrSpace(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return true;
-  }
-  return false;
 }
 
 // The admin routes' checks, with the command's option names: the message of the first
@@ -63,11 +55,10 @@ std::string checkRepoId(const HooksOptions& o) {
 
 std::string checkRepoPath(const HooksOptions& o, bool required) {
   if (o.repo_path.empty()) return required ? "--repo-path is required, as in org/repo" : "";
-  if (o.repo_path.size() > kMaxRepoPathBytes || hasControlOrSpace(o.repo_path)) {
-    return "--repo-path must be at most 256 bytes with no spaces or control characters, as in "
-           "org/repo";
-  }
-  return {};
+  const providers::Provider* provider = providers::findProvider(o.provider);
+  if (provider == nullptr) return {};  // checkProvider() says so
+  auto problem = providers::repoPathProblem(*provider, o.repo_path);
+  return problem ? "--repo-path " + *problem : "";
 }
 
 // The options each action takes, and their checks; the first problem, or empty.

@@ -38,6 +38,7 @@ const ApiErrorInfo& describe(ApiError error) {
       {409, 1302, "not_failed"},
       {409, 1303, "delivery_in_progress"},
       {403, 1106, "csrf_token_invalid"},
+      {400, 1010, "wrong_provider"},
   };
   return kTable[static_cast<size_t>(error)];
 }

@@ -48,6 +48,7 @@ enum class ApiError {
   kNotFailed,           // a replay of a delivery that ended well, without force
   kDeliveryInProgress,  // a replay of a delivery still queued, processing or retrying
   kCsrfTokenInvalid,    // a changing request of the web page without its session's token
+  kWrongProvider,       // a delivery of another code host than the hook's
 };
 
 struct ApiErrorInfo {

@@ -13,7 +13,7 @@
 #include "http/delivery_json.hpp"
 #include "http/time_text.hpp"
 #include "providers/json_check.hpp"
-#include "providers/provider.hpp"
+#include "providers/registry.hpp"
 #include "queue/delivery.hpp"
 #include "store/hook.hpp"
 

@@ -7,13 +7,12 @@
 #include "crypto/hex.hpp"
 #include "http/api_response.hpp"
 #include "providers/json_check.hpp"
-#include "providers/provider.hpp"
+#include "providers/registry.hpp"
 
 namespace conduit::http {
 namespace {
 
 constexpr size_t kSecretBytes = 32;
-constexpr size_t kMaxRepoPathBytes = 256;
 constexpr size_t kMaxImportedSecretBytes = 1024;
 // Admin bodies are a few short strings; anything much larger is a mistake or an attack.
 constexpr size_t kMaxAdminBodyBytes = 64 * 1024;
@@ -27,13 +26,6 @@ struct HookFields {
 };
 
 enum Need : unsigned { kProvider = 1, kRepoId = 2, kRepoPath = 4, kSecret = 8 };
-
-bool hasControlOrSpace(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return true;
-  }
-  return false;
-}
 
 // Checks the fields in `needed`; the first problem comes back as the 400 to answer.
 std::optional<Response> validate(const HookFields& f, unsigned needed) {
@@ -61,11 +53,10 @@ std::optional<Response> validate(const HookFields& f, unsigned needed) {
       return errorResponse(ApiError::kMissingField, "repo_path is required, as in org/repo",
                            "repo_path");
     }
-    if (f.repo_path.size() > kMaxRepoPathBytes || hasControlOrSpace(f.repo_path)) {
-      return errorResponse(ApiError::kInvalidField,
-                           "repo_path must be at most 256 bytes with no spaces or control "
-                           "characters, as in org/repo",
-                           "repo_path");
+    // Every route that takes a repo_path takes the provider too, checked above.
+    if (auto problem =
+            providers::repoPathProblem(*providers::findProvider(f.provider), f.repo_path)) {
+      return errorResponse(ApiError::kInvalidField, "repo_path " + *problem, "repo_path");
     }
   }
   if ((needed & kSecret) != 0) {

@@ -25,7 +25,7 @@
 #include "http/header_block.hpp"
 #include "http/peer_address.hpp"
 #include "logging/log_context.hpp"
-#include "providers/provider.hpp"
+#include "providers/registry.hpp"
 
 namespace conduit::http {
 
@@ -280,8 +280,8 @@ double millisecondsSince(Clock::time_point start) {
 
 // The delivery id a request carries, whichever code host sent it, as the access log shows it.
 std::string deliveryIdOf(const providers::HeaderLookup& header) {
-  for (std::string_view name : providers::providerNames()) {
-    if (auto id = providers::findProvider(name)->deliveryId(header)) return deliveryIdForLog(*id);
+  for (const providers::Provider* provider : providers::allProviders()) {
+    if (auto id = provider->deliveryId(header)) return deliveryIdForLog(*id);
   }
   return "-";
 }

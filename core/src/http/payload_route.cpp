@@ -6,7 +6,7 @@
 #include "logging/log_context.hpp"
 #include "providers/json_check.hpp"
 #include "providers/payload.hpp"
-#include "providers/provider.hpp"
+#include "providers/registry.hpp"
 
 namespace conduit::http {
 namespace {
@@ -25,33 +25,14 @@ Response deliveryResponse(int status, std::string_view delivery_id, bool duplica
   });
 }
 
-// GitHub's event names, for the `event` label: anything else is `other`, so that a client
-// cannot make a series per header value it sends.
+// The event's name for the `event` label: one of the host's known events, else `other`, so that
+// a client cannot make a series per header value it sends.
 std::string_view eventLabel(const providers::Provider* provider,
                             const providers::HeaderLookup& header) {
-  static constexpr std::string_view kKnown[] = {"check_run",
-                                                "check_suite",
-                                                "create",
-                                                "delete",
-                                                "deployment",
-                                                "deployment_status",
-                                                "fork",
-                                                "issue_comment",
-                                                "issues",
-                                                "ping",
-                                                "pull_request",
-                                                "pull_request_review",
-                                                "pull_request_review_comment",
-                                                "push",
-                                                "release",
-                                                "repository",
-                                                "status",
-                                                "workflow_job",
-                                                "workflow_run"};
   if (provider == nullptr) return "other";
   auto event = provider->eventType(header);
   if (!event) return "other";
-  for (std::string_view known : kKnown) {
+  for (std::string_view known : provider->knownEvents()) {
     if (*event == known) return known;
   }
   return "other";
@@ -111,26 +92,43 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
   auto hook = registry_.lookup(provider->name(), repo_id);
   if (!hook) return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
 
-  // 3. The signature, over the raw body, whatever its encoding.
-  switch (provider->verifySignature(request.header, request.body, hook->secret)) {
+  // 3. A delivery of another host: a hook is for one host, whatever headers a delivery copies.
+  const providers::HeaderNames& names = provider->headerNames();
+  if (const providers::Provider* sender = providers::foreignSender(*provider, request.header)) {
+    return errorResponse(ApiError::kWrongProvider,
+                         fmt::format("this delivery comes from {}, but the hook at this address is "
+                                     "for {}: register a {} hook for it",
+                                     sender->title(), provider->title(), sender->name()));
+  }
+
+  // 4. The signature or token, over the raw body, whatever its encoding.
+  switch (provider->authenticate(request.header, request.body, hook->secret)) {
     case providers::SignatureStatus::kValid:
       break;
     case providers::SignatureStatus::kMissing:
-      return errorResponse(ApiError::kSignatureMissing, "X-Hub-Signature-256 is required");
+      return errorResponse(ApiError::kSignatureMissing,
+                           fmt::format("{} is required", names.credential));
     case providers::SignatureStatus::kMalformed:
       return errorResponse(ApiError::kSignatureMalformed,
-                           "X-Hub-Signature-256 must be sha256= and 64 hex characters");
+                           fmt::format("{} must be {}", names.credential, names.credential_format));
     case providers::SignatureStatus::kMismatch:
-      return errorResponse(ApiError::kSignatureMismatch,
-                           "the signature does not match the body and the hook's secret");
+      return errorResponse(
+          ApiError::kSignatureMismatch,
+          names.credential_format.empty()
+              ? fmt::format("{} does not match the hook's secret", names.credential)
+              : std::string("the signature does not match the body and the "
+                            "hook's secret"));
   }
 
-  // 4. The event and its delivery id.
+  // 5. The event and its delivery id.
   auto event = provider->eventType(request.header);
-  if (!event) return errorResponse(ApiError::kMissingEventHeader, "X-GitHub-Event is required");
+  if (!event) {
+    return errorResponse(ApiError::kMissingEventHeader, fmt::format("{} is required", names.event));
+  }
   auto delivery_id = provider->deliveryId(request.header);
   if (!delivery_id) {
-    return errorResponse(ApiError::kMissingDeliveryHeader, "X-GitHub-Delivery is required");
+    return errorResponse(ApiError::kMissingDeliveryHeader,
+                         fmt::format("{} is required", names.delivery));
   }
   if (!queue::isValidDeliveryId(*delivery_id)) {
     return errorResponse(ApiError::kInvalidDeliveryId,
@@ -138,14 +136,21 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
   }
   request.log_delivery_id = std::string(*delivery_id);
 
-  // 5. The body's encoding.
+  // 6. The body's encoding.
   auto encoding = providers::bodyEncoding(request.header("Content-Type").value_or(""));
+  if (encoding == providers::BodyEncoding::kForm && !provider->acceptsFormBodies()) {
+    encoding.reset();
+  }
   if (!encoding) {
     return errorResponse(ApiError::kUnsupportedContentType,
-                         "send application/json or application/x-www-form-urlencoded");
+                         provider->acceptsFormBodies()
+                             ? "send application/json or application/x-www-form-urlencoded"
+                             : fmt::format("send application/json: choose it in {}'s webhook "
+                                           "settings",
+                                           provider->title()));
   }
 
-  // 6. The hook-creation handshake: answered, never queued.
+  // 7. The hook-creation handshake: answered, never queued.
   if (provider->isPing(*event)) {
     outcome = metrics::Received::kPing;
     return successResponse(200, [&](JsonWriter& w) {
@@ -158,7 +163,7 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
     });
   }
 
-  // 7. The payload must be a JSON object.
+  // 8. The payload must be a JSON object.
   std::optional<std::string> decoded;
   std::string_view payload = request.body;
   if (*encoding == providers::BodyEncoding::kForm) {
@@ -173,7 +178,7 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
     return errorResponse(ApiError::kInvalidPayload, "the payload is not a JSON object");
   }
 
-  // 8 and 9. Queue it, unless this delivery id was accepted in the last 72 hours.
+  // 9 and 10. Queue it, unless this delivery id was accepted in the last 72 hours.
   queue::Delivery delivery{provider->name(),    repo_id, hook->hook.repo_path, *event, *delivery_id,
                            queue::unixTimeMs(), payload};
   auto result = queue_.enqueue(delivery);

@@ -10,7 +10,7 @@
 #include "http/time_text.hpp"
 #include "http/ui_assets.hpp"
 #include "providers/json_check.hpp"
-#include "providers/provider.hpp"
+#include "providers/registry.hpp"
 #include "queue/redis_keys.hpp"
 
 namespace conduit::http {

@@ -64,10 +64,16 @@ void PluginInstance::shutdown() {
 }
 
 ProcessOutcome PluginInstance::process(const providers::Event& event, const DeliveryFacts& facts) {
-  std::vector<conduit_str> commit_messages;
-  commit_messages.reserve(event.commit_messages.size());
-  for (const auto& message : event.commit_messages)
-    commit_messages.push_back(str(message));
+  // The commits as the ABI's parallel arrays: one per field, each as long as the others.
+  std::vector<conduit_str> commit_messages, commit_ids, commit_urls, commit_authors;
+  for (auto* column : {&commit_messages, &commit_ids, &commit_urls, &commit_authors})
+    column->reserve(event.commits.size());
+  for (const auto& commit : event.commits) {
+    commit_messages.push_back(str(commit.message));
+    commit_ids.push_back(str(commit.id));
+    commit_urls.push_back(str(commit.url));
+    commit_authors.push_back(str(commit.author));
+  }
 
   conduit_event view{};
   view.struct_size = sizeof view;
@@ -87,6 +93,16 @@ ProcessOutcome PluginInstance::process(const providers::Event& event, const Deli
   view.url = str(event.url);
   view.author = str(event.author);
   view.raw_json = str(facts.payload);
+  view.host_name = str(event.host);
+  view.repository = str(event.repository);
+  view.number = str(event.number);
+  view.reference = str(event.reference);
+  view.target_branch = str(event.target_branch);
+  view.tag = str(event.tag);
+  view.released_at = str(event.released_at);
+  view.commit_ids = commit_ids.data();
+  view.commit_urls = commit_urls.data();
+  view.commit_authors = commit_authors.data();
 
   std::array<char, kMessageCapacity> buffer{};
   conduit_result result{sizeof(conduit_result), 0, {buffer.data(), buffer.size(), 0}};

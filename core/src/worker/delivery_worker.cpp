@@ -8,7 +8,7 @@
 
 #include "logging/log_context.hpp"
 #include "plugin/checkpoint_store.hpp"
-#include "providers/github_event.hpp"
+#include "providers/registry.hpp"
 #include "queue/delivery_queue.hpp"
 
 namespace conduit::worker {
@@ -34,11 +34,12 @@ double jitter() {
 // The event a processor sees, from the delivery's provider and payload.
 std::optional<providers::Event> normalize(const queue::QueuedDelivery& delivery,
                                           std::string& error) {
-  if (delivery.provider == "github") {
-    return providers::normalizeGitHubEvent(delivery.event, delivery.payload, error);
+  const providers::Provider* provider = providers::findProvider(delivery.provider);
+  if (provider == nullptr) {
+    error = fmt::format("no provider `{}` in this release", delivery.provider);
+    return std::nullopt;
   }
-  error = fmt::format("no provider `{}` in this release", delivery.provider);
-  return std::nullopt;
+  return providers::normalize(*provider, delivery.event, delivery.payload, error);
 }
 
 queue::DeliveryKey keyOf(const queue::QueuedDelivery& delivery) {

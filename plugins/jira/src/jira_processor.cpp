@@ -86,6 +86,7 @@ std::vector<std::string_view> textsOf(const sdk::Event& event) {
   const std::string_view kind = event.kind();
   if (startsWith(kind, "release.")) return {event.releaseName(), event.releaseBody()};
   if (kind == "push") return event.commitMessages();
+  if (kind == "tag") return {event.tag()};
   return {event.title(), event.body(), event.branch()};
 }
 
@@ -112,21 +113,28 @@ const Transition* pickTransition(const std::vector<Transition>& transitions,
   return nullptr;
 }
 
+// What happened, for a comment: "merge request !12 "Sign-in" (https://...) was merged by alice on
+// GitLab". The host's own words for the change and its name come with the event (ABI 1.3).
 std::string what(const sdk::Event& event) {
   const std::string_view kind = event.kind();
   const std::string author = event.author().empty() ? "someone" : std::string(event.author());
   const std::string link = event.url().empty() ? "" : " (" + std::string(event.url()) + ")";
+  const std::string on = event.hostName().empty() ? "" : " on " + std::string(event.hostName());
   if (startsWith(kind, "pull_request.")) {
-    return "pull request \"" + std::string(event.title()) + "\"" + link +
-           (kind == "pull_request.merged" ? " was merged by " : " by ") + author;
+    const std::string change =
+        event.reference().empty() ? "pull request" : std::string(event.reference());
+    return change + " \"" + std::string(event.title()) + "\"" + link +
+           (kind == "pull_request.merged" ? " was merged by " : " by ") + author + on;
   }
   if (startsWith(kind, "release.")) {
-    return "release " + std::string(event.releaseName()) + link + " was published by " + author;
+    const std::string_view name = event.releaseName().empty() ? event.tag() : event.releaseName();
+    return "release " + std::string(name) + link + " was published by " + author + on;
   }
   if (kind == "push") {
-    return "commits pushed to " + std::string(event.branch()) + link + " by " + author;
+    return "commits pushed to " + std::string(event.branch()) + link + " by " + author + on;
   }
-  return std::string(kind) + link;
+  if (kind == "tag") return "tag " + std::string(event.tag()) + link + " pushed by " + author + on;
+  return std::string(kind) + link + on;
 }
 
 // Why an event whose kind is not one of the worker's triggers is nothing to do, for the delivery

@@ -240,7 +240,7 @@ TEST_CASE("processor: comment: true comments once on each moved issue") {
   REQUIRE(comments.size() == 1);
   CHECK(comments[0] ==
         "Moved to In Progress by Conduit: pull request \"SOC-1\" "
-        "(https://github.com/org/repo/pull/7) was merged by alice.\n\n"
+        "(https://github.com/org/repo/pull/7) was merged by alice on GitHub.\n\n"
         "~conduit:atlassian:github:delivery-1~");
   CHECK(site.merged("SOC-1", "", 2).outcome == CONDUIT_OUTCOME_OK);
   CHECK(site.jira->comments("SOC-1").size() == 1);

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define CONDUIT_ABI_MAJOR 1
-#define CONDUIT_ABI_MINOR 2
+#define CONDUIT_ABI_MINOR 3
 
 /* The entry point's name, as the host looks it up. */
 #define CONDUIT_PLUGIN_ENTRY_SYMBOL "conduit_plugin_entry_v1"
@@ -94,11 +94,12 @@ static inline void conduit_message_set(conduit_message* message, const char* tex
 typedef struct conduit_event {
   uint32_t struct_size;
   uint32_t attempt;                   /* 1 on the first try, 2 on the first retry, ... */
-  conduit_str provider;               /* "github" */
+  conduit_str provider;               /* "github", "gitlab", "bitbucket-server", ... */
   conduit_str repo_id;                /* the hook's repo id */
   conduit_str repo_path;              /* "org/repo" */
   conduit_str kind;                   /* "pull_request.merged", "pull_request.opened",
-                                         "release.published", "push", ... */
+                                         "pull_request.closed", "release.published", "push",
+                                         "tag" (1.3), ... */
   conduit_str delivery_id;            /* the code host's id of the delivery */
   conduit_str title;                  /* pull request title */
   conduit_str body;                   /* pull request body */
@@ -110,6 +111,22 @@ typedef struct conduit_event {
   conduit_str url;      /* the web URL of the pull request, release or push */
   conduit_str author;   /* the login of who merged, published or pushed */
   conduit_str raw_json; /* the whole payload, as the code host sent it */
+
+  /* ---- Added in 1.3. A plugin reads these only when struct_size covers them. ---- */
+  conduit_str host_name;     /* the code host as people call it: "GitHub", "GitLab", "Gitea",
+                                "Forgejo", "Bitbucket Cloud", "Bitbucket Data Center" */
+  conduit_str repository;    /* the repository's full path as the payload names it:
+                                "group/subgroup/project" (repo_path is the hook's) */
+  conduit_str number;        /* pull or merge request: its number in the repository, "12" */
+  conduit_str reference;     /* ... as the host writes it: "pull request #12", "merge request !12" */
+  conduit_str target_branch; /* pull request: the branch it merges into */
+  conduit_str tag;           /* release.*: its tag; tag: the tag pushed */
+  conduit_str released_at;   /* release.*: when it was published, RFC 3339 as the host wrote it */
+  /* push: per commit, in the order of commit_messages and as many (commit_message_count); an
+   * entry is empty where the host does not send it (Bitbucket Data Center sends no commits). */
+  const conduit_str* commit_ids;     /* the full commit id */
+  const conduit_str* commit_urls;    /* its web page */
+  const conduit_str* commit_authors; /* its author's name */
 } conduit_event;
 
 /* The answer of a state machine query. The plugin allocates it and sets struct_size; the host

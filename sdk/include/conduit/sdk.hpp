@@ -78,9 +78,57 @@ namespace __attribute__((visibility("hidden"))) sdk {
     std::string_view url() const { return view(e_.url); }
     std::string_view author() const { return view(e_.author); }
     std::string_view rawJson() const { return view(e_.raw_json); }
+
+    // Added in 1.3; empty from an older host.
+    std::string_view hostName() const {
+      return viewIfCovered(e_.host_name, offsetof(conduit_event, host_name));
+    }
+    std::string_view repository() const {
+      return viewIfCovered(e_.repository, offsetof(conduit_event, repository));
+    }
+    std::string_view number() const {
+      return viewIfCovered(e_.number, offsetof(conduit_event, number));
+    }
+    std::string_view reference() const {
+      return viewIfCovered(e_.reference, offsetof(conduit_event, reference));
+    }
+    std::string_view targetBranch() const {
+      return viewIfCovered(e_.target_branch, offsetof(conduit_event, target_branch));
+    }
+    std::string_view tag() const { return viewIfCovered(e_.tag, offsetof(conduit_event, tag)); }
+    std::string_view releasedAt() const {
+      return viewIfCovered(e_.released_at, offsetof(conduit_event, released_at));
+    }
+
+    // One commit of a push; a field the host does not send is empty.
+    struct Commit {
+      std::string_view id, message, url, author;
+    };
+    // The commits of a push, oldest first; from an older host, only their messages.
+    std::vector<Commit> commits() const {
+      const bool detailed = covers(offsetof(conduit_event, commit_authors) + sizeof(void*));
+      std::vector<Commit> commits;
+      for (size_t i = 0; i < e_.commit_message_count; ++i) {
+        Commit commit{{}, view(e_.commit_messages[i]), {}, {}};
+        if (detailed) {
+          if (e_.commit_ids != nullptr) commit.id = view(e_.commit_ids[i]);
+          if (e_.commit_urls != nullptr) commit.url = view(e_.commit_urls[i]);
+          if (e_.commit_authors != nullptr) commit.author = view(e_.commit_authors[i]);
+        }
+        commits.push_back(commit);
+      }
+      return commits;
+    }
+
     const conduit_event& raw() const { return e_; }
 
    private:
+    bool covers(size_t end) const { return e_.struct_size >= end; }
+    // A view added after 1.0, or empty when the host's event does not reach it.
+    std::string_view viewIfCovered(const conduit_str& field, size_t offset) const {
+      return covers(offset + sizeof(conduit_str)) ? view(field) : std::string_view();
+    }
+
     const conduit_event& e_;
   };
 

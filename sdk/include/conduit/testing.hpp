@@ -46,6 +46,11 @@ struct EventData {
   std::vector<std::string> commit_messages;
   std::string release_name, release_body, url, author;
   std::string raw_json = "{}";
+  // 1.3
+  std::string host_name = "GitHub";
+  std::string repository, number, reference, target_branch, tag, released_at;
+  // Per commit, as commit_messages; a missing entry is handed over empty.
+  std::vector<std::string> commit_ids, commit_urls, commit_authors;
 };
 
 // One action a plugin reported (Host::report), checked as the host checks it.
@@ -591,9 +596,17 @@ class PluginUnderTest {
   };
 
   Answer process(const EventData& data) {
-    std::vector<conduit_str> commits;
+    std::vector<conduit_str> commits, ids, urls, authors;
     for (const auto& m : data.commit_messages)
       commits.push_back(str(m));
+    // Each column as long as commit_messages, as the host hands them.
+    auto column = [&](const std::vector<std::string>& from, std::vector<conduit_str>& to) {
+      for (size_t i = 0; i < data.commit_messages.size(); ++i)
+        to.push_back(i < from.size() ? str(from[i]) : conduit_str{nullptr, 0});
+    };
+    column(data.commit_ids, ids);
+    column(data.commit_urls, urls);
+    column(data.commit_authors, authors);
     conduit_event event{};
     event.struct_size = sizeof event;
     event.attempt = data.attempt;
@@ -612,6 +625,16 @@ class PluginUnderTest {
     event.url = str(data.url);
     event.author = str(data.author);
     event.raw_json = str(data.raw_json);
+    event.host_name = str(data.host_name);
+    event.repository = str(data.repository);
+    event.number = str(data.number);
+    event.reference = str(data.reference);
+    event.target_branch = str(data.target_branch);
+    event.tag = str(data.tag);
+    event.released_at = str(data.released_at);
+    event.commit_ids = ids.data();
+    event.commit_urls = urls.data();
+    event.commit_authors = authors.data();
     conduit_result result{sizeof(conduit_result), 0, buffer()};
     // The FakeHost keeps one checkpoint store, as for one delivery.
     auto* delivery = reinterpret_cast<conduit_delivery*>(&host_);

@@ -56,14 +56,14 @@ TEST_CASE("plugin library: a valid plugin loads and shows its descriptor") {
 TEST_CASE("plugin library: a plugin built for an older minor (1.1, before reports) loads") {
   auto plugin = PluginLibrary::load(kPlugins, "abi_1_1");
   CHECK(plugin.descriptor().abi_minor == 1);
-  CHECK(CONDUIT_ABI_MINOR == 2);
+  CHECK(CONDUIT_ABI_MINOR >= 2);
 }
 
 TEST_CASE("plugin library: each refusal names the path and the failed check") {
   CHECK(refusal(kPlugins, "abi_major_mismatch") ==
         "plugin " + kPlugins +
             "/abi_major_mismatch.so: the plugin was built for ABI major 2; "
-            "this conduit speaks ABI 1.2");
+            "this conduit speaks ABI 1.3");
   CHECK(refusal(kPlugins, "struct_too_large")
             .find("struct_too_large.so: the descriptor's "
                   "struct_size") != std::string::npos);

@@ -1,19 +1,15 @@
-#include "providers/github_event.hpp"
+#include "provider_test_support.hpp"
 
 #include <doctest/doctest.h>
 
 #include "process.hpp"
 
 using conduit::providers::Event;
-using conduit::providers::normalizeGitHubEvent;
 
 namespace {
 
 Event normalize(std::string_view type, std::string_view payload) {
-  std::string error;
-  auto event = normalizeGitHubEvent(type, payload, error);
-  REQUIRE_MESSAGE(event.has_value(), error);
-  return *event;
+  return conduit::testing::normalized("github", type, payload);
 }
 
 }  // namespace
@@ -28,7 +24,7 @@ TEST_CASE("github events: a merged pull request - from the sample payload") {
   CHECK(event.branch == "feature/SOC-12-idempotent-settlement");
   CHECK(event.url == "https://github.com/acme-corp/payments-service/pull/1347");
   CHECK(event.author == "bob-reviewer");  // who merged
-  CHECK(event.commit_messages.empty());
+  CHECK(event.commits.empty());
 }
 
 TEST_CASE("github events: closed without merging - opened - and a null body") {
@@ -59,7 +55,9 @@ TEST_CASE("github events: a push - commit messages oldest first - branch without
                                 R"({"message":"SOC-13 b"},{"id":"no message"}]})");
   CHECK(push.kind == "push");
   CHECK(push.branch == "feature/SOC-12");
-  CHECK(push.commit_messages == std::vector<std::string>{"SOC-12 a", "SOC-13 b"});
+  REQUIRE(push.commits.size() == 2);
+  CHECK(push.commits[0].message == "SOC-12 a");
+  CHECK(push.commits[1].message == "SOC-13 b");
   CHECK(push.author == "pat");
   CHECK(push.url == "https://x/c");
 }
@@ -68,6 +66,40 @@ TEST_CASE("github events: other events keep their name - a non-object payload is
   CHECK(normalize("issues", R"({"action":"labeled"})").kind == "issues.labeled");
   CHECK(normalize("create", R"({"ref":"x"})").kind == "create");
   std::string error;
-  CHECK_FALSE(normalizeGitHubEvent("push", "[1]", error).has_value());
+  CHECK_FALSE(conduit::testing::provider("github").normalize("push", "[1]", error).has_value());
   CHECK(error == "the payload is not a JSON object");
+}
+
+TEST_CASE("github events: ABI 1.3's fields - number, reference, target branch, repository") {
+  const std::string payload =
+      conduit::testing::readFile(CONDUIT_EXAMPLES_DIR "/payloads/pull_request.closed.json");
+  auto event = normalize("pull_request", payload);
+  CHECK(event.host == "GitHub");
+  CHECK(event.number == "1347");
+  CHECK(event.reference == "pull request #1347");
+  CHECK(event.target_branch == "main");
+  CHECK(event.repository == "acme-corp/payments-service");
+}
+
+TEST_CASE("github events: a release's tag and time - a commit's id - page and author") {
+  auto published = normalize("release", R"({"action":"published","release":{"tag_name":"v1.2",)"
+                                        R"("published_at":"2026-12-01T10:00:00Z"}})");
+  CHECK(published.tag == "v1.2");
+  CHECK(published.released_at == "2026-12-01T10:00:00Z");
+  auto push = normalize("push", R"({"ref":"refs/heads/main","commits":[{"id":"abc123",)"
+                                R"("message":"SOC-1 fix","url":"https://x/commit/abc123",)"
+                                R"("author":{"name":"Ann Lee","username":"ann"}}]})");
+  REQUIRE(push.commits.size() == 1);
+  CHECK(push.commits[0].id == "abc123");
+  CHECK(push.commits[0].url == "https://x/commit/abc123");
+  CHECK(push.commits[0].author == "Ann Lee");
+}
+
+TEST_CASE("github events: a pushed tag is `tag` - not `push`") {
+  auto tag = normalize("push", R"({"ref":"refs/tags/v2.0.0","compare":"https://x/c",)"
+                               R"("pusher":{"name":"pat"},"commits":[]})");
+  CHECK(tag.kind == "tag");
+  CHECK(tag.tag == "v2.0.0");
+  CHECK(tag.branch.empty());
+  CHECK(tag.author == "pat");
 }

@@ -1,4 +1,5 @@
 #include "providers/github_provider.hpp"
+#include "provider_test_support.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,25 +9,10 @@
 #include <doctest/doctest.h>
 
 using conduit::providers::findProvider;
-using conduit::providers::HeaderLookup;
 using conduit::providers::SignatureStatus;
+using conduit::testing::headers;
 
 namespace {
-
-HeaderLookup headers(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](std::string_view name) -> std::optional<std::string_view> {
-    for (const auto& [key, value] : values) {
-      if (key.size() == name.size() &&
-          std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          })) {
-        return std::string_view(value);
-      }
-    }
-    return std::nullopt;
-  };
-}
 
 constexpr std::string_view kSecret = "It's a Secret to Everybody";
 constexpr std::string_view kBody = "Hello, World!";
@@ -38,34 +24,34 @@ const std::string kSignature =
 TEST_CASE("github: GitHub's published test vector verifies") {
   const auto* github = findProvider("github");
   REQUIRE(github != nullptr);
-  CHECK(github->verifySignature(headers({{"X-Hub-Signature-256", kSignature}}), kBody, kSecret) ==
+  CHECK(github->authenticate(headers({{"X-Hub-Signature-256", kSignature}}), kBody, kSecret) ==
         SignatureStatus::kValid);
   // Header names are case-insensitive on the wire; the upper-case hex form is fine too.
   std::string upper = kSignature;
   for (size_t i = 7; i < upper.size(); ++i)
     upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[i])));
-  CHECK(github->verifySignature(headers({{"x-hub-signature-256", upper}}), kBody, kSecret) ==
+  CHECK(github->authenticate(headers({{"x-hub-signature-256", upper}}), kBody, kSecret) ==
         SignatureStatus::kValid);
 }
 
 TEST_CASE("github: a wrong secret or a changed body is a mismatch") {
   const auto* github = findProvider("github");
   auto h = headers({{"X-Hub-Signature-256", kSignature}});
-  CHECK(github->verifySignature(h, kBody, "another secret") == SignatureStatus::kMismatch);
-  CHECK(github->verifySignature(h, "Hello, World?", kSecret) == SignatureStatus::kMismatch);
+  CHECK(github->authenticate(h, kBody, "another secret") == SignatureStatus::kMismatch);
+  CHECK(github->authenticate(h, "Hello, World?", kSecret) == SignatureStatus::kMismatch);
 }
 
 TEST_CASE("github: a missing or malformed signature - and SHA-1 alone - are refused") {
   const auto* github = findProvider("github");
-  CHECK(github->verifySignature(headers({}), kBody, kSecret) == SignatureStatus::kMissing);
-  CHECK(github->verifySignature(headers({{"X-Hub-Signature", "sha1=0a0b"}}), kBody, kSecret) ==
+  CHECK(github->authenticate(headers({}), kBody, kSecret) == SignatureStatus::kMissing);
+  CHECK(github->authenticate(headers({{"X-Hub-Signature", "sha1=0a0b"}}), kBody, kSecret) ==
         SignatureStatus::kMissing);
-  CHECK(github->verifySignature(headers({{"X-Hub-Signature-256", "sha1=abcd"}}), kBody, kSecret) ==
+  CHECK(github->authenticate(headers({{"X-Hub-Signature-256", "sha1=abcd"}}), kBody, kSecret) ==
         SignatureStatus::kMalformed);
-  CHECK(github->verifySignature(headers({{"X-Hub-Signature-256", "sha256=xyz"}}), kBody, kSecret) ==
+  CHECK(github->authenticate(headers({{"X-Hub-Signature-256", "sha256=xyz"}}), kBody, kSecret) ==
         SignatureStatus::kMalformed);
-  CHECK(github->verifySignature(headers({{"X-Hub-Signature-256", kSignature.substr(0, 40)}}), kBody,
-                                kSecret) == SignatureStatus::kMalformed);
+  CHECK(github->authenticate(headers({{"X-Hub-Signature-256", kSignature.substr(0, 40)}}), kBody,
+                             kSecret) == SignatureStatus::kMalformed);
 }
 
 TEST_CASE("github: event type - delivery id and ping") {
