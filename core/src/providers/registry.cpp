@@ -1,5 +1,7 @@
 #include "providers/registry.hpp"
 
+#include "providers/forgejo_provider.hpp"
+#include "providers/gitea_provider.hpp"
 #include "providers/github_provider.hpp"
 #include "providers/gitlab_provider.hpp"
 
@@ -15,16 +17,25 @@ bool hasControlOrSpace(std::string_view s) {
   return false;
 }
 
+// The one instance of a provider: stateless, it lives as long as the process, so its views
+// (names, header names) may be kept anywhere.
+template <typename HostProvider>
+const Provider* instance() {
+  static const HostProvider provider;
+  return &provider;
+}
+
 }  // namespace
 
 const std::vector<const Provider*>& allProviders() {
-  // One line per host. Static objects: each provider is stateless and lives as long as the
-  // process, so its views (names, header names) may be kept anywhere.
-  static const GitHubProvider github;
-  static const GitLabProvider gitlab;
+  // One line per host, in the order the docs and messages list them. Forgejo comes after Gitea:
+  // it recognizes Gitea's deliveries too, and a delivery is named after the first host that
+  // recognizes it.
   static const std::vector<const Provider*> providers = {
-      &github,
-      &gitlab,
+      instance<GitHubProvider>(),
+      instance<GitLabProvider>(),
+      instance<GiteaProvider>(),
+      instance<ForgejoProvider>(),
   };
   return providers;
 }
