@@ -1,5 +1,7 @@
 #include "providers/registry.hpp"
 
+#include "providers/bitbucket_provider.hpp"
+#include "providers/bitbucket_server_provider.hpp"
 #include "providers/github_provider.hpp"
 
 namespace conduit::providers {
@@ -20,8 +22,12 @@ const std::vector<const Provider*>& allProviders() {
   // One line per host. Static objects: each provider is stateless and lives as long as the
   // process, so its views (names, header names) may be kept anywhere.
   static const GitHubProvider github;
+  static const BitbucketProvider bitbucket;
+  static const BitbucketServerProvider bitbucket_server;
   static const std::vector<const Provider*> providers = {
       &github,
+      &bitbucket,
+      &bitbucket_server,
   };
   return providers;
 }
