@@ -1,5 +1,7 @@
 #include "providers/registry.hpp"
 
+#include "providers/bitbucket_provider.hpp"
+#include "providers/bitbucket_server_provider.hpp"
 #include "providers/forgejo_provider.hpp"
 #include "providers/gitea_provider.hpp"
 #include "providers/github_provider.hpp"
@@ -36,6 +38,8 @@ const std::vector<const Provider*>& allProviders() {
       instance<GitLabProvider>(),
       instance<GiteaProvider>(),
       instance<ForgejoProvider>(),
+      instance<BitbucketProvider>(),
+      instance<BitbucketServerProvider>(),
   };
   return providers;
 }
