@@ -1,26 +1,15 @@
 #include "providers/bitbucket_provider.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "providers/header_checks.hpp"
+#include "providers/host_conventions.hpp"
 #include "providers/payload_json.hpp"
 
 namespace conduit::providers {
 namespace {
 
-// "pullrequest:comment_created" -> "pull_request.comment_created", "repo:fork" -> "repo.fork":
-// the event's group and the rest, with ':' and '-' as '_', in lower case.
+// "pullrequest:comment_created" -> "pull_request.comment_created", "repo:fork" -> "repo.fork".
 std::string kindOf(std::string_view event_key) {
-  const size_t colon = event_key.find(':');
-  std::string group(event_key.substr(0, colon));
-  std::string rest(colon == std::string_view::npos ? "" : event_key.substr(colon + 1));
-  if (group == "pullrequest") group = "pull_request";
-  std::string kind = rest.empty() ? group : group + "." + rest;
-  std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) {
-    return c == ':' || c == '-' ? '_' : static_cast<char>(std::tolower(c));
-  });
-  return kind;
+  return groupedKind(event_key, "pullrequest");
 }
 
 // Who acted: the account's nickname (Bitbucket Cloud has sent no `username` since 2019, but
@@ -136,9 +125,7 @@ void push(const PayloadJson& json, Event& event) {
 }  // namespace
 
 std::optional<std::string> BitbucketProvider::repoPathProblem(std::string_view repo_path) const {
-  const size_t slash = repo_path.find('/');
-  if (slash == 0 || slash == std::string_view::npos || slash + 1 == repo_path.size() ||
-      repo_path.find('/', slash + 1) != std::string_view::npos) {
+  if (pathSegments(repo_path) != 2) {
     return "must be workspace/repo_slug, as in Bitbucket Cloud's address of the repository "
            "(bitbucket.org/workspace/repo_slug)";
   }

@@ -1,26 +1,16 @@
 #include "providers/bitbucket_server_provider.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "providers/header_checks.hpp"
+#include "providers/host_conventions.hpp"
 #include "providers/payload_json.hpp"
 
 namespace conduit::providers {
 namespace {
 
 // "pr:reviewer:approved" -> "pull_request.reviewer_approved", "repo:comment:added" ->
-// "repo.comment_added": the event's group and the rest, with ':' and '-' as '_', in lower case.
+// "repo.comment_added".
 std::string kindOf(std::string_view event_key) {
-  const size_t colon = event_key.find(':');
-  std::string group(event_key.substr(0, colon));
-  std::string rest(colon == std::string_view::npos ? "" : event_key.substr(colon + 1));
-  if (group == "pr") group = "pull_request";
-  std::string kind = rest.empty() ? group : group + "." + rest;
-  std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) {
-    return c == ':' || c == '-' ? '_' : static_cast<char>(std::tolower(c));
-  });
-  return kind;
+  return groupedKind(event_key, "pr");
 }
 
 // PROJECT/repo of a repository object ("~USER/repo" for a personal one: its project's key).
@@ -92,10 +82,8 @@ void refsChanged(const PayloadJson& json, Event& event) {
 
 std::optional<std::string> BitbucketServerProvider::repoPathProblem(
     std::string_view repo_path) const {
-  const size_t slash = repo_path.find('/');
-  const bool personal_without_user = repo_path.substr(0, 1) == "~" && slash == 1;
-  if (slash == 0 || slash == std::string_view::npos || slash + 1 == repo_path.size() ||
-      repo_path.find('/', slash + 1) != std::string_view::npos || personal_without_user) {
+  const bool personal_without_user = repo_path.substr(0, 2) == "~/";
+  if (pathSegments(repo_path) != 2 || personal_without_user) {
     return "must be PROJECT/repo (or ~user/repo for a personal repository), as in Bitbucket "
            "Data Center's address of the repository (/projects/PROJECT/repos/repo)";
   }

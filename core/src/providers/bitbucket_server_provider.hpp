@@ -28,6 +28,7 @@ class BitbucketServerProvider final : public Provider {
                                std::string_view secret) const override;
   std::optional<std::string_view> eventType(const HeaderLookup& headers) const override;
   std::optional<std::string_view> deliveryId(const HeaderLookup& headers) const override;
+  bool sendsUnsignedPings() const override { return true; }
   bool isPing(std::string_view event_type) const override {
     return event_type == "diagnostics:ping";
   }

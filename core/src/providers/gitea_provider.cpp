@@ -1,18 +1,12 @@
 #include "providers/gitea_provider.hpp"
 
-#include <algorithm>
-
 #include "providers/header_checks.hpp"
+#include "providers/host_conventions.hpp"
 #include "providers/payload.hpp"
 #include "providers/payload_json.hpp"
 
 namespace conduit::providers {
 namespace {
-
-// A commit id of zeros: the `after` of a push that deleted its ref (SHA-1 or SHA-256 length).
-bool isZeroId(std::string_view id) {
-  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) { return c == '0'; });
-}
 
 // `text` percent-encoded for a URL path, keeping its slashes: tag names may hold `#`, `%`, `?`.
 std::string pathEscaped(std::string_view text) {
@@ -65,7 +59,7 @@ void push(const PayloadJson& json, Event& event) {
       json.firstText({"/pusher/login", "/pusher/username", "/sender/login", "/sender/username"});
   if (auto tag = stripPrefix(ref, "refs/tags/")) {
     event.tag = std::move(*tag);
-    if (isZeroId(after)) {
+    if (isNullRevision(after)) {
       event.kind = "tag.deleted";
       return;
     }
@@ -80,22 +74,13 @@ void push(const PayloadJson& json, Event& event) {
   event.url = json.text("/compare_url");
   if (!before.empty() && before == after) {
     event.kind = "push.test";  // "Test delivery": nothing was pushed
-  } else if (isZeroId(after)) {
+  } else if (isNullRevision(after)) {
     event.kind = "push.deleted";
     return;
   } else {
     event.kind = "push";
   }
-  const rapidjson::Value* commits = json.find("/commits");
-  if (commits == nullptr || !commits->IsArray()) return;
-  for (const auto& commit : commits->GetArray()) {
-    if (!commit.IsObject()) continue;
-    std::string message = PayloadJson::text(commit, "/message");
-    if (message.empty()) continue;  // nothing to name an issue in
-    event.commits.push_back({PayloadJson::text(commit, "/id"), std::move(message),
-                             PayloadJson::text(commit, "/url"),
-                             PayloadJson::firstText(commit, {"/author/name", "/author/username"})});
-  }
+  event.commits = commitsAt(json, "/commits");
 }
 
 }  // namespace
@@ -103,10 +88,8 @@ void push(const PayloadJson& json, Event& event) {
 // ---- What Gitea and Forgejo share ----
 
 std::optional<std::string> GiteaFamilyProvider::repoPathProblem(std::string_view repo_path) const {
-  // Owners are users or organizations, with no subgroups: exactly one slash.
-  const size_t slash = repo_path.find('/');
-  if (slash == 0 || slash == std::string_view::npos || slash + 1 == repo_path.size() ||
-      repo_path.find('/', slash + 1) != std::string_view::npos) {
+  // Owners are users or organizations, with no subgroups.
+  if (pathSegments(repo_path) != 2) {
     return "must be owner/repo, as in " + std::string(title()) + "'s address of the repository";
   }
   return std::nullopt;

@@ -1,6 +1,7 @@
 #include "providers/github_provider.hpp"
 
 #include "providers/header_checks.hpp"
+#include "providers/host_conventions.hpp"
 #include "providers/payload_json.hpp"
 
 namespace conduit::providers {
@@ -34,33 +35,24 @@ void release(const PayloadJson& json, const std::string& action, Event& event) {
 void push(const PayloadJson& json, Event& event) {
   const std::string ref = json.text("/ref");
   event.author = json.firstText({"/pusher/name", "/sender/login"});
+  // A deleted ref is pushed too (`deleted: true`, `after` all zeros): nothing to trigger on.
+  const bool deleted = json.flag("/deleted") || isNullRevision(json.text("/after"));
   if (auto tag = stripPrefix(ref, "refs/tags/")) {
-    event.kind = "tag";
+    event.kind = deleted ? "tag.deleted" : "tag";
     event.tag = std::move(*tag);
     event.url = json.text("/compare");
     return;
   }
-  event.kind = "push";
+  event.kind = deleted ? "push.deleted" : "push";
   event.branch = stripPrefix(ref, "refs/heads/").value_or(ref);
   event.url = json.text("/compare");
-  const rapidjson::Value* commits = json.find("/commits");
-  if (commits == nullptr || !commits->IsArray()) return;
-  for (const auto& commit : commits->GetArray()) {
-    if (!commit.IsObject()) continue;
-    std::string message = PayloadJson::text(commit, "/message");
-    if (message.empty()) continue;  // nothing to name an issue in
-    event.commits.push_back({PayloadJson::text(commit, "/id"), std::move(message),
-                             PayloadJson::text(commit, "/url"),
-                             PayloadJson::firstText(commit, {"/author/name", "/author/username"})});
-  }
+  event.commits = commitsAt(json, "/commits");
 }
 
 }  // namespace
 
 std::optional<std::string> GitHubProvider::repoPathProblem(std::string_view repo_path) const {
-  const size_t slash = repo_path.find('/');
-  if (slash == 0 || slash == std::string_view::npos || slash + 1 == repo_path.size() ||
-      repo_path.find('/', slash + 1) != std::string_view::npos) {
+  if (pathSegments(repo_path) != 2) {
     return "must be owner/repo, as in GitHub's address of the repository";
   }
   return std::nullopt;

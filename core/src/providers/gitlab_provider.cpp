@@ -1,37 +1,17 @@
 #include "providers/gitlab_provider.hpp"
 
-#include <cctype>
-
 #include "providers/header_checks.hpp"
+#include "providers/host_conventions.hpp"
 #include "providers/payload_json.hpp"
 
 namespace conduit::providers {
 namespace {
 
-// A name or action as part of a kind: lower case, anything but a letter or digit as `_`, so
-// that no header or payload value can spell a dot or another kind ("Wiki Page" -> "wiki_page").
-std::string kindPart(std::string_view text) {
-  std::string part;
-  part.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    part.push_back(std::isalnum(byte) != 0 && byte < 0x80 ? static_cast<char>(std::tolower(byte))
-                                                          : '_');
-  }
-  return part;
-}
-
-// GitLab writes a missing revision (the `before` of a new branch or tag, the `after` of a
-// deleted one) as forty zeros.
-bool isNoRevision(std::string_view sha) {
-  return !sha.empty() && sha.find_first_not_of('0') == std::string_view::npos;
-}
-
 std::string mergeRequestKind(const std::string& action) {
   if (action == "merge") return "pull_request.merged";
   if (action == "open") return "pull_request.opened";
   if (action == "close") return "pull_request.closed";  // without merge: GitLab says `merge`
-  return "pull_request." + kindPart(action.empty() ? "unknown" : action);
+  return "pull_request." + kindWord(action.empty() ? "unknown" : action);
 }
 
 void mergeRequest(const PayloadJson& json, Event& event) {
@@ -60,7 +40,7 @@ void tagPush(const PayloadJson& json, std::string_view ref, Event& event) {
   event.tag = stripPrefix(ref, "refs/tags/").value_or(std::string(ref));
   event.author = json.firstText({"/user_username", "/user_name"});
   const std::string project_url = json.text("/project/web_url");
-  if (isNoRevision(json.text("/after"))) {
+  if (isNullRevision(json.text("/after"))) {
     event.kind = "tag.deleted";  // not a tag pushed: nothing to trigger
     event.url = project_url;
     return;
@@ -75,33 +55,21 @@ void push(const PayloadJson& json, Event& event) {
     tagPush(json, ref, event);
     return;
   }
-  event.kind = "push";
+  const std::string before = json.text("/before");
+  const std::string after = json.text("/after");
+  event.kind = isNullRevision(after) ? "push.deleted" : "push";  // a deleted branch: no trigger
   event.branch = stripPrefix(ref, "refs/heads/").value_or(ref);
   event.author = json.firstText({"/user_username", "/user_name"});
-  const rapidjson::Value* commits = json.find("/commits");
-  std::string last_commit_url;
-  if (commits != nullptr && commits->IsArray()) {
-    for (const auto& commit : commits->GetArray()) {
-      if (!commit.IsObject()) continue;
-      std::string url = PayloadJson::text(commit, "/url");
-      if (!url.empty()) last_commit_url = url;
-      std::string message = PayloadJson::text(commit, "/message");
-      if (message.empty()) continue;  // nothing to name an issue in
-      event.commits.push_back({PayloadJson::text(commit, "/id"), std::move(message), std::move(url),
-                               PayloadJson::text(commit, "/author/name")});
-    }
-  }
+  event.commits = commitsAt(json, "/commits");
   // The page of the whole push where GitLab has one (both ends exist), as GitHub's `compare`;
   // a new branch's push has no `before`: its newest commit's page; a deleted branch: the
   // project's.
   const std::string project_url = json.text("/project/web_url");
-  const std::string before = json.text("/before");
-  const std::string after = json.text("/after");
-  if (!project_url.empty() && !before.empty() && !after.empty() && !isNoRevision(before) &&
-      !isNoRevision(after)) {
+  if (!project_url.empty() && !before.empty() && !after.empty() && !isNullRevision(before) &&
+      !isNullRevision(after)) {
     event.url = project_url + "/-/compare/" + before + "..." + after;
-  } else if (!last_commit_url.empty()) {
-    event.url = last_commit_url;
+  } else if (!event.commits.empty() && !event.commits.back().url.empty()) {
+    event.url = event.commits.back().url;
   } else {
     event.url = project_url;
   }
@@ -112,7 +80,7 @@ void release(const PayloadJson& json, Event& event) {
   event.kind = action == "create"   ? "release.published"
                : action == "update" ? "release.updated"
                : action == "delete" ? "release.deleted"
-                                    : "release." + kindPart(action.empty() ? "unknown" : action);
+                                    : "release." + kindWord(action.empty() ? "unknown" : action);
   event.release_name = json.text("/name");
   event.tag = json.text("/tag");
   event.release_body = json.text("/description");
@@ -131,34 +99,20 @@ std::string otherKind(const PayloadJson& json, std::string_view event_type) {
       event_type.substr(event_type.size() - kSuffix.size()) == kSuffix) {
     event_type.remove_suffix(kSuffix.size());
   }
-  std::string kind = kindPart(event_type);
+  std::string kind = kindWord(event_type);
   if (kind == "push" || kind == "tag" || kind == "release" || kind == "pull_request") {
     kind = "gitlab_" + kind;
   }
   const std::string action = json.text("/object_attributes/action");
-  if (!action.empty()) kind += "." + kindPart(action);
+  if (!action.empty()) kind += "." + kindWord(action);
   return kind;
 }
 
 }  // namespace
 
 std::optional<std::string> GitLabProvider::repoPathProblem(std::string_view repo_path) const {
-  // GitLab nests groups: gitlab-org/hello-world, acme/platform/payments/api. Each segment
-  // non-empty, at least two.
-  size_t segments = 0;
-  size_t start = 0;
-  while (true) {
-    const size_t slash = repo_path.find('/', start);
-    const size_t end = slash == std::string_view::npos ? repo_path.size() : slash;
-    if (end == start) {
-      segments = 0;  // an empty segment: a leading, trailing or doubled slash
-      break;
-    }
-    ++segments;
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  if (segments < 2) {
+  // GitLab nests groups: gitlab-org/hello-world, acme/platform/payments/api.
+  if (pathSegments(repo_path) < 2) {
     return "must be group/project or group/subgroup/project, as in GitLab's address of the "
            "project";
   }

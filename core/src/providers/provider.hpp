@@ -77,6 +77,11 @@ class Provider {
   // The host's hook-creation handshake or connection test, answered but never queued.
   virtual bool isPing(std::string_view event_type) const = 0;
 
+  // Whether the host may send its ping without the signature its deliveries carry (Bitbucket
+  // Data Center's "Test connection" has come unsigned): such a ping is answered 200 all the
+  // same, as it queues nothing. A ping with a malformed or wrong signature is still refused.
+  virtual bool sendsUnsignedPings() const { return false; }
+
   // Whether the host may send `application/x-www-form-urlencoded` bodies with a `payload=`
   // field, signed over the raw body (GitHub). Others are sent as JSON only.
   virtual bool acceptsFormBodies() const { return false; }

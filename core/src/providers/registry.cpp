@@ -34,12 +34,9 @@ const std::vector<const Provider*>& allProviders() {
   // it recognizes Gitea's deliveries too, and a delivery is named after the first host that
   // recognizes it.
   static const std::vector<const Provider*> providers = {
-      instance<GitHubProvider>(),
-      instance<GitLabProvider>(),
-      instance<GiteaProvider>(),
-      instance<ForgejoProvider>(),
-      instance<BitbucketProvider>(),
-      instance<BitbucketServerProvider>(),
+      instance<GitHubProvider>(),    instance<GitLabProvider>(),
+      instance<GiteaProvider>(),     instance<ForgejoProvider>(),
+      instance<BitbucketProvider>(), instance<BitbucketServerProvider>(),
   };
   return providers;
 }

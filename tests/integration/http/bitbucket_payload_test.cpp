@@ -231,10 +231,20 @@ TEST_CASE("bitbucket payload: Data Center's diagnostics:ping is 200 and queues n
   CHECK(response->status == 200);
   CHECK(response->body.find(R"("queued":false)") != std::string::npos);
   CHECK(queueLength(server) == 0);
-  // The signature is checked before the ping is answered (as for every host): a test sent
-  // without one is refused like any unsigned request.
+  // "Test connection" has come without a signature even where a secret is set: answered all
+  // the same, as it queues nothing. A wrong signature is still refused, and so is any other
+  // event without one.
   auto unsigned_ping = send(server, "bitbucket-server", "my-repo", ping, {}, {"X-Hub-Signature"});
-  CHECK(unsigned_ping->status == 401);
+  REQUIRE(unsigned_ping);
+  CHECK(unsigned_ping->status == 200);
+  CHECK(unsigned_ping->body.find(R"("queued":false)") != std::string::npos);
+  auto forged_ping = send(server, "bitbucket-server", "my-repo", ping,
+                          {{"X-Hub-Signature", githubSignature("another secret", ping.body)}});
+  CHECK(forged_ping->status == 401);
+  auto unsigned_event = send(server, "bitbucket-server", "my-repo", ping,
+                             {{"X-Event-Key", "pr:merged"}}, {"X-Hub-Signature"});
+  CHECK(unsigned_event->status == 401);
+  CHECK(queueLength(server) == 0);
   // Cloud has no ping: the same key to a Cloud hook is an event like any other.
   importHook(server, "bitbucket", "foo", "brydzewski/foo");
   auto cloud_ping = send(server, "bitbucket", "foo", ping,

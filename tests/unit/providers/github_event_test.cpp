@@ -103,3 +103,11 @@ TEST_CASE("github events: a pushed tag is `tag` - not `push`") {
   CHECK(tag.branch.empty());
   CHECK(tag.author == "pat");
 }
+
+TEST_CASE("github events: a deleted tag or branch triggers nothing - tag.deleted - push.deleted") {
+  auto tag = normalize("push", R"({"ref":"refs/tags/v2.0.0","deleted":true,)"
+                               R"("after":"0000000000000000000000000000000000000000"})");
+  CHECK(tag.kind == "tag.deleted");
+  auto branch = normalize("push", R"({"ref":"refs/heads/old","deleted":true,"commits":[]})");
+  CHECK(branch.kind == "push.deleted");
+}

@@ -299,7 +299,9 @@ TEST_CASE("gitlab events: a Push Hook of refs/tags/ is a tag - without a project
   CHECK(no_project.repository.empty());
 }
 
-TEST_CASE("gitlab events: a new branch's push - its newest commit's page - a deleted branch's") {
+TEST_CASE(
+    "gitlab events: a new branch's push - its newest commit's page - a deleted branch is "
+    "push.deleted") {
   auto created = normalize("Push Hook", R"({"ref":"refs/heads/feature/SOC-12",
       "before":"0000000000000000000000000000000000000000","after":"bbb",
       "project":{"web_url":"https://gitlab.example/g/p"},
@@ -317,7 +319,7 @@ TEST_CASE("gitlab events: a new branch's push - its newest commit's page - a del
   auto deleted = normalize("Push Hook", R"({"ref":"refs/heads/old","before":"aaa",
       "after":"0000000000000000000000000000000000000000",
       "project":{"web_url":"https://gitlab.example/g/p"},"commits":[]})");
-  CHECK(deleted.kind == "push");
+  CHECK(deleted.kind == "push.deleted");  // nothing to trigger on
   CHECK(deleted.commits.empty());
   CHECK(deleted.url == "https://gitlab.example/g/p");
 }

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "providers/event.hpp"
+#include "providers/payload_json.hpp"
+
+namespace conduit::providers {
+
+// What several code hosts share, so that each provider says only what is its own.
+
+// How many `/`-separated segments `path` has ("group/sub/project": 3), or 0 when one of them
+// is empty (a leading, trailing or doubled slash). Repository paths are checked with it.
+size_t pathSegments(std::string_view path);
+
+// True for a commit id of zeros: the `before` of a new ref or the `after` of a deleted one in
+// a push (git's null revision, SHA-1 or SHA-256 long).
+bool isNullRevision(std::string_view sha);
+
+// `text` as a part of an event kind: lower case, anything but an ASCII letter or digit as `_`,
+// so that no header or payload value can spell a dot or another kind ("Wiki Page" ->
+// "wiki_page", "comment:added" -> "comment_added").
+std::string kindWord(std::string_view text);
+
+// The kind of an event named `group:rest` (Bitbucket's event keys): "pull_request.<rest>" when
+// the group is `pull_request_group` ("pullrequest", "pr"), else "<group>.<rest>", each part a
+// kindWord: "pr:reviewer:approved" -> "pull_request.reviewer_approved".
+std::string groupedKind(std::string_view event_key, std::string_view pull_request_group);
+
+// The commits of a push in the shape GitHub, Gitea, Forgejo and GitLab share: an array at
+// `pointer` of {id, message, url, author: {name, username}}, oldest first. Commits without a
+// message are left out: there is nothing to name an issue in.
+std::vector<Commit> commitsAt(const PayloadJson& json, const char* pointer);
+
+}  // namespace conduit::providers
