@@ -562,7 +562,7 @@ def hook_routes(api):
     expect_error(api.call("POST", "/conduit/webhooks/register", expect=400, token=ADMIN_TOKEN,
                           body=dict(register, repo_path=7)), "invalid_field", "repo_path")
     expect_error(api.call("POST", "/conduit/webhooks/register", expect=400, token=ADMIN_TOKEN,
-                          body=dict(register, provider="gitlab")), "unknown_provider",
+                          body=dict(register, provider="svn")), "unknown_provider",
                  "provider")
     padded = json.dumps(dict(register, padding="x" * 70000))
     expect_error(api.call("POST", "/conduit/webhooks/register", body=padded, expect=413,
@@ -772,7 +772,7 @@ def delivery_routes(api, site, hooks, deliveries):
                           query={"since": str(accepted + 1), "until": str(accepted)}),
                  "invalid_field", "until")
     expect_error(api.call("GET", base, token=ADMIN_TOKEN, expect=400,
-                          query={"provider": "gitlab"}), "unknown_provider", "provider")
+                          query={"provider": "svn"}), "unknown_provider", "provider")
     expect_error(api.call("GET", base, expect=401), "unauthorized")
 
     one = f"{base}/github/payments-service/{moved}"

@@ -1,0 +1,85 @@
+// The docs' table of code hosts goes through the registry: a host added to allProviders() without
+// its row and section in docs/http-api.md fails here, and so does a row naming a header the
+// provider does not read.
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "providers/registry.hpp"
+
+namespace {
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The lines of the section `heading` ("## Code hosts"), up to the next heading of its level.
+std::vector<std::string> sectionLines(const std::string& markdown, const std::string& heading) {
+  std::vector<std::string> lines;
+  std::istringstream in(markdown);
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line == heading) {
+      inside = true;
+      continue;
+    }
+    if (inside && line.rfind("## ", 0) == 0) break;
+    if (inside) lines.push_back(line);
+  }
+  return lines;
+}
+
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("host docs: every provider has its row in http-api.md's table - and its section") {
+  const auto section =
+      sectionLines(readFile(std::string(CONDUIT_DOCS_DIR) + "/http-api.md"), "## Code hosts");
+  REQUIRE_FALSE(section.empty());
+  for (const auto* provider : conduit::providers::allProviders()) {
+    CAPTURE(provider->name());
+    const std::string row_start = "| `" + std::string(provider->name()) + "` ";
+    std::vector<std::string> rows;
+    for (const auto& line : section)
+      if (line.rfind(row_start, 0) == 0) rows.push_back(line);
+    REQUIRE_MESSAGE(rows.size() == 1, "one table row starting with " << row_start);
+    const auto& names = provider->headerNames();
+    CHECK_MESSAGE(contains(rows[0], "`" + std::string(names.event)), rows[0]);
+    CHECK_MESSAGE(contains(rows[0], "`" + std::string(names.delivery)), rows[0]);
+    CHECK_MESSAGE(contains(rows[0], "`" + std::string(names.credential)), rows[0]);
+    const std::string title = "### " + std::string(provider->title());
+    bool titled = false;
+    for (const auto& line : section)
+      titled = titled || line == title;
+    CHECK_MESSAGE(titled, "no section " << title);
+  }
+}
+
+TEST_CASE("host docs: every row of the table is a provider Conduit knows") {
+  const auto section =
+      sectionLines(readFile(std::string(CONDUIT_DOCS_DIR) + "/http-api.md"), "## Code hosts");
+  std::set<std::string> known;
+  for (const auto* provider : conduit::providers::allProviders())
+    known.insert(std::string(provider->name()));
+  size_t rows = 0;
+  for (const auto& line : section) {
+    if (line.rfind("| `", 0) != 0) continue;
+    const auto end = line.find('`', 3);
+    REQUIRE(end != std::string::npos);
+    const std::string name = line.substr(3, end - 3);
+    CHECK_MESSAGE(known.count(name) == 1, "a row for an unknown provider: " << line);
+    ++rows;
+  }
+  CHECK(rows == known.size());
+}
