@@ -1,6 +1,7 @@
 #include "providers/registry.hpp"
 
 #include "providers/github_provider.hpp"
+#include "providers/gitlab_provider.hpp"
 
 namespace conduit::providers {
 namespace {
@@ -20,8 +21,10 @@ const std::vector<const Provider*>& allProviders() {
   // One line per host. Static objects: each provider is stateless and lives as long as the
   // process, so its views (names, header names) may be kept anywhere.
   static const GitHubProvider github;
+  static const GitLabProvider gitlab;
   static const std::vector<const Provider*> providers = {
       &github,
+      &gitlab,
   };
   return providers;
 }

@@ -317,7 +317,7 @@ TEST_CASE("deliveries api: a bad filter is 400 naming it") {
   ServerFixture server;
   Admin admin(server);
   auto get = [&](const std::string& query) { return admin.get("/conduit/deliveries?" + query); };
-  checkRefused(get("provider=gitlab"), 400, "unknown_provider", "provider");
+  checkRefused(get("provider=svn"), 400, "unknown_provider", "provider");
   checkRefused(get("repo_id=a%20b"), 400, "invalid_field", "repo_id");
   checkRefused(get("status=finished"), 400, "invalid_field", "status");
   checkRefused(get("kind=pull%20request"), 400, "invalid_field", "kind");
@@ -340,7 +340,7 @@ TEST_CASE("deliveries api: a bad filter is 400 naming it") {
   CHECK(get("since=2026-12-05%2015:02:03.5Z&until=1796579323123").status == 200);
 
   checkRefused(admin.get("/conduit/dead-letters?worker=a%20b"), 400, "invalid_field", "worker");
-  checkRefused(admin.get("/conduit/dead-letters?provider=gitlab"), 400, "unknown_provider",
+  checkRefused(admin.get("/conduit/dead-letters?provider=svn"), 400, "unknown_provider",
                "provider");
   checkRefused(admin.get("/conduit/dead-letters?since=soon"), 400, "invalid_field", "since");
   checkRefused(admin.get("/conduit/dead-letters?limit=1000"), 400, "invalid_field", "limit");
@@ -569,7 +569,7 @@ TEST_CASE("dead letters api: a bad replay body is 400 naming the field") {
   checkRefused(post(R"({"deliveries":["d-1"]})"), 400, "invalid_field", "deliveries[0]");
   checkRefused(post(R"({"deliveries":[{"provider":"github","repo_id":"repo"}]})"), 400,
                "missing_field", "deliveries[0].delivery");
-  checkRefused(post(R"({"deliveries":[{"provider":"gitlab","repo_id":"r","delivery":"d"}]})"), 400,
+  checkRefused(post(R"({"deliveries":[{"provider":"svn","repo_id":"r","delivery":"d"}]})"), 400,
                "unknown_provider", "deliveries[0].provider");
   checkRefused(post(R"({"deliveries":[{"provider":"github","repo_id":"a b","delivery":"d"}]})"),
                400, "invalid_field", "deliveries[0].repo_id");
@@ -581,7 +581,7 @@ TEST_CASE("dead letters api: a bad replay body is 400 naming the field") {
   checkRefused(post(R"({"since":"last week"})"), 400, "invalid_field", "since");
   checkRefused(post(R"({"until":true})"), 400, "invalid_field", "until");
   checkRefused(post(R"({"since":2000,"until":1000})"), 400, "invalid_field", "until");
-  checkRefused(post(R"({"provider":"gitlab"})"), 400, "unknown_provider", "provider");
+  checkRefused(post(R"({"provider":"svn"})"), 400, "unknown_provider", "provider");
   checkRefused(post(R"({"repo_id":7})"), 400, "invalid_field", "repo_id");
   checkRefused(post(R"({"worker":"a b"})"), 400, "invalid_field", "worker");
   // A misspelt filter must not widen the replay to every dead letter.

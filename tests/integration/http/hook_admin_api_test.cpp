@@ -82,7 +82,7 @@ TEST_CASE("api: register refuses missing - empty or malformed fields - naming th
   auto empty = post(R"({"provider":"github","repo_id":"","repo_path":"o/r"})");
   CHECK(empty.status == 400);
   CHECK(empty.body.find(R"("field":"repo_id")") != std::string::npos);
-  auto unknown = post(R"({"provider":"gitlab","repo_id":"r","repo_path":"o/r"})");
+  auto unknown = post(R"({"provider":"svn","repo_id":"r","repo_path":"o/r"})");
   CHECK(unknown.status == 400);
   CHECK(unknown.body.find("unknown_provider") != std::string::npos);
   auto bad_id = post(R"({"provider":"github","repo_id":"org/repo","repo_path":"o/r"})");

@@ -66,6 +66,6 @@ TEST_CASE("github: event type - delivery id and ping") {
 
 TEST_CASE("providers: only known names are found") {
   CHECK(findProvider("github") != nullptr);
-  CHECK(findProvider("gitlab") == nullptr);
+  CHECK(findProvider("gitlab-ce") == nullptr);
   CHECK(findProvider("GitHub") == nullptr);
 }
