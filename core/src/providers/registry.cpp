@@ -1,5 +1,7 @@
 #include "providers/registry.hpp"
 
+#include "providers/bitbucket_provider.hpp"
+#include "providers/bitbucket_server_provider.hpp"
 #include "providers/github_provider.hpp"
 #include "providers/gitlab_provider.hpp"
 
@@ -22,9 +24,13 @@ const std::vector<const Provider*>& allProviders() {
   // process, so its views (names, header names) may be kept anywhere.
   static const GitHubProvider github;
   static const GitLabProvider gitlab;
+  static const BitbucketProvider bitbucket;
+  static const BitbucketServerProvider bitbucket_server;
   static const std::vector<const Provider*> providers = {
       &github,
       &gitlab,
+      &bitbucket,
+      &bitbucket_server,
   };
   return providers;
 }
