@@ -27,6 +27,13 @@ bool isNoRevision(std::string_view sha) {
   return !sha.empty() && sha.find_first_not_of('0') == std::string_view::npos;
 }
 
+std::string mergeRequestKind(const std::string& action) {
+  if (action == "merge") return "pull_request.merged";
+  if (action == "open") return "pull_request.opened";
+  if (action == "close") return "pull_request.closed";  // without merge: GitLab says `merge`
+  return "pull_request." + kindPart(action.empty() ? "unknown" : action);
+}
+
 void mergeRequest(const PayloadJson& json, Event& event) {
   std::string action = json.text("/object_attributes/action");
   if (action.empty()) {
@@ -37,11 +44,7 @@ void mergeRequest(const PayloadJson& json, Event& event) {
              : state == "closed" ? "close"
                                  : state;
   }
-  event.kind = action == "merge"  ? "pull_request.merged"
-               : action == "open" ? "pull_request.opened"
-               : action == "close"
-                   ? "pull_request.closed"
-                   : "pull_request." + kindPart(action.empty() ? "unknown" : action);
+  event.kind = mergeRequestKind(action);
   event.number = json.text("/object_attributes/iid");
   if (!event.number.empty()) event.reference = "merge request !" + event.number;
   event.title = json.text("/object_attributes/title");
@@ -68,7 +71,7 @@ void tagPush(const PayloadJson& json, std::string_view ref, Event& event) {
 
 void push(const PayloadJson& json, Event& event) {
   const std::string ref = json.text("/ref");
-  if (ref.rfind("refs/tags/", 0) == 0) {
+  if (stripPrefix(ref, "refs/tags/")) {
     tagPush(json, ref, event);
     return;
   }
@@ -115,7 +118,8 @@ void release(const PayloadJson& json, Event& event) {
   event.release_body = json.text("/description");
   event.released_at = json.text("/released_at");
   event.url = json.text("/url");
-  event.author = json.firstText({"/user/username", "/user/name"});  // not sent by GitLab 17
+  // GitLab's documented Release Hook names nobody; read the user should one come.
+  event.author = json.firstText({"/user/username", "/user/name"});
 }
 
 // "Note Hook" -> "note", "Issue Hook" with action "close" -> "issue.close". A made-up event

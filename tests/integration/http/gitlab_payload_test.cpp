@@ -217,3 +217,26 @@ TEST_CASE("gitlab payload: the original's /webhooks/gitlab/... form - every reco
   }
   CHECK(queueLength(server) == 5);
 }
+
+TEST_CASE("gitlab payload: metrics name GitLab's events - a made-up one is `other`") {
+  ServerFixture server;
+  const std::string uri = importHook(server, "hello");
+  const Recorded request = recorded("merge_request_merge.captured");
+  CHECK(post(server, uri, request, request.headers)->status == 202);
+  CHECK(post(server, uri, request, request.headers)->status == 200);
+  CHECK(post(server, uri, request,
+             with(with(request.headers, "X-Gitlab-Event", "Made Up Hook"), "Idempotency-Key",
+                  "made-up-1"))
+            ->status == 202);
+
+  auto scraped = server.client().Get("/metrics");
+  REQUIRE(scraped);
+  REQUIRE(scraped->status == 200);
+  const std::string prefix = "conduit_deliveries_received_total{provider=\"gitlab\",event=";
+  CHECK(scraped->body.find(prefix + "\"Merge Request Hook\",outcome=\"queued\"} 1\n") !=
+        std::string::npos);
+  CHECK(scraped->body.find(prefix + "\"Merge Request Hook\",outcome=\"duplicate\"} 1\n") !=
+        std::string::npos);
+  CHECK(scraped->body.find(prefix + "\"other\",outcome=\"queued\"} 1\n") != std::string::npos);
+  CHECK(scraped->body.find("Made Up") == std::string::npos);
+}
