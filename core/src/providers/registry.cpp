@@ -2,6 +2,8 @@
 
 #include "providers/bitbucket_provider.hpp"
 #include "providers/bitbucket_server_provider.hpp"
+#include "providers/forgejo_provider.hpp"
+#include "providers/gitea_provider.hpp"
 #include "providers/github_provider.hpp"
 #include "providers/gitlab_provider.hpp"
 
@@ -17,20 +19,27 @@ bool hasControlOrSpace(std::string_view s) {
   return false;
 }
 
+// The one instance of a provider: stateless, it lives as long as the process, so its views
+// (names, header names) may be kept anywhere.
+template <typename HostProvider>
+const Provider* instance() {
+  static const HostProvider provider;
+  return &provider;
+}
+
 }  // namespace
 
 const std::vector<const Provider*>& allProviders() {
-  // One line per host. Static objects: each provider is stateless and lives as long as the
-  // process, so its views (names, header names) may be kept anywhere.
-  static const GitHubProvider github;
-  static const GitLabProvider gitlab;
-  static const BitbucketProvider bitbucket;
-  static const BitbucketServerProvider bitbucket_server;
+  // One line per host, in the order the docs and messages list them. Forgejo comes after Gitea:
+  // it recognizes Gitea's deliveries too, and a delivery is named after the first host that
+  // recognizes it.
   static const std::vector<const Provider*> providers = {
-      &github,
-      &gitlab,
-      &bitbucket,
-      &bitbucket_server,
+      instance<GitHubProvider>(),
+      instance<GitLabProvider>(),
+      instance<GiteaProvider>(),
+      instance<ForgejoProvider>(),
+      instance<BitbucketProvider>(),
+      instance<BitbucketServerProvider>(),
   };
   return providers;
 }
