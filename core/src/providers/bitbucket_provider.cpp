@@ -10,18 +10,16 @@ namespace conduit::providers {
 namespace {
 
 // "pullrequest:comment_created" -> "pull_request.comment_created", "repo:fork" -> "repo.fork":
-// the event's group, then the rest with ':' and '-' as '_', in lower case.
+// the event's group and the rest, with ':' and '-' as '_', in lower case.
 std::string kindOf(std::string_view event_key) {
   const size_t colon = event_key.find(':');
   std::string group(event_key.substr(0, colon));
   std::string rest(colon == std::string_view::npos ? "" : event_key.substr(colon + 1));
   if (group == "pullrequest") group = "pull_request";
   std::string kind = rest.empty() ? group : group + "." + rest;
-  for (size_t i = group.size(); i < kind.size(); ++i) {
-    if (kind[i] == ':' || kind[i] == '-') kind[i] = '_';
-  }
-  std::transform(kind.begin(), kind.end(), kind.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) {
+    return c == ':' || c == '-' ? '_' : static_cast<char>(std::tolower(c));
+  });
   return kind;
 }
 

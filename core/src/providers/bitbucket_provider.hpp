@@ -5,7 +5,7 @@
 namespace conduit::providers {
 
 // Bitbucket Cloud (bitbucket.org) webhooks: `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw
-// body>` (sent only when the webhook has a secret, so a hook without one cannot be used),
+// body>` (Bitbucket sends it only for a webhook with a secret: the docs say to set one),
 // `X-Event-Key` (`pullrequest:fulfilled`, `repo:push`, ...), `X-Request-UUID` for the delivery,
 // `X-Hook-UUID` for the webhook; JSON only.
 //

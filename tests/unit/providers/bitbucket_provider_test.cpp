@@ -184,6 +184,7 @@ TEST_CASE("bitbucket: other events keep their key - a non-object payload is an e
   CHECK(fork.repository == "a/b");
   CHECK(normalize("issue:comment_created", "{}").kind == "issue.comment_created");
   CHECK(normalize("repo:commit_status_updated", "{}").kind == "repo.commit_status_updated");
+  CHECK(normalize("Repo:Made-Up", "{}").kind == "repo.made_up");  // lower case, `_`
   std::string error;
   CHECK_FALSE(cloud().normalize("repo:push", "[1]", error).has_value());
   CHECK(error == "the payload is not a JSON object");

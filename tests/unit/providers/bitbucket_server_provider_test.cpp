@@ -166,6 +166,7 @@ TEST_CASE("bitbucket-server: other events keep their key - a non-object payload 
   CHECK(comment.repository == "SOC/pay");
   CHECK(normalize("mirror:repo_synchronized", "{}").kind == "mirror.repo_synchronized");
   CHECK(normalize("project:modified", "{}").kind == "project.modified");
+  CHECK(normalize("repo:Made-Up:key", "{}").kind == "repo.made_up_key");  // lower case, `_`
   std::string error;
   CHECK_FALSE(dataCenter().normalize("pr:merged", "\"x\"", error).has_value());
   CHECK(error == "the payload is not a JSON object");
