@@ -81,6 +81,11 @@ void set(rapidjson::Document& payload, const char* path, const std::string& text
       text.c_str(), static_cast<rapidjson::SizeType>(text.size()), payload.GetAllocator());
 }
 
+// (Not an overload of set(): a string literal would take it, as a pointer converts to bool.)
+void setFlag(rapidjson::Document& payload, const char* path, bool flag) {
+  rapidjson::Pointer(path).Create(payload).SetBool(flag);
+}
+
 // The hex HMAC-SHA256 of `body` with `secret`.
 std::string hmacHex(const std::string& secret, const std::string& body) {
   return conduit::testing::githubSignature(secret, body).substr(std::string("sha256=").size());
@@ -320,6 +325,130 @@ TEST_CASE("provider flow: GitLab - a release moves the keys of its description")
   CHECK(contains(comment, "release 1.0.0"));
   CHECK(contains(comment, " on GitLab"));
   checkRedeliveryIsDuplicate(flow, release, "gl-release-1");
+}
+
+namespace {
+
+// ---- Gitea ----
+
+HostRequest giteaPullRequest(bool merged) {
+  return edited(recorded("gitea/pull_request_merged.go-scm"), [&](rapidjson::Document& p) {
+    set(p, "/pull_request/title", "SOC-31: add a license");
+    set(p, "/pull_request/body", "Using a BSD license, as DEVHOP-32 asked.");
+    set(p, "/pull_request/head/ref", "feature/SOC-33-license");
+    set(p, "/pull_request/head/label", "feature/SOC-33-license");
+    setFlag(p, "/pull_request/merged", merged);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("provider flow: Gitea - a merged pull request moves each issue it names once") {
+  HostFlow flow("gitea", "jcitizen/my-repo");
+  const auto merged = giteaPullRequest(true);
+  CHECK(flow.send(merged, "gt-merge-1") == 202);
+  const auto record = flow.ended("gt-merge-1");
+  REQUIRE(record.has_value());
+  CHECK(conduit::queue::statusName(record->status) == "done");
+  CHECK(record->kind == "pull_request.merged");
+  REQUIRE(eventually([&] { return flow.jira().comments("SOC-33").size() == 1; }));
+  checkMovedOnce(flow, {"SOC-31", "DEVHOP-32", "SOC-33"});
+  const std::string comment = onlyComment(flow, "SOC-31");
+  CAPTURE(comment);
+  CHECK(contains(comment, "pull request #1 \"SOC-31: add a license\""));
+  CHECK(contains(comment, "(https://try.gitea.io/jcitizen/my-repo/pulls/1)"));
+  CHECK(contains(comment, " on Gitea"));
+  checkRedeliveryIsDuplicate(flow, merged, "gt-merge-1");
+}
+
+TEST_CASE("provider flow: Gitea - a pull request closed without merge moves nothing") {
+  HostFlow flow("gitea", "jcitizen/my-repo");
+  CHECK(flow.send(giteaPullRequest(false), "gt-close-1") == 202);
+  const auto record = flow.ended("gt-close-1");
+  REQUIRE(record.has_value());
+  CHECK(conduit::queue::statusName(record->status) == "ignored");
+  CHECK(record->kind == "pull_request.closed");
+  CHECK(flow.jira().totalTransitionsApplied() == 0);
+}
+
+TEST_CASE("provider flow: Gitea - a push moves the keys of its commit messages") {
+  HostFlow flow("gitea", "gogits/hello-world");
+  const auto push = edited(recorded("gitea/push.go-scm"), [](rapidjson::Document& p) {
+    set(p, "/commits/0/message", "Updated readme for SOC-41\n\nAlso DEVHOP-42.\n");
+  });
+  CHECK(flow.send(push, "gt-push-1") == 202);
+  const auto record = flow.ended("gt-push-1");
+  REQUIRE(record.has_value());
+  CHECK(record->kind == "push");
+  REQUIRE(eventually([&] { return flow.jira().comments("DEVHOP-42").size() == 1; }));
+  checkMovedOnce(flow, {"SOC-41", "DEVHOP-42"});
+  CHECK(contains(onlyComment(flow, "SOC-41"), " on Gitea"));
+  checkRedeliveryIsDuplicate(flow, push, "gt-push-1");
+}
+
+TEST_CASE("provider flow: Gitea - a published release moves the keys of its body") {
+  HostFlow flow("gitea", "jcitizen/my-repo");
+  // Gitea's `release` event (services/webhook: api.ReleasePayload), with its headers.
+  auto release = recorded("gitea/pull_request_merged.go-scm");
+  for (const char* name : {"X-Gitea-Event", "X-Gitea-Event-Type", "X-Gogs-Event",
+                           "X-Gogs-Event-Type", "X-GitHub-Event", "X-GitHub-Event-Type"})
+    release.headers[name] = "release";
+  release.body =
+      R"({"action":"published","release":{"id":12,"tag_name":"v1.2.0",)"
+      R"("target_commitish":"main","name":"v1.2.0","body":"Fixes SOC-51 and DEVHOP-52",)"
+      R"("url":"https://try.gitea.io/api/v1/repos/jcitizen/my-repo/releases/12",)"
+      R"("html_url":"https://try.gitea.io/jcitizen/my-repo/releases/tag/v1.2.0",)"
+      R"("draft":false,"prerelease":false,"created_at":"2026-12-05T17:00:00Z",)"
+      R"("published_at":"2026-12-05T17:00:00Z","author":{"id":6641,"login":"jcitizen",)"
+      R"("username":"jcitizen"}},"repository":{"id":6589,"name":"my-repo",)"
+      R"("full_name":"jcitizen/my-repo","html_url":"https://try.gitea.io/jcitizen/my-repo"},)"
+      R"("sender":{"id":6641,"login":"jcitizen","username":"jcitizen"}})";
+  CHECK(flow.send(release, "gt-release-1") == 202);
+  const auto record = flow.ended("gt-release-1");
+  REQUIRE(record.has_value());
+  CHECK(record->kind == "release.published");
+  REQUIRE(eventually([&] { return flow.jira().comments("DEVHOP-52").size() == 1; }));
+  checkMovedOnce(flow, {"SOC-51", "DEVHOP-52"});
+  const std::string comment = onlyComment(flow, "SOC-51");
+  CAPTURE(comment);
+  CHECK(contains(comment, "release v1.2.0"));
+  CHECK(contains(comment, " on Gitea"));
+  checkRedeliveryIsDuplicate(flow, release, "gt-release-1");
+}
+
+// ---- Forgejo ----
+
+TEST_CASE("provider flow: Forgejo - a push moves the keys of its commit messages") {
+  HostFlow flow("forgejo", "forgejo/webhooks");
+  const auto push = edited(recorded("forgejo/push.docs"), [](rapidjson::Document& p) {
+    set(p, "/commits/0/message", "Webhooks Yay! SOC-91, DEVHOP-92");
+  });
+  CHECK(flow.send(push, "fj-push-1") == 202);
+  const auto record = flow.ended("fj-push-1");
+  REQUIRE(record.has_value());
+  CHECK(record->kind == "push");
+  REQUIRE(eventually([&] { return flow.jira().comments("DEVHOP-92").size() == 1; }));
+  checkMovedOnce(flow, {"SOC-91", "DEVHOP-92"});
+  CHECK(contains(onlyComment(flow, "SOC-91"), " on Forgejo"));
+  checkRedeliveryIsDuplicate(flow, push, "fj-push-1");
+}
+
+TEST_CASE("provider flow: Forgejo - a merged pull request (Gitea's shape) moves each issue once") {
+  HostFlow flow("forgejo", "jcitizen/my-repo");
+  // Forgejo sends Gitea's payload and headers, and its own X-Forgejo-* beside them.
+  auto merged = giteaPullRequest(true);
+  merged.headers["X-Forgejo-Event"] = "pull_request";
+  merged.headers["X-Forgejo-Event-Type"] = "pull_request";
+  merged.headers["X-Forgejo-Delivery"] = "";
+  merged.headers["X-Forgejo-Signature"] = "";
+  CHECK(flow.send(merged, "fj-merge-1") == 202);
+  const auto record = flow.ended("fj-merge-1");
+  REQUIRE(record.has_value());
+  CHECK(record->kind == "pull_request.merged");
+  REQUIRE(eventually([&] { return flow.jira().comments("SOC-33").size() == 1; }));
+  checkMovedOnce(flow, {"SOC-31", "DEVHOP-32", "SOC-33"});
+  CHECK(contains(onlyComment(flow, "SOC-31"), " on Forgejo"));
+  checkRedeliveryIsDuplicate(flow, merged, "fj-merge-1");
 }
 
 namespace {
