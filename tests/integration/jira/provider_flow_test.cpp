@@ -327,6 +327,24 @@ TEST_CASE("provider flow: GitLab - a release moves the keys of its description")
   checkRedeliveryIsDuplicate(flow, release, "gl-release-1");
 }
 
+TEST_CASE("provider flow: GitLab - a pushed tag moves the key of its name - with a tag trigger") {
+  HostFlow flow("gitlab", "jsmith/example");
+  const auto tag = edited(recorded("gitlab/tag_push.docs"), [](rapidjson::Document& p) {
+    set(p, "/ref", "refs/tags/SOC-95-hotfix");
+  });
+  CHECK(flow.send(tag, "gl-tag-1") == 202);
+  const auto record = flow.ended("gl-tag-1");
+  REQUIRE(record.has_value());
+  CHECK(record->kind == "tag");
+  REQUIRE(eventually([&] { return flow.jira().comments("SOC-95").size() == 1; }));
+  checkMovedOnce(flow, {"SOC-95"});
+  const std::string comment = onlyComment(flow, "SOC-95");
+  CAPTURE(comment);
+  CHECK(contains(comment,
+                 "tag SOC-95-hotfix (http://example.com/jsmith/example/-/tags/SOC-95-hotfix)"));
+  CHECK(contains(comment, " on GitLab"));
+}
+
 namespace {
 
 // ---- Gitea ----
