@@ -632,6 +632,10 @@ def payload_routes(api, secret):
     body = pull_request("SOC-1")
     nobody = Deliverer(api, secret, repo_id="nobody")
     expect_error(nobody.send(body, expect=404)[1], "hook_not_found")
+    expect_error(hooks.send(body, expect=400, about="a GitLab delivery at a GitHub hook",
+                            headers={"X-GitHub-Event": None,
+                                     "X-Gitlab-Event": "Merge Request Hook"})[1],
+                 "wrong_provider")
     expect_error(hooks.send(body, signature="", expect=401, about="no signature",
                             headers={"X-Hub-Signature-256": None})[1], "signature_missing")
     expect_error(hooks.send(body, signature="sha1=abc", expect=401)[1], "signature_malformed")

@@ -34,9 +34,12 @@ const std::vector<const Provider*>& allProviders() {
   // it recognizes Gitea's deliveries too, and a delivery is named after the first host that
   // recognizes it.
   static const std::vector<const Provider*> providers = {
-      instance<GitHubProvider>(),    instance<GitLabProvider>(),
-      instance<GiteaProvider>(),     instance<ForgejoProvider>(),
-      instance<BitbucketProvider>(), instance<BitbucketServerProvider>(),
+      instance<GitHubProvider>(),           // github
+      instance<GitLabProvider>(),           // gitlab
+      instance<GiteaProvider>(),            // gitea
+      instance<ForgejoProvider>(),          // forgejo
+      instance<BitbucketProvider>(),        // bitbucket
+      instance<BitbucketServerProvider>(),  // bitbucket-server
   };
   return providers;
 }

@@ -7,7 +7,10 @@
 #include <doctest/doctest.h>
 
 #include "process.hpp"
+#include "providers/registry.hpp"
+#include "queue/delivery_queue.hpp"
 #include "redis_server.hpp"
+#include "store/redis_connection.hpp"
 
 using conduit::testing::eventually;
 using conduit::testing::freeLoopbackPort;
@@ -37,4 +40,75 @@ TEST_CASE("send-sample: a log it is appended to keeps what was in it") {
   CHECK(text.find(": HTTP 202 (202: queued") != std::string::npos);
   serve.signal(SIGTERM);
   CHECK(serve.wait() == 0);
+}
+
+namespace {
+
+// `conduit serve` on its own Redis, as `make run` starts it for the README's reader.
+struct Serve {
+  Serve() {
+    REQUIRE(eventually(
+        [&] { return serve.standardError().find("listening on") != std::string::npos; }));
+  }
+  ~Serve() {
+    serve.signal(SIGTERM);
+    serve.wait();
+  }
+
+  static std::string writeConfig(const RedisServer& redis) {
+    const std::string path = redis.directory() + "/app.env";
+    std::ofstream(path) << "redis_url=" << redis.url() << "\nbind=127.0.0.1\n";
+    return path;
+  }
+
+  RedisServer redis;
+  std::string config = writeConfig(redis);
+  std::string port = std::to_string(freeLoopbackPort());
+  Process serve{{CONDUIT_BINARY, "serve", "--config", config, "-p", port}};
+};
+
+}  // namespace
+
+TEST_CASE("send-sample: each PROVIDER sends its host's merged request - queued - and read as one") {
+  Serve server;
+  for (const auto* provider : conduit::providers::allProviders()) {
+    const std::string name(provider->name());
+    CAPTURE(name);
+    Process sample({std::string(CONDUIT_SOURCE_DIR) + "/examples/send-sample.sh",
+                    "http://127.0.0.1:" + server.port},
+                   {{"PROVIDER", name}, {"ISSUE", "DEVHOP-7"}});
+    CHECK(sample.wait() == 0);
+    CHECK(sample.standardOutput().find(name + " delivery ") != std::string::npos);
+    CHECK(sample.standardOutput().find(": HTTP 202 (202: queued") != std::string::npos);
+
+    // The delivery was taken as the host's own (the hook `<provider>/sample`), and its payload
+    // is what the host's normalizer reads as a merged pull or merge request naming the issue.
+    conduit::store::RedisConnection redis(server.redis.endpoint(), std::chrono::seconds(2));
+    auto entries = redis.command({"XRANGE", conduit::queue::QueueNames::kStream, "-", "+"});
+    REQUIRE_FALSE(entries.elements.empty());
+    auto fields = conduit::testing::streamEntryFields(entries.elements.back());
+    CHECK(fields["provider"] == name);
+    CHECK(fields["repo_id"] == "sample");
+    std::string error;
+    auto event =
+        conduit::providers::normalize(*provider, fields["event"], fields["payload"], error);
+    REQUIRE_MESSAGE(event.has_value(), error);
+    CHECK(event->kind == "pull_request.merged");
+    CHECK(event->host == provider->title());
+    CHECK(event->title == "DEVHOP-7: sign-in with SSO");
+    CHECK(event->branch == "feature/DEVHOP-7-sso");
+    CHECK_FALSE(event->body.empty());
+    CHECK_FALSE(event->reference.empty());
+    CHECK(event->url.rfind("https://", 0) == 0);
+    CHECK_FALSE(event->author.empty());
+  }
+}
+
+TEST_CASE("send-sample: a PROVIDER Conduit does not know is refused before anything is sent") {
+  Process sample({std::string(CONDUIT_SOURCE_DIR) + "/examples/send-sample.sh",
+                  "http://127.0.0.1:" + std::to_string(freeLoopbackPort())},
+                 {{"PROVIDER", "svn"}});
+  CHECK(sample.wait() == 2);
+  CHECK(sample.standardError().find("PROVIDER must be github, gitlab, gitea, forgejo, bitbucket "
+                                    "or bitbucket-server, not `svn'") != std::string::npos);
 }
