@@ -112,7 +112,8 @@ std::optional<Event> GitHubProvider::normalize(std::string_view event_type,
   if (!json) return std::nullopt;
   Event event;
   event.repository = json->text("/repository/full_name");
-  const std::string action = json->text("/action");
+  // As kind words: no header or payload value can spell a dot or another kind.
+  const std::string action = kindWord(json->text("/action"));
   if (event_type == "pull_request") {
     pullRequest(*json, action.empty() ? "unknown" : action, event);
   } else if (event_type == "release") {
@@ -120,7 +121,7 @@ std::optional<Event> GitHubProvider::normalize(std::string_view event_type,
   } else if (event_type == "push") {
     push(*json, event);
   } else {
-    event.kind = action.empty() ? std::string(event_type) : std::string(event_type) + "." + action;
+    event.kind = action.empty() ? kindWord(event_type) : kindWord(event_type) + "." + action;
   }
   return event;
 }

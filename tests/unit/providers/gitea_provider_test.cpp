@@ -311,3 +311,11 @@ TEST_CASE("gitea events: other events keep their names - a non-object payload is
   CHECK_FALSE(gitea().normalize("push", "[1]", error).has_value());
   CHECK(error == "the payload is not a JSON object");
 }
+
+TEST_CASE("gitea events: a kind is made of kind words - no value spells a dot or another kind") {
+  auto kind = [](std::string_view type, std::string_view payload) {
+    return conduit::testing::normalized("gitea", type, payload).kind;
+  };
+  CHECK(kind("issues.x", R"({"action":"label.merged"})") == "issues_x.label_merged");
+  CHECK(kind("pull_request", R"({"action":"synchronized"})") == "pull_request.synchronized");
+}

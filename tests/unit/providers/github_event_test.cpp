@@ -111,3 +111,9 @@ TEST_CASE("github events: a deleted tag or branch triggers nothing - tag.deleted
   auto branch = normalize("push", R"({"ref":"refs/heads/old","deleted":true,"commits":[]})");
   CHECK(branch.kind == "push.deleted");
 }
+
+TEST_CASE("github events: a kind is made of kind words - no value spells a dot or another kind") {
+  CHECK(normalize("workflow.run", R"({"action":"in progress.merged"})").kind ==
+        "workflow_run.in_progress_merged");
+  CHECK(normalize("pull_request", R"({"action":"closed.x"})").kind == "pull_request.closed_x");
+}
