@@ -567,3 +567,28 @@ TEST_CASE("provider flow: Bitbucket Data Center - merged moves each issue once -
   CHECK(declined->kind == "pull_request.closed");
   CHECK(flow.jira().totalTransitionsApplied() == 3);
 }
+
+TEST_CASE(
+    "provider flow: Bitbucket Data Center - its push names nothing - its test moves nothing") {
+  HostFlow flow("bitbucket-server", "PRJ/my-repo");
+  // The classic refs-changed event carries no commit messages: even a branch named for an issue
+  // moves nothing (its keys are not looked for in branch names of pushes on any host).
+  const auto push =
+      edited(recorded("bitbucket-dc/repo_refs_changed.signed"), [](rapidjson::Document& p) {
+        set(p, "/changes/0/ref/id", "refs/heads/feature/SOC-91");
+        set(p, "/changes/0/ref/displayId", "feature/SOC-91");
+      });
+  CHECK(flow.send(push, "bbs-push-1") == 202);
+  const auto record = flow.ended("bbs-push-1");
+  REQUIRE(record.has_value());
+  CHECK(record->kind == "push");
+
+  // "Test connection", unsigned as some versions send it: answered, never queued.
+  HostRequest ping{{{"Content-Type", "application/json"},
+                    {"X-Event-Key", "diagnostics:ping"},
+                    {"X-Request-Id", "t"}},
+                   R"({"test": true})"};
+  CHECK(flow.send(ping, "bbs-ping-1") == 200);
+  REQUIRE(eventually([&] { return flow.settled(); }));
+  CHECK(flow.jira().totalTransitionsApplied() == 0);
+}
