@@ -25,9 +25,8 @@
 namespace conduit::app {
 namespace {
 
-// As the admin routes: a new secret is 32 random bytes in hex; an imported one at most 1 KiB.
+// As the admin routes: a new secret is 32 random bytes in hex (imported ones: store/hook.hpp).
 constexpr size_t kSecretBytes = 32;
-constexpr size_t kMaxImportedSecretBytes = 1024;
 
 int usage(const std::string& message) {
   fmt::print(stderr, "conduit hooks: {}\nRun `conduit help` for usage.\n", message);
@@ -222,12 +221,8 @@ std::optional<std::string> readSecret(const std::string& file) {
   }
   if (!secret.empty() && secret.back() == '\n') secret.pop_back();
   if (!secret.empty() && secret.back() == '\r') secret.pop_back();
-  if (secret.empty()) {
-    fmt::print(stderr, "conduit hooks: --secret-file: the secret is empty\n");
-    return std::nullopt;
-  }
-  if (secret.size() > kMaxImportedSecretBytes) {
-    fmt::print(stderr, "conduit hooks: --secret-file: a secret is at most 1024 bytes\n");
+  if (auto problem = store::importedSecretProblem(secret); !problem.empty()) {
+    fmt::print(stderr, "conduit hooks: --secret-file: the secret {}\n", problem);
     return std::nullopt;
   }
   return secret;

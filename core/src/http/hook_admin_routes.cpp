@@ -13,7 +13,6 @@ namespace conduit::http {
 namespace {
 
 constexpr size_t kSecretBytes = 32;
-constexpr size_t kMaxImportedSecretBytes = 1024;
 // Admin bodies are a few short strings; anything much larger is a mistake or an attack.
 constexpr size_t kMaxAdminBodyBytes = 64 * 1024;
 
@@ -62,8 +61,8 @@ std::optional<Response> validate(const HookFields& f, unsigned needed) {
   if ((needed & kSecret) != 0) {
     if (f.secret.empty())
       return errorResponse(ApiError::kMissingField, "secret is required", "secret");
-    if (f.secret.size() > kMaxImportedSecretBytes) {
-      return errorResponse(ApiError::kInvalidField, "secret must be at most 1024 bytes", "secret");
+    if (auto problem = store::importedSecretProblem(f.secret); !problem.empty()) {
+      return errorResponse(ApiError::kInvalidField, "secret " + problem, "secret");
     }
   }
   return std::nullopt;

@@ -94,11 +94,22 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
 
   // 3. A delivery of another host: a hook is for one host, whatever headers a delivery copies.
   const providers::HeaderNames& names = provider->headerNames();
-  if (const providers::Provider* sender = providers::foreignSender(*provider, request.header)) {
-    return errorResponse(ApiError::kWrongProvider,
-                         fmt::format("this delivery comes from {}, but the hook at this address is "
-                                     "for {}: register a {} hook for it",
-                                     sender->title(), provider->title(), sender->name()));
+  if (!provider->recognizes(request.header)) {
+    if (const providers::Provider* sender = providers::foreignSender(*provider, request.header)) {
+      return errorResponse(ApiError::kWrongProvider,
+                           fmt::format("this delivery comes from {}, but the hook at this address "
+                                       "is for {}: register a {} hook for it",
+                                       sender->title(), provider->title(), sender->name()));
+    }
+    // The host's event header, with another host's marks beside it (Gogs sends GitHub's
+    // headers too): not this host's delivery. Without the event header, the checks below say
+    // what is missing.
+    if (provider->eventType(request.header)) {
+      return errorResponse(ApiError::kWrongProvider,
+                           fmt::format("this delivery carries another code host's headers beside "
+                                       "{}, but the hook at this address is for {}",
+                                       names.event, provider->title()));
+    }
   }
 
   // 4. The signature or token, over the raw body, whatever its encoding.

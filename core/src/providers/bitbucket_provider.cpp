@@ -33,14 +33,22 @@ std::string commitAuthor(const rapidjson::Value& commit) {
 }
 
 void pullRequest(const PayloadJson& json, std::string_view event_key, Event& event) {
+  // X-Event-Key is outside the signature: a captured body of an opened pull request resent
+  // under pullrequest:fulfilled must not merge it. The signed body's state has to agree.
+  const std::string state = json.text("/pullrequest/state");
+  auto confirmed = [&](const char* kind, std::string_view expected_state) {
+    return state == expected_state ? kind : "pull_request.unconfirmed";
+  };
   if (event_key == "pullrequest:fulfilled") {
-    event.kind = "pull_request.merged";
+    event.kind = confirmed("pull_request.merged", "MERGED");
   } else if (event_key == "pullrequest:created") {
-    event.kind = "pull_request.opened";
+    event.kind = confirmed("pull_request.opened", "OPEN");
   } else if (event_key == "pullrequest:rejected") {
-    event.kind = "pull_request.closed";  // declined: closed without merge
+    event.kind = confirmed("pull_request.closed", "DECLINED");  // declined: closed without merge
   } else {
     event.kind = kindOf(event_key);
+    // Only the keys above mean these; a made-up key spelling one ("pullrequest:merged") not.
+    if (isMeaningfulKind(event.kind)) event.kind = "pull_request.unconfirmed";
   }
   event.number = json.text("/pullrequest/id");
   if (!event.number.empty()) event.reference = "pull request #" + event.number;
@@ -58,12 +66,15 @@ void pullRequest(const PayloadJson& json, std::string_view event_key, Event& eve
   }
 }
 
-// The ref a change moved: its new state, or the old one when the ref was deleted.
-const rapidjson::Value* changedRef(const rapidjson::Value& change) {
+// A change that deleted its ref: no `new` state (and `closed: true`).
+bool deletesRef(const rapidjson::Value& change) {
   const rapidjson::Value* ref = PayloadJson::find(change, "/new");
-  if (ref != nullptr && ref->IsObject()) return ref;
-  ref = PayloadJson::find(change, "/old");
-  return ref != nullptr && ref->IsObject() ? ref : nullptr;
+  return ref == nullptr || !ref->IsObject() || PayloadJson::flag(change, "/closed");
+}
+
+bool isTagRef(const rapidjson::Value& ref) {
+  const std::string type = PayloadJson::text(ref, "/type");
+  return type == "tag" || type == "annotated_tag";
 }
 
 std::string changeUrl(const rapidjson::Value& change) {
@@ -83,13 +94,20 @@ void push(const PayloadJson& json, Event& event) {
   }
   std::string first_tag;
   std::string first_tag_url;
+  bool deleted_tag = false;
+  bool deleted_branch = false;
   for (const auto& change : changes->GetArray()) {
     if (!change.IsObject()) continue;
-    const rapidjson::Value* ref = changedRef(change);
-    if (ref == nullptr) continue;
-    const std::string type = PayloadJson::text(*ref, "/type");
-    const std::string name = PayloadJson::text(*ref, "/name");
-    if (type == "tag" || type == "annotated_tag") {
+    // A deleted branch or tag is pushed too: it names nothing to act on.
+    if (deletesRef(change)) {
+      const rapidjson::Value* old_ref = PayloadJson::find(change, "/old");
+      const bool tag = old_ref != nullptr && old_ref->IsObject() && isTagRef(*old_ref);
+      (tag ? deleted_tag : deleted_branch) = true;
+      continue;
+    }
+    const rapidjson::Value& ref = change["new"];
+    const std::string name = PayloadJson::text(ref, "/name");
+    if (isTagRef(ref)) {
       if (first_tag.empty()) {
         first_tag = name;
         first_tag_url = changeUrl(change);
@@ -113,13 +131,17 @@ void push(const PayloadJson& json, Event& event) {
                                commitAuthor(*commit)});
     }
   }
-  if (event.branch.empty() && !first_tag.empty()) {
+  if (!event.branch.empty()) {
+    event.kind = "push";
+  } else if (!first_tag.empty()) {
     event.kind = "tag";
     event.tag = std::move(first_tag);
     event.url = std::move(first_tag_url);
-    return;
+  } else if (deleted_tag || deleted_branch) {
+    event.kind = deleted_tag ? "tag.deleted" : "push.deleted";  // only deletions: no trigger
+  } else {
+    event.kind = "push";
   }
-  event.kind = "push";
 }
 
 }  // namespace
@@ -139,9 +161,11 @@ const HeaderNames& BitbucketProvider::headerNames() const {
 }
 
 bool BitbucketProvider::recognizes(const HeaderLookup& headers) const {
-  // Bitbucket Data Center sends X-Event-Key too, but neither of these.
+  // Bitbucket Data Center sends X-Event-Key too, with its X-Request-Id and neither of Cloud's
+  // ids. A request with none of them is still Cloud's to refuse for what it lacks.
   return firstHeader(headers, {"X-Event-Key"}) &&
-         firstHeader(headers, {"X-Request-UUID", "X-Hook-UUID"});
+         (firstHeader(headers, {"X-Request-UUID", "X-Hook-UUID"}) ||
+          !firstHeader(headers, {"X-Request-Id"}));
 }
 
 SignatureStatus BitbucketProvider::authenticate(const HeaderLookup& headers, std::string_view body,
@@ -200,6 +224,8 @@ std::optional<Event> BitbucketProvider::normalize(std::string_view event_type,
     push(*json, event);
   } else {
     event.kind = kindOf(event_type);
+    // A made-up key without a group ("push", "tag") must not read as a meaningful kind.
+    if (isMeaningfulKind(event.kind)) event.kind = "unconfirmed." + event.kind;
   }
   return event;
 }

@@ -27,14 +27,22 @@ std::string actorName(const PayloadJson& json) {
 }
 
 void pullRequest(const PayloadJson& json, std::string_view event_key, Event& event) {
+  // X-Event-Key is outside the signature: a captured body of an opened pull request resent
+  // under pr:merged must not merge it. The signed body's state has to agree.
+  const std::string state = json.text("/pullRequest/state");
+  auto confirmed = [&](const char* kind, std::string_view expected_state) {
+    return state == expected_state ? kind : "pull_request.unconfirmed";
+  };
   if (event_key == "pr:merged") {
-    event.kind = "pull_request.merged";
+    event.kind = confirmed("pull_request.merged", "MERGED");
   } else if (event_key == "pr:opened") {
-    event.kind = "pull_request.opened";
+    event.kind = confirmed("pull_request.opened", "OPEN");
   } else if (event_key == "pr:declined") {
-    event.kind = "pull_request.closed";  // closed without merge
+    event.kind = confirmed("pull_request.closed", "DECLINED");  // closed without merge
   } else {
     event.kind = kindOf(event_key);
+    // Only the keys above mean these; a made-up key spelling one ("pr:closed") not.
+    if (isMeaningfulKind(event.kind)) event.kind = "pull_request.unconfirmed";
   }
   event.number = json.text("/pullRequest/id");
   if (!event.number.empty()) event.reference = "pull request #" + event.number;
@@ -54,13 +62,23 @@ void refsChanged(const PayloadJson& json, Event& event) {
   event.author = actorName(json);
   event.url = json.text("/repository/links/self/0/href");
   std::string first_tag;
+  bool deleted_tag = false;
+  bool deleted_branch = false;
   if (const rapidjson::Value* changes = json.find("/changes"); changes && changes->IsArray()) {
     for (const auto& change : changes->GetArray()) {
       if (!change.IsObject()) continue;
       const std::string type = PayloadJson::text(change, "/ref/type");
       const std::string ref = PayloadJson::firstText(change, {"/ref/id", "/refId"});
+      const bool tag = type == "TAG" || (type.empty() && ref.rfind("refs/tags/", 0) == 0);
+      // A deleted branch or tag is a change too (`type: DELETE`, `toHash` all zeros): it names
+      // nothing to act on.
+      if (PayloadJson::text(change, "/type") == "DELETE" ||
+          isNullRevision(PayloadJson::text(change, "/toHash"))) {
+        (tag ? deleted_tag : deleted_branch) = true;
+        continue;
+      }
       std::string name = PayloadJson::text(change, "/ref/displayId");
-      if (type == "TAG" || (type.empty() && ref.rfind("refs/tags/", 0) == 0)) {
+      if (tag) {
         if (first_tag.empty())
           first_tag = name.empty() ? stripPrefix(ref, "refs/tags/").value_or(ref) : name;
         continue;
@@ -70,9 +88,13 @@ void refsChanged(const PayloadJson& json, Event& event) {
       }
     }
   }
-  if (event.branch.empty() && !first_tag.empty()) {
+  if (!event.branch.empty()) {
+    event.kind = "push";
+  } else if (!first_tag.empty()) {
     event.kind = "tag";
     event.tag = std::move(first_tag);
+  } else if (deleted_tag || deleted_branch) {
+    event.kind = deleted_tag ? "tag.deleted" : "push.deleted";  // only deletions: no trigger
   } else {
     event.kind = "push";
   }
@@ -98,8 +120,9 @@ const HeaderNames& BitbucketServerProvider::headerNames() const {
 
 bool BitbucketServerProvider::recognizes(const HeaderLookup& headers) const {
   // Bitbucket Cloud's deliveries carry X-Event-Key too, with its own X-Request-UUID and
-  // X-Hook-UUID: those are Cloud's, whatever else they carry.
-  return firstHeader(headers, {"X-Event-Key"}) && firstHeader(headers, {"X-Request-Id"}) &&
+  // X-Hook-UUID: those are Cloud's, whatever else they carry. A request without X-Request-Id
+  // is still Data Center's to refuse for lacking it.
+  return firstHeader(headers, {"X-Event-Key"}) &&
          !firstHeader(headers, {"X-Request-UUID", "X-Hook-UUID"});
 }
 
@@ -161,6 +184,8 @@ std::optional<Event> BitbucketServerProvider::normalize(std::string_view event_t
     refsChanged(*json, event);
   } else {
     event.kind = kindOf(event_type);
+    // A made-up key without a group ("push", "tag") must not read as a meaningful kind.
+    if (isMeaningfulKind(event.kind)) event.kind = "unconfirmed." + event.kind;
   }
   return event;
 }

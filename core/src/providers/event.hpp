@@ -40,7 +40,8 @@ struct Event {
   std::string tag;              // release: its tag; tag: the tag pushed
   std::string release_name;
   std::string release_body;
-  std::string released_at;  // release: when it was published, RFC 3339 as the host wrote it
+  std::string released_at;  // release: when it was published, as the host wrote it (RFC 3339;
+                            // GitLab: "2021-02-25 21:23:34 UTC")
   std::string url;          // the web page of the pull request, release, push or tag
   std::string author;       // who merged, published or pushed (before a merge: who acted)
 };

@@ -1,5 +1,7 @@
 #include "providers/gitea_provider.hpp"
 
+#include <algorithm>
+
 #include "providers/header_checks.hpp"
 #include "providers/host_conventions.hpp"
 #include "providers/payload.hpp"
@@ -80,7 +82,10 @@ void push(const PayloadJson& json, Event& event) {
   } else {
     event.kind = "push";
   }
+  // Gitea lists a push's commits newest first (go-gitea/gitea#21252); events carry the oldest
+  // first, as every other host's.
   event.commits = commitsAt(json, "/commits");
+  std::reverse(event.commits.begin(), event.commits.end());
 }
 
 }  // namespace

@@ -11,20 +11,14 @@ std::string mergeRequestKind(const std::string& action) {
   if (action == "merge") return "pull_request.merged";
   if (action == "open") return "pull_request.opened";
   if (action == "close") return "pull_request.closed";  // without merge: GitLab says `merge`
-  return "pull_request." + kindWord(action.empty() ? "unknown" : action);
+  return "pull_request." + kindWord(action);
 }
 
 void mergeRequest(const PayloadJson& json, Event& event) {
-  std::string action = json.text("/object_attributes/action");
-  if (action.empty()) {
-    // Not sent by very old GitLab: the state the merge request is left in says what happened.
-    const std::string state = json.text("/object_attributes/state");
-    action = state == "merged"   ? "merge"
-             : state == "opened" ? "open"
-             : state == "closed" ? "close"
-                                 : state;
-  }
-  event.kind = mergeRequestKind(action);
+  // The "Test" button of GitLab's webhook settings sends a project's first merge request with
+  // no action (its state may well be `merged`): a test, never a merge.
+  const std::string action = json.text("/object_attributes/action");
+  event.kind = action.empty() ? "pull_request.test" : mergeRequestKind(action);
   event.number = json.text("/object_attributes/iid");
   if (!event.number.empty()) event.reference = "merge request !" + event.number;
   event.title = json.text("/object_attributes/title");
@@ -37,8 +31,14 @@ void mergeRequest(const PayloadJson& json, Event& event) {
 }
 
 void tagPush(const PayloadJson& json, std::string_view ref, Event& event) {
-  event.tag = stripPrefix(ref, "refs/tags/").value_or(std::string(ref));
   event.author = json.firstText({"/user_username", "/user_name"});
+  auto tag = stripPrefix(ref, "refs/tags/");
+  if (!tag) {
+    // The "Test" button sends a push of a branch under Tag Push Hook: no tag was pushed.
+    event.kind = "tag.test";
+    return;
+  }
+  event.tag = std::move(*tag);
   const std::string project_url = json.text("/project/web_url");
   if (isNullRevision(json.text("/after"))) {
     event.kind = "tag.deleted";  // not a tag pushed: nothing to trigger

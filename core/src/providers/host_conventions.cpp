@@ -38,6 +38,14 @@ std::string groupedKind(std::string_view event_key, std::string_view pull_reques
   return kind;
 }
 
+bool isMeaningfulKind(std::string_view kind) {
+  for (std::string_view meaningful : {"pull_request.merged", "pull_request.opened",
+                                      "pull_request.closed", "push", "tag", "release.published"}) {
+    if (kind == meaningful) return true;
+  }
+  return false;
+}
+
 std::vector<Commit> commitsAt(const PayloadJson& json, const char* pointer) {
   std::vector<Commit> commits;
   const rapidjson::Value* list = json.find(pointer);

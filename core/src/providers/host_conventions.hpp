@@ -29,9 +29,14 @@ std::string kindWord(std::string_view text);
 // kindWord: "pr:reviewer:approved" -> "pull_request.reviewer_approved".
 std::string groupedKind(std::string_view event_key, std::string_view pull_request_group);
 
+// True for the kinds event.hpp gives a meaning to (pull_request.merged, ..., release.published):
+// a kind made from a made-up event name or key must never be one of them.
+bool isMeaningfulKind(std::string_view kind);
+
 // The commits of a push in the shape GitHub, Gitea, Forgejo and GitLab share: an array at
-// `pointer` of {id, message, url, author: {name, username}}, oldest first. Commits without a
-// message are left out: there is nothing to name an issue in.
+// `pointer` of {id, message, url, author: {name, username}}, in the array's order (GitHub and
+// GitLab list the oldest first, Gitea the newest). Commits without a message are left out:
+// there is nothing to name an issue in.
 std::vector<Commit> commitsAt(const PayloadJson& json, const char* pointer);
 
 }  // namespace conduit::providers

@@ -185,14 +185,31 @@ class JsonCheck {
       case 'r':
       case 't':
         return true;
-      case 'u':
-        for (int i = 0; i < 4; ++i, ++p_) {
-          if (p_ == end_ || !std::isxdigit(*p_)) return false;
-        }
-        return true;
+      case 'u': {
+        // A UTF-16 code unit. A surrogate must come as a pair, high then low: a lone one is
+        // no character, and the worker's parser would refuse what this had let through.
+        const int unit = hexUnit();
+        if (unit < 0xD800 || unit > 0xDFFF) return unit >= 0;
+        if (unit > 0xDBFF) return false;  // a low surrogate first
+        if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+        p_ += 2;
+        const int low = hexUnit();
+        return low >= 0xDC00 && low <= 0xDFFF;
+      }
       default:
         return false;
     }
+  }
+
+  // Four hex digits as a number, or -1.
+  int hexUnit() {
+    int unit = 0;
+    for (int i = 0; i < 4; ++i, ++p_) {
+      if (p_ == end_ || !std::isxdigit(*p_)) return -1;
+      const char c = static_cast<char>(std::tolower(*p_));
+      unit = unit * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return unit;
   }
 
   // One multi-byte UTF-8 sequence: no overlong forms, no surrogates, nothing past U+10FFFF.

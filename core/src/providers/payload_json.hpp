@@ -28,7 +28,7 @@ class PayloadJson {
   const rapidjson::Value* find(const char* pointer) const { return find(document_, pointer); }
   static const rapidjson::Value* find(const rapidjson::Value& from, const char* pointer);
 
-  // The string at `pointer`; a number's decimal digits ("12"); "" otherwise.
+  // The string at `pointer`; an integer's decimal digits ("12"); "" otherwise.
   std::string text(const char* pointer) const { return text(document_, pointer); }
   static std::string text(const rapidjson::Value& from, const char* pointer);
 

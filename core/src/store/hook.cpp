@@ -16,6 +16,21 @@ bool isValidRepoId(std::string_view repo_id) {
   return true;
 }
 
+std::string importedSecretProblem(std::string_view secret) {
+  if (secret.empty()) return "is empty";
+  if (secret.size() > 1024) return "must be at most 1024 bytes";
+  for (char c : secret) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return "must hold no control characters (line breaks, tabs): a code host could never "
+             "send it back";
+    }
+  }
+  if (secret.front() == ' ' || secret.back() == ' ') {
+    return "must not begin or end with a space: a code host could never send it back";
+  }
+  return {};
+}
+
 std::string providerSetKey(std::string_view provider) {
   return std::string(queue::redis_keys::kProviderSetPrefix).append(provider);
 }

@@ -16,6 +16,11 @@ struct Hook {
 // A repo id as the payload route's path carries it: 1 to 100 of [A-Za-z0-9._-].
 bool isValidRepoId(std::string_view repo_id);
 
+// Why `secret` cannot be imported, or "" when it can: 1 to 1024 bytes, no control characters,
+// no space at either end (a code host never sends such a secret back: HTTP drops the spaces
+// around a header's value, GitLab the line breaks of its token, so it could never match).
+std::string importedSecretProblem(std::string_view secret);
+
 // The Redis keys of the hook registry. They are the original service's, so hooks it
 // registered in the same Redis keep working.
 std::string providerSetKey(std::string_view provider);                     // providers::<p>

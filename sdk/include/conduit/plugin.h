@@ -121,7 +121,8 @@ typedef struct conduit_event {
   conduit_str reference;     /* ... as the host writes it: "pull request #12", "merge request !12" */
   conduit_str target_branch; /* pull request: the branch it merges into */
   conduit_str tag;           /* release.*: its tag; tag: the tag pushed */
-  conduit_str released_at;   /* release.*: when it was published, RFC 3339 as the host wrote it */
+  conduit_str released_at;   /* release.*: when it was published, as the host wrote it
+                                (RFC 3339; GitLab: "2021-02-25 21:23:34 UTC") */
   /* push: per commit, in the order of commit_messages and as many (commit_message_count); an
    * entry is empty where the host does not send it (Bitbucket Data Center sends no commits). */
   const conduit_str* commit_ids;     /* the full commit id */

@@ -304,6 +304,24 @@ TEST_CASE("gitea payload: a Gitea delivery to a GitHub hook is 400 wrong_provide
   CHECK(queued(server).empty());
 }
 
+TEST_CASE("gitea payload: Gogs' headers beside GitHub's - no host the registry knows - refused") {
+  ServerFixture server;
+  importHook(server, "github", "repo");
+  // What Gogs (or a Gitea without its own headers) would send: GitHub's copies and X-Gogs-*.
+  Recorded request = recorded("gitea/pull_request_merged.go-scm");
+  for (const char* name :
+       {"X-Gitea-Delivery", "X-Gitea-Event", "X-Gitea-Event-Type", "X-Gitea-Signature"}) {
+    request.headers.erase(name);
+  }
+  auto response = send(server, "github", "repo", request);
+  REQUIRE(response);
+  CHECK(response->status == 400);
+  CHECK(errorCode(response) == "wrong_provider");
+  CHECK(detail(response).find("another code host's headers beside X-GitHub-Event") !=
+        std::string::npos);
+  CHECK(queued(server).empty());
+}
+
 TEST_CASE("gitea payload: a Forgejo delivery to a Gitea hook is refused - the reverse accepted") {
   ServerFixture server;
   importHook(server, "gitea", "repo");

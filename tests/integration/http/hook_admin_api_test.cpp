@@ -145,6 +145,14 @@ TEST_CASE("api: import stores an existing secret - at both paths - without echoi
       server.client().Patch("/conduit/internal/webhooks/import", hookBody("r"), "application/json");
   CHECK(no_secret->status == 400);
   CHECK(no_secret->body.find(R"("field":"secret")") != std::string::npos);
+  // A secret no code host could send back: refused, rather than a hook that refuses everything.
+  for (const char* bad : {R"(,"secret":" padded")", R"(,"secret":"two\nlines")"}) {
+    auto refused = server.client().Patch("/conduit/internal/webhooks/import", hookBody("r", bad),
+                                         "application/json");
+    CHECK_MESSAGE(refused->status == 400, bad);
+    CHECK(refused->body.find(R"("field":"secret")") != std::string::npos);
+    CHECK(refused->body.find("could never send it back") != std::string::npos);
+  }
 }
 
 TEST_CASE("api: find - list and delete - no route shows a secret") {

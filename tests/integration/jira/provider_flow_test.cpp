@@ -473,9 +473,12 @@ namespace {
 
 // ---- Bitbucket Cloud and Data Center ----
 
-HostRequest bitbucketPullRequest(const std::string& event_key) {
+// The recorded merged pull request under `event_key`, with the state that key's event has (the
+// signed body's state must agree with the unsigned key).
+HostRequest bitbucketPullRequest(const std::string& event_key, const std::string& state) {
   auto request =
-      edited(recorded("bitbucket-cloud/pullrequest_fulfilled.go-scm"), [](rapidjson::Document& p) {
+      edited(recorded("bitbucket-cloud/pullrequest_fulfilled.go-scm"), [&](rapidjson::Document& p) {
+        set(p, "/pullrequest/state", state);
         set(p, "/pullrequest/title", "SOC-61: awesome new feature");
         set(p, "/pullrequest/description", "Made some changes for DEVHOP-62.");
         set(p, "/pullrequest/summary/raw", "Made some changes for DEVHOP-62.");
@@ -485,9 +488,10 @@ HostRequest bitbucketPullRequest(const std::string& event_key) {
   return request;
 }
 
-HostRequest bitbucketServerPullRequest(const std::string& event_key) {
+HostRequest bitbucketServerPullRequest(const std::string& event_key, const std::string& state) {
   auto request = edited(recorded("bitbucket-dc/pr_merged"), [&](rapidjson::Document& p) {
     set(p, "/eventKey", event_key);
+    set(p, "/pullRequest/state", state);
     set(p, "/pullRequest/title", "SOC-71: develop");
     set(p, "/pullRequest/description", "* added LICENSE for DEVHOP-72\r\n* add COPYING file");
     set(p, "/pullRequest/fromRef/id", "refs/heads/feature/SOC-73-license");
@@ -504,7 +508,7 @@ HostRequest bitbucketServerPullRequest(const std::string& event_key) {
 
 TEST_CASE("provider flow: Bitbucket Cloud - a merged pull request moves each issue once") {
   HostFlow flow("bitbucket", "brydzewski/foo");
-  const auto merged = bitbucketPullRequest("pullrequest:fulfilled");
+  const auto merged = bitbucketPullRequest("pullrequest:fulfilled", "MERGED");
   CHECK(flow.send(merged, "bb-merge-1") == 202);
   const auto record = flow.ended("bb-merge-1");
   REQUIRE(record.has_value());
@@ -519,7 +523,8 @@ TEST_CASE("provider flow: Bitbucket Cloud - a merged pull request moves each iss
   checkRedeliveryIsDuplicate(flow, merged, "bb-merge-1");
 
   // Declined: closed without merge, nothing moves.
-  CHECK(flow.send(bitbucketPullRequest("pullrequest:rejected"), "bb-declined-1") == 202);
+  CHECK(flow.send(bitbucketPullRequest("pullrequest:rejected", "DECLINED"), "bb-declined-1") ==
+        202);
   const auto declined = flow.ended("bb-declined-1");
   REQUIRE(declined.has_value());
   CHECK(conduit::queue::statusName(declined->status) == "ignored");
@@ -545,7 +550,7 @@ TEST_CASE("provider flow: Bitbucket Cloud - a push moves the keys of its commit 
 
 TEST_CASE("provider flow: Bitbucket Data Center - merged moves each issue once - declined none") {
   HostFlow flow("bitbucket-server", "PRJ/my-repo");
-  const auto merged = bitbucketServerPullRequest("pr:merged");
+  const auto merged = bitbucketServerPullRequest("pr:merged", "MERGED");
   CHECK(flow.send(merged, "bbs-merge-1") == 202);
   const auto record = flow.ended("bbs-merge-1");
   REQUIRE(record.has_value());
@@ -560,7 +565,7 @@ TEST_CASE("provider flow: Bitbucket Data Center - merged moves each issue once -
   CHECK(contains(comment, " on Bitbucket Data Center"));
   checkRedeliveryIsDuplicate(flow, merged, "bbs-merge-1");
 
-  CHECK(flow.send(bitbucketServerPullRequest("pr:declined"), "bbs-declined-1") == 202);
+  CHECK(flow.send(bitbucketServerPullRequest("pr:declined", "DECLINED"), "bbs-declined-1") == 202);
   const auto declined = flow.ended("bbs-declined-1");
   REQUIRE(declined.has_value());
   CHECK(conduit::queue::statusName(declined->status) == "ignored");

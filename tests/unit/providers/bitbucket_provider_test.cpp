@@ -158,13 +158,20 @@ TEST_CASE("bitbucket: created - declined - updated - other pull request events")
       R"("pullrequest":{"id":7,"title":"SOC-1 t","description":null,)"
       R"("source":{"branch":{"name":"feature/SOC-1"}},"destination":{"branch":{"name":"main"}},)"
       R"("links":{"html":{"href":"https://bitbucket.org/a/b/pull-requests/7"}}}})";
-  auto created = normalize("pullrequest:created", pr);
+  auto withState = [&](const std::string& state) {
+    return R"({"actor":{"nickname":"ann","display_name":"Ann Lee"},"repository":{"full_name":"a/b"},)"
+           R"("pullrequest":{"id":7,"title":"SOC-1 t","description":null,"state":")" +
+           state +
+           R"(","source":{"branch":{"name":"feature/SOC-1"}},"destination":{"branch":{"name":"main"}},)"
+           R"("links":{"html":{"href":"https://bitbucket.org/a/b/pull-requests/7"}}}})";
+  };
+  auto created = normalize("pullrequest:created", withState("OPEN"));
   CHECK(created.kind == "pull_request.opened");
   CHECK(created.body.empty());  // a null description
   CHECK(created.author == "ann");
   CHECK(created.reference == "pull request #7");
   CHECK(created.branch == "feature/SOC-1");
-  auto declined = normalize("pullrequest:rejected", pr);
+  auto declined = normalize("pullrequest:rejected", withState("DECLINED"));
   CHECK(declined.kind == "pull_request.closed");
   CHECK(declined.title == "SOC-1 t");
   CHECK(declined.url == "https://bitbucket.org/a/b/pull-requests/7");
@@ -258,11 +265,29 @@ TEST_CASE("bitbucket: a push of tags only is `tag` - a deleted branch is still a
   CHECK(tag.commits.empty());
   CHECK(tag.author == "pat");
 
+  // A deleted branch or tag names nothing to act on.
   auto deleted =
       normalize("repo:push", pushOf(R"({"new":null,"old":{"type":"branch","name":"old"},)"
                                     R"("closed":true,"commits":[]})"));
-  CHECK(deleted.kind == "push");
-  CHECK(deleted.branch == "old");
+  CHECK(deleted.kind == "push.deleted");
+  CHECK(deleted.branch.empty());
   CHECK(deleted.commits.empty());
+  auto deleted_tag =
+      normalize("repo:push", pushOf(R"({"new":null,"old":{"type":"tag","name":"SOC-7-rc1"},)"
+                                    R"("closed":true,"commits":[]})"));
+  CHECK(deleted_tag.kind == "tag.deleted");
+  CHECK(deleted_tag.tag.empty());
   CHECK(normalize("repo:push", "{}").kind == "push");
+}
+
+TEST_CASE("bitbucket: the event key is outside the signature - the signed state must agree") {
+  // A captured, signed body of an opened pull request, resent under pullrequest:fulfilled.
+  const std::string opened =
+      R"({"pullrequest":{"id":7,"title":"SOC-1","state":"OPEN"},"repository":{"full_name":"a/b"}})";
+  CHECK(normalize("pullrequest:fulfilled", opened).kind == "pull_request.unconfirmed");
+  CHECK(normalize("pullrequest:rejected", opened).kind == "pull_request.unconfirmed");
+  CHECK(normalize("pullrequest:created", opened).kind == "pull_request.opened");
+  // A made-up key that would spell a meaningful kind means nothing.
+  CHECK(normalize("pullrequest:merged", opened).kind == "pull_request.unconfirmed");
+  CHECK(normalize("push", opened).kind == "unconfirmed.push");
 }

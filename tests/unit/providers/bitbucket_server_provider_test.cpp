@@ -106,7 +106,8 @@ TEST_CASE("bitbucket-server: headers - event key - delivery id - diagnostics:pin
 
 TEST_CASE("bitbucket-server: recognizes Data Center - not Cloud - not GitHub") {
   CHECK(dataCenter().recognizes(headers({{"X-Event-Key", "pr:merged"}, {"X-Request-Id", "r"}})));
-  CHECK_FALSE(dataCenter().recognizes(headers({{"X-Event-Key", "pr:merged"}})));
+  // Without X-Request-Id it is still Data Center's, to refuse for lacking it.
+  CHECK(dataCenter().recognizes(headers({{"X-Event-Key", "pr:merged"}})));
   CHECK_FALSE(dataCenter().recognizes(headers({{"X-Request-Id", "r"}})));
   // Cloud's marks make it Cloud's, whatever else it carries.
   CHECK_FALSE(dataCenter().recognizes(
@@ -138,7 +139,12 @@ TEST_CASE("bitbucket-server: opened - declined - deleted - other pull request ev
       R"("title":"SOC-1 t","fromRef":{"displayId":"feature/SOC-1"},)"
       R"("toRef":{"displayId":"main","repository":{"slug":"pay","project":{"key":"SOC"}}},)"
       R"("links":{"self":[{"href":"https://bb.example.com/projects/SOC/repos/pay/pull-requests/12"}]}}})";
-  auto opened = normalize("pr:opened", pr);
+  auto withState = [&](const std::string& state) {
+    std::string body = pr;
+    body.insert(body.find(R"("title")"), R"("state":")" + state + R"(",)");
+    return body;
+  };
+  auto opened = normalize("pr:opened", withState("OPEN"));
   CHECK(opened.kind == "pull_request.opened");
   CHECK(opened.body.empty());  // no description
   CHECK(opened.author == "ann");
@@ -147,7 +153,9 @@ TEST_CASE("bitbucket-server: opened - declined - deleted - other pull request ev
   CHECK(opened.reference == "pull request #12");
   CHECK(opened.branch == "feature/SOC-1");
   CHECK(opened.target_branch == "main");
-  auto declined = normalize("pr:declined", pr);
+  auto declined = normalize("pr:declined", withState("DECLINED"));
+  CHECK(normalize("pr:merged", withState("OPEN")).kind == "pull_request.unconfirmed");
+  CHECK(normalize("pr:closed", withState("DECLINED")).kind == "pull_request.unconfirmed");
   CHECK(declined.kind == "pull_request.closed");
   CHECK(declined.title == "SOC-1 t");
   CHECK(normalize("pr:deleted", pr).kind == "pull_request.deleted");
@@ -200,4 +208,19 @@ TEST_CASE("bitbucket-server: refs changed - the first branch - tags only - the r
   CHECK(by_ref_id.kind == "tag");
   CHECK(by_ref_id.tag == "v3");
   CHECK(normalize("repo:refs_changed", "{}").kind == "push");
+}
+
+TEST_CASE("bitbucket-server: a deleted tag or branch triggers nothing") {
+  auto push = [](const std::string& change) {
+    return normalize("repo:refs_changed", R"({"actor":{"name":"ann"},"changes":[)" + change + "]}");
+  };
+  auto tag = push(R"({"ref":{"id":"refs/tags/SOC-7-rc1","displayId":"SOC-7-rc1","type":"TAG"},)"
+                  R"("fromHash":"abc","toHash":"0000000000000000000000000000000000000000",)"
+                  R"("type":"DELETE"})");
+  CHECK(tag.kind == "tag.deleted");
+  CHECK(tag.tag.empty());
+  auto branch = push(R"({"ref":{"id":"refs/heads/old","displayId":"old","type":"BRANCH"},)"
+                     R"("type":"DELETE"})");
+  CHECK(branch.kind == "push.deleted");
+  CHECK(branch.branch.empty());
 }

@@ -289,13 +289,16 @@ TEST_CASE("gitea events: the settings page's Test delivery is push.test - not a 
   CHECK(new_test.kind == "push.test");
 }
 
-TEST_CASE("gitea events: commit authors fall back to the username - empty messages are skipped") {
+TEST_CASE(
+    "gitea events: commits oldest first - authors fall back to the username - no empty ones") {
+  // Gitea lists a push's commits newest first.
   auto push = normalize("push", R"({"ref":"refs/heads/main","before":"a","after":"b",
-      "commits":[{"id":"1","message":"SOC-1","author":{"name":"","username":"ann"}},
-      {"id":"2","message":""},{"id":"3","message":"SOC-3"}],
+      "commits":[{"id":"3","message":"SOC-3"},{"id":"2","message":""},
+      {"id":"1","message":"SOC-1","author":{"name":"","username":"ann"}}],
       "pusher":{"login":"","username":"pat"}})");
   CHECK(push.kind == "push");
   REQUIRE(push.commits.size() == 2);
+  CHECK(push.commits[0].id == "1");
   CHECK(push.commits[0].author == "ann");
   CHECK(push.commits[1].id == "3");
   CHECK(push.author == "pat");

@@ -240,16 +240,21 @@ TEST_CASE("gitlab events: merge request actions - close - reopen - update - appr
   CHECK(kindOf("x.merged") == "pull_request.x_merged");
 }
 
-TEST_CASE("gitlab events: a merge request without an action - its state says what happened") {
+TEST_CASE("gitlab events: the Test button's merge request - no action - is a test, never a merge") {
+  // GitLab's webhook "Test" sends the project's first merge request as it is, without an action.
   auto byState = [](const std::string& state) {
     return normalize("Merge Request Hook", R"({"object_attributes":{"state":")" + state + R"("}})")
         .kind;
   };
-  CHECK(byState("merged") == "pull_request.merged");
-  CHECK(byState("opened") == "pull_request.opened");
-  CHECK(byState("closed") == "pull_request.closed");
-  CHECK(byState("locked") == "pull_request.locked");
-  CHECK(normalize("Merge Request Hook", "{}").kind == "pull_request.unknown");
+  CHECK(byState("merged") == "pull_request.test");
+  CHECK(byState("opened") == "pull_request.test");
+  CHECK(normalize("Merge Request Hook", "{}").kind == "pull_request.test");
+}
+
+TEST_CASE("gitlab events: the Test button's tag push - a branch's ref - is no tag") {
+  auto test = normalize("Tag Push Hook", R"({"ref":"refs/heads/main","after":"abc"})");
+  CHECK(test.kind == "tag.test");
+  CHECK(test.tag.empty());
 }
 
 TEST_CASE("gitlab events: a merge request with a null description - no project - no user") {

@@ -95,3 +95,12 @@ TEST_CASE("json check: the sample pull request payload passes") {
   REQUIRE(text.size() > 30000);
   CHECK(isJsonObject(text));
 }
+
+TEST_CASE("json check: escaped surrogates come in pairs - high then low") {
+  CHECK(isJsonObject(R"({"a":"\ud83d\ude00"})"));  // U+1F600 as its pair
+  CHECK(isJsonObject(R"({"a":"\u00e9\uFFFF"})"));
+  CHECK_FALSE(isJsonObject(R"({"a":"\ud800"})"));  // a lone high surrogate
+  CHECK_FALSE(isJsonObject(R"({"a":"\ud800x"})"));
+  CHECK_FALSE(isJsonObject(R"({"a":"\ud800\u0041"})"));  // high, then not a low one
+  CHECK_FALSE(isJsonObject(R"({"a":"\udc00\ud800"})"));  // low first
+}

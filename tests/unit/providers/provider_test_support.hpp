@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -14,9 +15,10 @@
 
 namespace conduit::testing {
 
-// Headers as a request carries them: names matched without regard to case.
-inline providers::HeaderLookup headers(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](std::string_view name) -> std::optional<std::string_view> {
+// Headers as a request carries them: names matched without regard to case. The views it
+// answers point into `values`, which must outlive them.
+inline providers::HeaderLookup headersIn(const std::map<std::string, std::string>& values) {
+  return [&values](std::string_view name) -> std::optional<std::string_view> {
     for (const auto& [key, value] : values) {
       if (key.size() == name.size() &&
           std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
@@ -30,6 +32,13 @@ inline providers::HeaderLookup headers(std::map<std::string, std::string> values
   };
 }
 
+// The same over a copy the lookup owns: its views live as long as the lookup (keep it in a
+// variable while they are used).
+inline providers::HeaderLookup headers(std::map<std::string, std::string> values) {
+  auto owned = std::make_shared<const std::map<std::string, std::string>>(std::move(values));
+  return [owned, lookup = headersIn(*owned)](std::string_view name) { return lookup(name); };
+}
+
 // One of the real requests in tests/data/payloads/<host>/: NAME.json's bytes as the host sent
 // them, and NAME.headers.json's headers.
 // The secret the recorded requests' signatures and tokens were made with.
@@ -38,7 +47,8 @@ inline constexpr std::string_view kRecordedSecret = "71295b197fa25f4356d2fb9965d
 struct RecordedRequest {
   std::string body;
   std::map<std::string, std::string> header_values;
-  providers::HeaderLookup lookup() const { return headers(header_values); }
+  // Views into this request's own headers: valid as long as the request.
+  providers::HeaderLookup lookup() const { return headersIn(header_values); }
 };
 
 inline RecordedRequest recordedRequest(const std::string& host_and_name) {

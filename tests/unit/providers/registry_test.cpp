@@ -89,7 +89,7 @@ TEST_CASE("header checks: the first non-empty of several header names") {
   CHECK_FALSE(conduit::providers::firstHeader(h, {"X-Gogs-Event"}).has_value());
 }
 
-TEST_CASE("payload json: typed reads - numbers as digits - anything else empty") {
+TEST_CASE("payload json: typed reads - integers as digits - anything else empty") {
   std::string error;
   auto json = conduit::providers::PayloadJson::parse(
       R"({"a":{"s":"text","n":12,"big":18446744073709551615,"f":1.5,"t":true,"z":null}})", error);
@@ -97,7 +97,7 @@ TEST_CASE("payload json: typed reads - numbers as digits - anything else empty")
   CHECK(json->text("/a/s") == "text");
   CHECK(json->text("/a/n") == "12");
   CHECK(json->text("/a/big") == "18446744073709551615");
-  CHECK(json->text("/a/f").empty());
+  CHECK(json->text("/a/f").empty());  // not an integer
   CHECK(json->text("/a/z").empty());
   CHECK(json->text("/missing/deeper").empty());
   CHECK(json->flag("/a/t"));

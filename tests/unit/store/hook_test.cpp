@@ -19,3 +19,16 @@ TEST_CASE("registry keys are the original service's") {
   CHECK(providerSetKey("github") == "providers::github");
   CHECK(hookKey("github", "repo") == "secrets::github::repo");
 }
+
+TEST_CASE("imported secrets: 1 to 1024 bytes - no control characters - no space at either end") {
+  CHECK(importedSecretProblem("from-elsewhere").empty());
+  CHECK(importedSecretProblem("inner spaces are fine").empty());
+  CHECK(importedSecretProblem(std::string(1024, 'x')).empty());
+  CHECK(importedSecretProblem("") == "is empty");
+  CHECK(importedSecretProblem(std::string(1025, 'x')).find("1024") != std::string::npos);
+  for (const char* bad : {"tab\there", "line\nbreak", "cr\r", "del\x7f"}) {
+    CHECK_MESSAGE(importedSecretProblem(bad).find("control") != std::string::npos, bad);
+  }
+  CHECK(importedSecretProblem(" lead").find("space") != std::string::npos);
+  CHECK(importedSecretProblem("trail ").find("space") != std::string::npos);
+}
