@@ -113,12 +113,12 @@ typedef struct conduit_event {
   conduit_str raw_json; /* the whole payload, as the code host sent it */
 
   /* ---- Added in 1.3. A plugin reads these only when struct_size covers them. ---- */
-  conduit_str host_name;     /* the code host as people call it: "GitHub", "GitLab", "Gitea",
-                                "Forgejo", "Bitbucket Cloud", "Bitbucket Data Center" */
-  conduit_str repository;    /* the repository's full path as the payload names it:
-                                "group/subgroup/project" (repo_path is the hook's) */
-  conduit_str number;        /* pull or merge request: its number in the repository, "12" */
-  conduit_str reference;     /* ... as the host writes it: "pull request #12", "merge request !12" */
+  conduit_str host_name;  /* the code host as people call it: "GitHub", "GitLab", "Gitea",
+                             "Forgejo", "Bitbucket Cloud", "Bitbucket Data Center" */
+  conduit_str repository; /* the repository's full path as the payload names it:
+                             "group/subgroup/project" (repo_path is the hook's) */
+  conduit_str number;     /* pull or merge request: its number in the repository, "12" */
+  conduit_str reference;  /* ... as the host writes it: "pull request #12", "merge request !12" */
   conduit_str target_branch; /* pull request: the branch it merges into */
   conduit_str tag;           /* release.*: its tag; tag: the tag pushed */
   conduit_str released_at;   /* release.*: when it was published, as the host wrote it
