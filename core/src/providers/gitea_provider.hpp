@@ -25,7 +25,8 @@ namespace conduit::providers {
 //   "tag.deleted" when the tag was deleted (`after` all zeros). Gitea also sends a `create`
 //   event (ref_type tag) for a new tag: that one stays "create", so that one tag is one "tag";
 // - push of a branch: "push" with the branch, each commit (id, message, page, author's name,
-//   else username), the compare page and the pusher; "push.deleted" for a deleted branch, and
+//   else username; oldest first, where Gitea lists the newest first), the compare page and the
+//   pusher; "push.deleted" for a deleted branch, and
 //   "push.test" for the settings page's "Test delivery" (which Gitea sends as a push whose
 //   `before` equals its `after`, carrying the default branch's last commit in older versions):
 //   a test must not move the issues that commit names;
