@@ -33,23 +33,11 @@ std::string commitAuthor(const rapidjson::Value& commit) {
 }
 
 void pullRequest(const PayloadJson& json, std::string_view event_key, Event& event) {
-  // X-Event-Key is outside the signature: a captured body of an opened pull request resent
-  // under pullrequest:fulfilled must not merge it. The signed body's state has to agree.
-  const std::string state = json.text("/pullrequest/state");
-  auto confirmed = [&](const char* kind, std::string_view expected_state) {
-    return state == expected_state ? kind : "pull_request.unconfirmed";
-  };
-  if (event_key == "pullrequest:fulfilled") {
-    event.kind = confirmed("pull_request.merged", "MERGED");
-  } else if (event_key == "pullrequest:created") {
-    event.kind = confirmed("pull_request.opened", "OPEN");
-  } else if (event_key == "pullrequest:rejected") {
-    event.kind = confirmed("pull_request.closed", "DECLINED");  // declined: closed without merge
-  } else {
-    event.kind = kindOf(event_key);
-    // Only the keys above mean these; a made-up key spelling one ("pullrequest:merged") not.
-    if (isMeaningfulKind(event.kind)) event.kind = "pull_request.unconfirmed";
-  }
+  // X-Event-Key is outside the signature: the signed body's state has to agree with it.
+  event.kind = pullRequestKind({{"pullrequest:fulfilled", "pull_request.merged", "MERGED"},
+                                {"pullrequest:created", "pull_request.opened", "OPEN"},
+                                {"pullrequest:rejected", "pull_request.closed", "DECLINED"}},
+                               event_key, json.text("/pullrequest/state"), "pullrequest");
   event.number = json.text("/pullrequest/id");
   if (!event.number.empty()) event.reference = "pull request #" + event.number;
   event.title = json.text("/pullrequest/title");

@@ -27,23 +27,11 @@ std::string actorName(const PayloadJson& json) {
 }
 
 void pullRequest(const PayloadJson& json, std::string_view event_key, Event& event) {
-  // X-Event-Key is outside the signature: a captured body of an opened pull request resent
-  // under pr:merged must not merge it. The signed body's state has to agree.
-  const std::string state = json.text("/pullRequest/state");
-  auto confirmed = [&](const char* kind, std::string_view expected_state) {
-    return state == expected_state ? kind : "pull_request.unconfirmed";
-  };
-  if (event_key == "pr:merged") {
-    event.kind = confirmed("pull_request.merged", "MERGED");
-  } else if (event_key == "pr:opened") {
-    event.kind = confirmed("pull_request.opened", "OPEN");
-  } else if (event_key == "pr:declined") {
-    event.kind = confirmed("pull_request.closed", "DECLINED");  // closed without merge
-  } else {
-    event.kind = kindOf(event_key);
-    // Only the keys above mean these; a made-up key spelling one ("pr:closed") not.
-    if (isMeaningfulKind(event.kind)) event.kind = "pull_request.unconfirmed";
-  }
+  // X-Event-Key is outside the signature: the signed body's state has to agree with it.
+  event.kind = pullRequestKind({{"pr:merged", "pull_request.merged", "MERGED"},
+                                {"pr:opened", "pull_request.opened", "OPEN"},
+                                {"pr:declined", "pull_request.closed", "DECLINED"}},
+                               event_key, json.text("/pullRequest/state"), "pr");
   event.number = json.text("/pullRequest/id");
   if (!event.number.empty()) event.reference = "pull request #" + event.number;
   event.title = json.text("/pullRequest/title");

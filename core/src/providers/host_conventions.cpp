@@ -46,6 +46,19 @@ bool isMeaningfulKind(std::string_view kind) {
   return false;
 }
 
+std::string pullRequestKind(std::initializer_list<PullRequestOutcome> outcomes,
+                            std::string_view event_key, std::string_view state,
+                            std::string_view pull_request_group) {
+  constexpr std::string_view kUnconfirmed = "pull_request.unconfirmed";
+  for (const PullRequestOutcome& outcome : outcomes) {
+    if (outcome.event_key == event_key) {
+      return std::string(state == outcome.state ? outcome.kind : kUnconfirmed);
+    }
+  }
+  std::string kind = groupedKind(event_key, pull_request_group);
+  return isMeaningfulKind(kind) ? std::string(kUnconfirmed) : kind;
+}
+
 std::vector<Commit> commitsAt(const PayloadJson& json, const char* pointer) {
   std::vector<Commit> commits;
   const rapidjson::Value* list = json.find(pointer);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,22 @@ std::string groupedKind(std::string_view event_key, std::string_view pull_reques
 // True for the kinds event.hpp gives a meaning to (pull_request.merged, ..., release.published):
 // a kind made from a made-up event name or key must never be one of them.
 bool isMeaningfulKind(std::string_view kind);
+
+// An event key that names a pull request's outcome, and the state the signed body must show.
+struct PullRequestOutcome {
+  std::string_view event_key;  // "pr:merged"
+  std::string_view kind;       // "pull_request.merged"
+  std::string_view state;      // "MERGED"
+};
+
+// The kind of a pull request event whose key is outside the signature (Bitbucket's
+// X-Event-Key): the outcome's kind when the signed body's `state` agrees with it, else
+// "pull_request.unconfirmed", so that a captured body resent under another key cannot merge
+// anything. A key not among `outcomes` is a groupedKind(), and "pull_request.unconfirmed" too
+// should it spell a meaningful kind ("pr:closed").
+std::string pullRequestKind(std::initializer_list<PullRequestOutcome> outcomes,
+                            std::string_view event_key, std::string_view state,
+                            std::string_view pull_request_group);
 
 // The commits of a push in the shape GitHub, Gitea, Forgejo and GitLab share: an array at
 // `pointer` of {id, message, url, author: {name, username}}, in the array's order (GitHub and
