@@ -10,13 +10,14 @@ class Hello : public conduit::sdk::Processor {
     project_ = config.projects.empty() ? "" : config.projects.front();
   }
 
-  conduit::sdk::Result process(const conduit::sdk::Event& event, conduit::sdk::Delivery&) override {
+  conduit::sdk::Result process(const conduit::sdk::Event& event,
+                               conduit::sdk::Delivery& delivery) override {
     host().info("hello: " + std::string(event.kind()) + " in " + std::string(event.repoPath()) +
                 " (delivery " + std::string(event.deliveryId()) + ", attempt " +
                 std::to_string(event.attempt()) + "): " + std::string(event.title()));
     host().count("hello.events");
     if (!project_.empty()) {
-      auto answer = host().next(project_, "To Do", "next");
+      auto answer = host().next(delivery, project_, "To Do", "next");
       host().info(answer.next ? "hello: To Do moves to " + answer.next->status
                               : "hello: " + answer.error);
     }

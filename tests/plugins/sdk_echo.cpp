@@ -21,7 +21,7 @@ class SdkEcho : public conduit::sdk::Processor {
     if (event.kind() == "release.published") {
       return conduit::sdk::Result::failed("releases are not for echo");
     }
-    auto answer = host().next(project_, std::string(event.title()), "next");
+    auto answer = host().next(delivery, project_, std::string(event.title()), "next");
     if (!answer.next) return conduit::sdk::Result::retry(answer.error, std::chrono::seconds(3));
     delivery.put("done", answer.next->end ? "<end>" : answer.next->status);
     return conduit::sdk::Result::ok();

@@ -24,12 +24,6 @@ conduit_str str(std::string_view s) {
   return conduit_str{s.data(), s.size()};
 }
 
-// Whether a struct the plugin allocated (struct_size) reaches past `end`: the host fills only
-// what it covers.
-bool covers(uint32_t struct_size, size_t end) {
-  return struct_size >= end;
-}
-
 // The delivery scope of each thread (innermost), so that answers given during process() can be
 // kept until it returns.
 thread_local PluginHost::DeliveryScope* t_scope = nullptr;
@@ -63,7 +57,13 @@ std::vector<std::string> PluginHost::DeliveryScope::takeActions() {
 }
 
 conduit_str PluginHost::DeliveryScope::keep(std::string text) {
+  std::lock_guard lock(kept_mutex_);
   return str(strings_.emplace_back(std::move(text)));
+}
+
+const std::vector<conduit_str>& PluginHost::DeliveryScope::keepList(std::vector<conduit_str> list) {
+  std::lock_guard lock(kept_mutex_);
+  return lists_.emplace_back(std::move(list));
 }
 
 PluginHost::PluginHost(Context context) : context_(std::move(context)) {}
@@ -75,13 +75,35 @@ PluginHost::DeliveryScope* PluginHost::currentScope() {
   return nullptr;
 }
 
-const conduit_host_api* PluginHost::api() {
-  static const conduit_host_api table = {
-      sizeof(conduit_host_api),   &PluginHost::log,           &PluginHost::count,
-      &PluginHost::configGet,     &PluginHost::stateNext,     &PluginHost::statePath,
-      &PluginHost::checkpointPut, &PluginHost::checkpointGet, &PluginHost::leaseAcquire,
-      &PluginHost::leaseExtend,   &PluginHost::leaseRelease,  &PluginHost::report};
-  return &table;
+const conduit_host_api* PluginHost::api(uint16_t abi_minor) {
+  static const conduit_host_api table = {sizeof(conduit_host_api),
+                                         &PluginHost::log,
+                                         &PluginHost::count,
+                                         &PluginHost::configGet,
+                                         &PluginHost::stateNext,
+                                         &PluginHost::statePath,
+                                         &PluginHost::checkpointPut,
+                                         &PluginHost::checkpointGet,
+                                         &PluginHost::leaseAcquire,
+                                         &PluginHost::leaseExtend,
+                                         &PluginHost::leaseRelease,
+                                         &PluginHost::report,
+                                         nullptr};
+  // The same functions, but for the two slots whose shape 1.4 changed: a plugin built before
+  // calls them as 1.0 declared them. The casts (through void(*)(), the generic function
+  // pointer) only give each slot the type the plugin's own header has for it: each function is
+  // called through the type it was defined with.
+  static const conduit_host_api before_1_4 = [] {
+    using Generic = void (*)();
+    conduit_host_api legacy = table;
+    legacy.state_next = reinterpret_cast<decltype(legacy.state_next)>(reinterpret_cast<Generic>(
+        static_cast<conduit_state_next_1_0_fn>(&PluginHost::stateNextOnThread)));
+    legacy.state_path = reinterpret_cast<decltype(legacy.state_path)>(reinterpret_cast<Generic>(
+        static_cast<conduit_state_path_1_0_fn>(&PluginHost::statePathOnThread)));
+    legacy.struct_size = static_cast<uint32_t>(offsetof(conduit_host_api, claim));
+    return legacy;
+  }();
+  return abi_minor < 4 ? &before_1_4 : &table;
 }
 
 std::map<std::string, int64_t> PluginHost::counters() const {
@@ -116,19 +138,25 @@ conduit_status PluginHost::configGet(conduit_host* host, conduit_str key, condui
   return CONDUIT_STATUS_OK;
 }
 
-conduit_status PluginHost::stateNext(conduit_host* host, conduit_str project, conduit_str status,
-                                     conduit_str event, conduit_next* answer) {
-  DeliveryScope* scope = self(host).currentScope();
+PluginHost::DeliveryScope* PluginHost::scopeOf(conduit_delivery* delivery) {
+  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
+  return scope != nullptr && &scope->host_ == this ? scope : nullptr;
+}
+
+conduit_status PluginHost::stateNext(conduit_host* host, conduit_delivery* delivery,
+                                     conduit_str project, conduit_str status, conduit_str event,
+                                     conduit_next* answer) {
+  DeliveryScope* scope = self(host).scopeOf(delivery);
   if (scope == nullptr || !scope->machines_) return CONDUIT_STATUS_ERROR;  // only in process()
   auto result = scope->machines_->next(view(project), view(status), view(event));
   if (!result.next) {
-    if (covers(answer->struct_size, offsetof(conduit_next, error) + sizeof(conduit_str))) {
+    if (CONDUIT_STRUCT_HAS(answer, conduit_next, error)) {
       answer->error = scope->keep(std::move(result.error));
     }
     return CONDUIT_STATUS_NOT_FOUND;
   }
   // The views point into the state machines, which the scope keeps alive.
-  if (covers(answer->struct_size, offsetof(conduit_next, status) + sizeof(conduit_str))) {
+  if (CONDUIT_STRUCT_HAS(answer, conduit_next, status)) {
     answer->end = result.next->end ? 1 : 0;
     answer->state_id = str(result.next->state_id);
     answer->status = str(result.next->status);
@@ -136,22 +164,39 @@ conduit_status PluginHost::stateNext(conduit_host* host, conduit_str project, co
   return CONDUIT_STATUS_OK;
 }
 
-conduit_status PluginHost::statePath(conduit_host* host, conduit_str project, conduit_str from,
-                                     conduit_str to, conduit_path* path) {
-  DeliveryScope* scope = self(host).currentScope();
+conduit_status PluginHost::statePath(conduit_host* host, conduit_delivery* delivery,
+                                     conduit_str project, conduit_str from, conduit_str to,
+                                     conduit_path* path) {
+  DeliveryScope* scope = self(host).scopeOf(delivery);
   if (scope == nullptr || !scope->machines_) return CONDUIT_STATUS_ERROR;
   const auto* machine = scope->machines_->find(view(project));
   if (machine == nullptr) return CONDUIT_STATUS_NOT_FOUND;
   auto events = machine->path(view(from), view(to));
   if (!events) return CONDUIT_STATUS_NOT_FOUND;
-  auto& views = scope->lists_.emplace_back();
+  std::vector<conduit_str> kept;
   for (auto& event : *events)
-    views.push_back(scope->keep(std::move(event)));
-  if (covers(path->struct_size, offsetof(conduit_path, event_count) + sizeof(size_t))) {
+    kept.push_back(scope->keep(std::move(event)));
+  auto& views = scope->keepList(std::move(kept));
+  if (CONDUIT_STRUCT_HAS(path, conduit_path, event_count)) {
     path->events = views.data();
     path->event_count = views.size();
   }
   return CONDUIT_STATUS_OK;
+}
+
+conduit_status PluginHost::stateNextOnThread(conduit_host* host, conduit_str project,
+                                             conduit_str status, conduit_str event,
+                                             conduit_next* answer) {
+  DeliveryScope* scope = self(host).currentScope();
+  if (scope == nullptr) return CONDUIT_STATUS_ERROR;
+  return stateNext(host, scope->handle(), project, status, event, answer);
+}
+
+conduit_status PluginHost::statePathOnThread(conduit_host* host, conduit_str project,
+                                             conduit_str from, conduit_str to, conduit_path* path) {
+  DeliveryScope* scope = self(host).currentScope();
+  if (scope == nullptr) return CONDUIT_STATUS_ERROR;
+  return statePath(host, scope->handle(), project, from, to, path);
 }
 
 conduit_status PluginHost::checkpointPut(conduit_host* host, conduit_delivery* delivery,

@@ -54,11 +54,14 @@ class PluginHost {
 
    private:
     friend class PluginHost;
+    // Keep what the host answers until the scope ends; from any thread of the plugin's.
     conduit_str keep(std::string text);
+    const std::vector<conduit_str>& keepList(std::vector<conduit_str> list);
 
     PluginHost& host_;
     std::string identity_;
     std::shared_ptr<const statemachine::StateMachines> machines_;  // pinned for the delivery
+    std::mutex kept_mutex_;  // the answers below may be asked for from any thread (ABI 1.4)
     std::deque<std::string> strings_;
     std::deque<std::vector<conduit_str>> lists_;
     // Leases taken during process() and not released yet: (name, token). The scope releases
@@ -77,8 +80,10 @@ class PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
-  // The function table and this instance's handle, for the plugin's create().
-  static const conduit_host_api* api();
+  // The function table for a plugin built for ABI 1.`abi_minor`, for its create(): before 1.4,
+  // state_next and state_path have their old shape (no delivery), as that plugin calls them.
+  static const conduit_host_api* api(uint16_t abi_minor = CONDUIT_ABI_MINOR);
+  // This instance's handle, for the plugin's create().
   conduit_host* handle() { return reinterpret_cast<conduit_host*>(this); }
 
   // What `report` accepts (ABI 1.2): the limits the header states.
@@ -105,10 +110,20 @@ class PluginHost {
   static void log(conduit_host* host, conduit_log_level level, conduit_str message);
   static void count(conduit_host* host, conduit_str metric, int64_t delta);
   static conduit_status configGet(conduit_host* host, conduit_str key, conduit_str* value);
-  static conduit_status stateNext(conduit_host* host, conduit_str project, conduit_str status,
-                                  conduit_str event, conduit_next* answer);
-  static conduit_status statePath(conduit_host* host, conduit_str project, conduit_str from,
-                                  conduit_str to, conduit_path* path);
+  static conduit_status stateNext(conduit_host* host, conduit_delivery* delivery,
+                                  conduit_str project, conduit_str status, conduit_str event,
+                                  conduit_next* answer);
+  static conduit_status statePath(conduit_host* host, conduit_delivery* delivery,
+                                  conduit_str project, conduit_str from, conduit_str to,
+                                  conduit_path* path);
+  // ABI 1.0 to 1.3: the delivery is the one this thread is processing.
+  static conduit_status stateNextOnThread(conduit_host* host, conduit_str project,
+                                          conduit_str status, conduit_str event,
+                                          conduit_next* answer);
+  static conduit_status statePathOnThread(conduit_host* host, conduit_str project, conduit_str from,
+                                          conduit_str to, conduit_path* path);
+  // The scope `delivery` names, when it is one of this host's; else nullptr.
+  DeliveryScope* scopeOf(conduit_delivery* delivery);
   static conduit_status checkpointPut(conduit_host* host, conduit_delivery* delivery,
                                       conduit_str key, conduit_str value);
   static conduit_status checkpointGet(conduit_host* host, conduit_delivery* delivery,

@@ -36,7 +36,7 @@ PluginInstance::PluginInstance(std::shared_ptr<SharedPlugin> plugin,
   };
 
   std::lock_guard lock(plugin_->calls());
-  instance_ = descriptor.create(PluginHost::api(), host_.handle(), &error);
+  instance_ = descriptor.create(PluginHost::api(descriptor.abi_minor), host_.handle(), &error);
   if (instance_ == nullptr) throw refuse("create an instance");
   if (descriptor.configure != nullptr) {
     std::vector<conduit_str> projects;

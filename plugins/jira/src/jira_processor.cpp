@@ -208,8 +208,11 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
 
   std::vector<std::string> failures, retries;
   std::chrono::milliseconds retry_after{0};
+  // A trigger mapped to nothing moves nothing (its issues get fix versions and links only).
+  const std::string& machine_event = trigger->second;
   for (const auto& key : keys) {
-    KeyOutcome outcome = handleIssue(key, trigger->second, event, delivery);
+    KeyOutcome outcome;
+    if (!machine_event.empty()) outcome = handleIssue(key, machine_event, event, delivery);
     switch (outcome.kind) {
       case KeyOutcome::Kind::kDone:
         break;
@@ -368,7 +371,7 @@ JiraProcessor::KeyOutcome JiraProcessor::moveIssue(const std::string& key,
       }
       target = *recorded;
     } else {
-      auto next = host().next(project, issue.status, machine_event);
+      auto next = host().next(delivery, project, issue.status, machine_event);
       if (!next.next) return fail(key + ": " + next.error);
       if (next.next->end) {
         host().info(key + " is at \"" + issue.status + "\": `" + machine_event +

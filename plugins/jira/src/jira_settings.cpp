@@ -56,6 +56,19 @@ bool readFlag(const rapidjson::Value& entry, const char* name) {
 
 }  // namespace
 
+void checkFixVersionName(std::string_view name) {
+  for (size_t open = name.find('{'); open != std::string_view::npos;
+       open = name.find('{', open + 1)) {
+    const size_t close = name.find('}', open);
+    const std::string_view placeholder = name.substr(
+        open, close == std::string_view::npos ? std::string_view::npos : close - open + 1);
+    if (placeholder != "{tag}" && placeholder != "{name}" && placeholder != "{repo}") {
+      throw invalid("workers.yaml: `fix_version_name`: `" + std::string(placeholder) +
+                    "` is not a placeholder (use {tag}, {name} or {repo})");
+    }
+  }
+}
+
 std::string base64(std::string_view bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -145,9 +158,14 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
     }
     settings.triggers.clear();
     for (const auto& trigger : it->value.GetObject()) {
-      if (!trigger.value.IsString() || trigger.value.GetStringLength() == 0) {
+      // Nothing (null, "") is a trigger that moves nothing: fix versions and links only.
+      if (trigger.value.IsNull()) {
+        settings.triggers[trigger.name.GetString()] = "";
+        continue;
+      }
+      if (!trigger.value.IsString()) {
         throw invalid(std::string("workers.yaml: triggers: `") + trigger.name.GetString() +
-                      "` must name a state machine event (a string such as next)");
+                      "` must name a state machine event (a string such as next), or nothing");
       }
       settings.triggers[trigger.name.GetString()] = trigger.value.GetString();
     }
@@ -162,6 +180,34 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
   }
   settings.comment = readFlag(entry, "comment");
   settings.dry_run = readFlag(entry, "dry_run");
+  settings.fix_versions = readFlag(entry, "fix_versions");
+  settings.smart_commits = readFlag(entry, "smart_commits");
+  settings.link = readFlag(entry, "link");
+  if (auto it = entry.FindMember("fix_version_name"); it != entry.MemberEnd()) {
+    if (!it->value.IsString()) {
+      throw invalid("workers.yaml: `fix_version_name` must be a text such as \"{tag}\"");
+    }
+    settings.fix_version_name = it->value.GetString();
+    checkFixVersionName(settings.fix_version_name);
+  }
+  if (auto it = entry.FindMember("key_case"); it != entry.MemberEnd()) {
+    const std::string value = it->value.IsString() ? it->value.GetString() : "";
+    if (value == "exact") {
+      settings.key_case = JiraSettings::KeyCase::kExact;
+    } else if (value == "insensitive") {
+      settings.key_case = JiraSettings::KeyCase::kInsensitive;
+    } else {
+      throw invalid("workers.yaml: `key_case` must be exact or insensitive");
+    }
+  }
+  if (auto it = entry.FindMember("concurrency"); it != entry.MemberEnd()) {
+    if (!it->value.IsUint64() || it->value.GetUint64() < kMinConcurrency ||
+        it->value.GetUint64() > kMaxConcurrency) {
+      throw invalid("workers.yaml: `concurrency` must be a number from " +
+                    std::to_string(kMinConcurrency) + " to " + std::to_string(kMaxConcurrency));
+    }
+    settings.concurrency = static_cast<size_t>(it->value.GetUint64());
+  }
 
   const auto url = config("atlassian_domain_url");
   if (!url || url->empty()) {
@@ -193,6 +239,16 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
       throw invalid("atlassian_timeout_ms: `" + *timeout + "` is not a number from 100 to 600000");
     }
     settings.timeout = std::chrono::milliseconds(ms);
+  }
+  if (auto rate = config("atlassian_max_requests_per_second"); rate && !rate->empty()) {
+    double value = -1;
+    auto [end, ec] = std::from_chars(rate->data(), rate->data() + rate->size(), value);
+    if (ec != std::errc() || end != rate->data() + rate->size() || !(value >= 0) ||
+        value > 100000) {
+      throw invalid("atlassian_max_requests_per_second: `" + *rate +
+                    "` is not a number from 0 (no limit) to 100000");
+    }
+    settings.max_requests_per_second = value;
   }
   return settings;
 }

@@ -31,7 +31,8 @@ struct JiraSettings {
   // the last byte of the answer.
   std::chrono::milliseconds timeout{10000};
   // workers.yaml: event kind -> state machine event; by default a merged pull request and a
-  // published release move their issues `next`.
+  // published release move their issues `next`. A kind mapped to nothing (`release.published:`
+  // or "") is a trigger that moves nothing: its issues still get fix versions and links.
   std::map<std::string, std::string> triggers = {{"pull_request.merged", "next"},
                                                  {"release.published", "next"}};
   bool comment = false;  // comment on each moved issue
@@ -40,15 +41,41 @@ struct JiraSettings {
   // warning says how many were left out.
   size_t max_keys_per_event = 100;
   std::set<std::string> projects;  // upper case
+
+  // fix_versions: a published release (and a pushed tag, when `tag` is a trigger) becomes the
+  // fix version of the issues it names, named by fix_version_name ({tag}, {name}, {repo}).
+  bool fix_versions = false;
+  std::string fix_version_name = "{tag}";
+  // smart_commits: `SOC-12 #comment ...`, `#time 1h ...`, `#<transition>` in the commit
+  // messages of a push and in a merged pull request's title and body.
+  bool smart_commits = false;
+  // link: each issue an event names gets a remote link to the pull request, release or commit.
+  bool link = false;
+  // key_case: exact (SOC-12 only, as Jira writes keys) or insensitive (soc-12 and Soc-12 too).
+  enum class KeyCase { kExact, kInsensitive };
+  KeyCase key_case = KeyCase::kExact;
+  // concurrency: how many of one event's issues are worked on at once.
+  size_t concurrency = 4;
+  // atlassian_max_requests_per_second: requests to the Jira site per second from this worker
+  // process, all its threads together; 0: no limit but Jira's own 429s.
+  double max_requests_per_second = 0;
 };
+
+inline constexpr size_t kMinConcurrency = 1;
+inline constexpr size_t kMaxConcurrency = 64;
+inline constexpr size_t kMaxFixVersionNameBytes = 255;  // Jira's limit on a version's name
 
 // Reads an app-config key: nullopt when unset.
 using ConfigLookup = std::function<std::optional<std::string>(std::string_view key)>;
 
 // The app-config keys the plugin reads (declared in its descriptor).
-inline constexpr const char* kConfigKeys[] = {"atlassian_domain_url", "atlassian_email",
-                                              "atlassian_api_key",    "atlassian_pat",
-                                              "atlassian_timeout_ms", nullptr};
+inline constexpr const char* kConfigKeys[] = {"atlassian_domain_url",
+                                              "atlassian_email",
+                                              "atlassian_api_key",
+                                              "atlassian_pat",
+                                              "atlassian_timeout_ms",
+                                              "atlassian_max_requests_per_second",
+                                              nullptr};
 
 // Builds the settings, or throws std::invalid_argument naming the key or field at fault.
 inline constexpr size_t kMinKeysPerEvent = 1;
@@ -62,5 +89,9 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
 JiraAddress parseAddress(std::string_view url);
 
 std::string base64(std::string_view bytes);
+
+// Throws std::invalid_argument when `name` (fix_version_name) holds a `{...}` that is not one of
+// the placeholders {tag}, {name} and {repo}.
+void checkFixVersionName(std::string_view name);
 
 }  // namespace conduit::jira

@@ -23,7 +23,13 @@
 #include <stdint.h>
 
 #define CONDUIT_ABI_MAJOR 1
-#define CONDUIT_ABI_MINOR 3
+#define CONDUIT_ABI_MINOR 4
+
+/* Whether the struct at `ptr` (of type `type`, with its struct_size set by whoever allocated it)
+ * reaches to the end of `field`: read or fill a field added after 1.0 only when it does.
+ *   if (CONDUIT_STRUCT_HAS(event, conduit_event, tag)) ... event->tag ... */
+#define CONDUIT_STRUCT_HAS(ptr, type, field) \
+  ((ptr)->struct_size >= offsetof(type, field) + sizeof((ptr)->field))
 
 /* The entry point's name, as the host looks it up. */
 #define CONDUIT_PLUGIN_ENTRY_SYMBOL "conduit_plugin_entry_v1"
@@ -149,9 +155,10 @@ typedef struct conduit_path {
 
 /* The services the host offers a plugin instance, handed to create(). OWNERSHIP: the host's,
  * valid until destroy() returns. Every function takes the instance's conduit_host handle.
- * THREADING: every function may be called from any thread, at any time between create() and
- * destroy(); those taking a conduit_delivery only during process() for that delivery; the
- * state machine queries and the leases only on the thread running process().
+ * THREADING (1.4): every function may be called from any thread, at any time between create()
+ * and destroy(); those taking a conduit_delivery only during process() for that delivery (from
+ * any thread: a plugin may do a delivery's work on threads of its own, as long as process()
+ * waits for them before it returns).
  * APPEND-ONLY: new functions are added at the end; struct_size tells which the host has. */
 typedef struct conduit_host_api {
   uint32_t struct_size;
@@ -166,17 +173,20 @@ typedef struct conduit_host_api {
    * *value: OWNERSHIP the host's, valid until destroy(). NOT_FOUND when the key is unset. */
   conduit_status (*config_get)(conduit_host* host, conduit_str key, conduit_str* value);
 
-  /* From the Jira status `status`, where does `event` lead in `project`'s state machine?
-   * Project keys and statuses match without regard to case. *answer: valid until process()
-   * returns (the host may reload the state machines in between). THREADING: only on the thread
-   * running process(), which pins the state machines it answers from. */
-  conduit_status (*state_next)(conduit_host* host, conduit_str project, conduit_str status,
-                               conduit_str event, conduit_next* answer);
+  /* From the Jira status `status`, where does `event` lead in `project`'s state machine, for
+   * `delivery`? Project keys and statuses match without regard to case. The answers for one
+   * delivery all come from the state machines in force when its process() began (a reload,
+   * SIGHUP, takes effect between deliveries). *answer: valid until process() returns.
+   * THREADING: during process() for `delivery`, from any thread.
+   * 1.4: `delivery` was added. A host hands a plugin built for 1.0 to 1.3 a table whose
+   * state_next and state_path have their old shape (conduit_state_next_1_0_fn below). */
+  conduit_status (*state_next)(conduit_host* host, conduit_delivery* delivery, conduit_str project,
+                               conduit_str status, conduit_str event, conduit_next* answer);
 
   /* The shortest sequence of events from `from_status` to the state `to_state`. NOT_FOUND when
    * unreachable. *path: valid until process() returns. THREADING: as state_next. */
-  conduit_status (*state_path)(conduit_host* host, conduit_str project, conduit_str from_status,
-                               conduit_str to_state, conduit_path* path);
+  conduit_status (*state_path)(conduit_host* host, conduit_delivery* delivery, conduit_str project,
+                               conduit_str from_status, conduit_str to_state, conduit_path* path);
 
   /* A small store per delivery and worker, kept (in Redis) until the delivery is acknowledged or
    * dead-lettered, so that a retry or another worker process knows what was already done.
@@ -197,8 +207,10 @@ typedef struct conduit_host_api {
    * holder that died (kill -9, a lost machine) blocks the name for at most that long: choose a
    * ttl longer than the work done under the lease can take (bound that work with deadlines).
    *
-   * Required: all three, in a 1.1 host. THREADING: only on a thread running process(), as
-   * state_next; a lease still held when process() returns is released then.
+   * Required: all three, in a 1.1 host. THREADING (1.4): from any thread, during a process()
+   * call of the instance. A lease taken on the thread running process() and still held when it
+   * returns is released then; one taken on a thread of the plugin's own is the plugin's to
+   * release (else it ends at its ttl). Before 1.4: only on the thread running process().
    *
    * lease_acquire takes the lease `name` (1 to 256 bytes) for `ttl_ms` (1 to 3600000), waiting
    * up to `wait_ms` (at most 600000; 0: a single try) while another holds it.
@@ -246,7 +258,32 @@ typedef struct conduit_host_api {
    * 200 in this call: the host logs why, once per call) or called outside process(). A refused
    * report changes nothing else: the plugin's answer stands. */
   conduit_status (*report)(conduit_host* host, conduit_delivery* delivery, conduit_str action);
+
+  /* ---- Added in 1.4. A plugin reads it only when struct_size covers it. ---- */
+
+  /* Claims `name` (1 to 256 bytes) for `delivery`, in this worker, for the worker's
+   * checkpoint_ttl_hours: the first delivery to claim a name keeps it that long. A processor
+   * claims what must happen once across deliveries before doing it: the smart commit commands
+   * of a commit, say, which a rebase or a merge pushes again in a delivery of its own.
+   * Return value: OK when the name is this delivery's, claimed now or by an earlier attempt at
+   * the same delivery (a retry, a replay: its checkpoints tell how far that one got). BUSY when
+   * another delivery claimed it first: *owner (unless `owner` is NULL) is that delivery's
+   * identity, "<provider>::<repo_id>::<delivery id>", valid until process() returns. ERROR when
+   * Redis could not be reached or `name` is out of range (the host logs which): answer RETRY.
+   * THREADING: during process() for `delivery`, from any thread. */
+  conduit_status (*claim)(conduit_host* host, conduit_delivery* delivery, conduit_str name,
+                          conduit_str* owner);
 } conduit_host_api;
+
+/* state_next and state_path as ABI 1.0 to 1.3 declared them, without the delivery: what a host
+ * puts in those two slots of the table it hands a plugin built for one of those minors. They
+ * answer only on the thread running process(). */
+typedef conduit_status (*conduit_state_next_1_0_fn)(conduit_host* host, conduit_str project,
+                                                    conduit_str status, conduit_str event,
+                                                    conduit_next* answer);
+typedef conduit_status (*conduit_state_path_1_0_fn)(conduit_host* host, conduit_str project,
+                                                    conduit_str from_status, conduit_str to_state,
+                                                    conduit_path* path);
 
 /* A worker's configuration, handed to configure(). OWNERSHIP: the host's; valid until
  * configure() returns: copy what you keep. */

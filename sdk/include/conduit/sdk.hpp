@@ -354,42 +354,17 @@ namespace __attribute__((visibility("hidden"))) sdk {
       std::string error;         // otherwise why
     };
 
-    // Where `event` leads from the Jira status `status` in `project`'s state machine.
-    NextAnswer next(std::string_view project, std::string_view status,
-                    std::string_view event) const {
-      conduit_next answer{};
-      answer.struct_size = sizeof answer;
-      switch (api_->state_next(host_, str(project), str(status), str(event), &answer)) {
-        case CONDUIT_STATUS_OK:
-          return {Next{answer.end != 0, std::string(view(answer.state_id)),
-                       std::string(view(answer.status))},
-                  {}};
-        case CONDUIT_STATUS_NOT_FOUND:
-          return {std::nullopt, std::string(view(answer.error))};
-        default:
-          throw HostError("the state machine query failed");
-      }
-    }
+    // Where `event` leads from the Jira status `status` in `project`'s state machine, for the
+    // delivery being processed (the state machines in force when its process() began). From
+    // any thread, during process() for `delivery`.
+    NextAnswer next(const Delivery& delivery, std::string_view project, std::string_view status,
+                    std::string_view event) const;
 
-    // The shortest sequence of events to `to_state`; nullopt when it cannot be reached.
-    std::optional<std::vector<std::string>> path(std::string_view project,
+    // The shortest sequence of events to `to_state`; nullopt when it cannot be reached. As
+    // next().
+    std::optional<std::vector<std::string>> path(const Delivery& delivery, std::string_view project,
                                                  std::string_view from_status,
-                                                 std::string_view to_state) const {
-      conduit_path path{};
-      path.struct_size = sizeof path;
-      switch (api_->state_path(host_, str(project), str(from_status), str(to_state), &path)) {
-        case CONDUIT_STATUS_OK: {
-          std::vector<std::string> events;
-          for (size_t i = 0; i < path.event_count; ++i)
-            events.emplace_back(view(path.events[i]));
-          return events;
-        }
-        case CONDUIT_STATUS_NOT_FOUND:
-          return std::nullopt;
-        default:
-          throw HostError("the state machine query failed");
-      }
-    }
+                                                 std::string_view to_state) const;
 
     // Whether the host has the functions of ABI 1.1 (leases).
     bool hasLeases() const {
@@ -453,6 +428,22 @@ namespace __attribute__((visibility("hidden"))) sdk {
     // members that are strings or numbers only.
     bool reportJson(const Delivery& delivery, std::string_view json) const;
 
+    // Whether the host takes claims (ABI 1.4).
+    bool hasClaims() const {
+      return CONDUIT_STRUCT_HAS(api_, conduit_host_api, claim) && api_->claim != nullptr;
+    }
+
+    // The answer of claim(): whether the name is this delivery's and, when not, whose.
+    struct Claim {
+      bool ours = false;
+      std::string owner;  // when not ours: the delivery that claimed it first
+    };
+    // Claims `name` for `delivery` in this worker, for checkpoint_ttl_hours: the first delivery
+    // to claim a name keeps it, and an earlier attempt at the same delivery counts as this one.
+    // Claim what must happen once across deliveries before doing it. Throws HostError when
+    // Redis cannot be reached or the host has no claims (a conduit older than ABI 1.4).
+    Claim claim(const Delivery& delivery, std::string_view name) const;
+
     const conduit_host_api* api() const { return api_; }
     conduit_host* handle() const { return host_; }
 
@@ -507,6 +498,56 @@ namespace __attribute__((visibility("hidden"))) sdk {
     }
     json += '}';
     return reportJson(delivery, json);
+  }
+
+  inline Host::NextAnswer Host::next(const Delivery& delivery, std::string_view project,
+                                     std::string_view status, std::string_view event) const {
+    conduit_next answer{};
+    answer.struct_size = sizeof answer;
+    switch (api_->state_next(host_, delivery.handle(), str(project), str(status), str(event),
+                             &answer)) {
+      case CONDUIT_STATUS_OK:
+        return {Next{answer.end != 0, std::string(view(answer.state_id)),
+                     std::string(view(answer.status))},
+                {}};
+      case CONDUIT_STATUS_NOT_FOUND:
+        return {std::nullopt, std::string(view(answer.error))};
+      default:
+        throw HostError("the state machine query failed");
+    }
+  }
+
+  inline std::optional<std::vector<std::string>> Host::path(
+      const Delivery& delivery, std::string_view project, std::string_view from_status,
+      std::string_view to_state) const {
+    conduit_path path{};
+    path.struct_size = sizeof path;
+    switch (api_->state_path(host_, delivery.handle(), str(project), str(from_status),
+                             str(to_state), &path)) {
+      case CONDUIT_STATUS_OK: {
+        std::vector<std::string> events;
+        for (size_t i = 0; i < path.event_count; ++i)
+          events.emplace_back(view(path.events[i]));
+        return events;
+      }
+      case CONDUIT_STATUS_NOT_FOUND:
+        return std::nullopt;
+      default:
+        throw HostError("the state machine query failed");
+    }
+  }
+
+  inline Host::Claim Host::claim(const Delivery& delivery, std::string_view name) const {
+    if (!hasClaims()) throw HostError("this conduit has no claims (plugin ABI 1.4)");
+    conduit_str owner{};
+    switch (api_->claim(host_, delivery.handle(), str(name), &owner)) {
+      case CONDUIT_STATUS_OK:
+        return {true, {}};
+      case CONDUIT_STATUS_BUSY:
+        return {false, std::string(view(owner))};
+      default:
+        throw HostError("the claim " + std::string(name) + " could not be made");
+    }
   }
 
   inline bool Host::reportJson(const Delivery& delivery, std::string_view json) const {

@@ -272,6 +272,7 @@ class FakeHost {
     api_.lease_extend = &FakeHost::extendThunk;
     api_.lease_release = &FakeHost::releaseThunk;
     api_.report = &FakeHost::reportThunk;
+    api_.claim = &FakeHost::claimThunk;
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -311,11 +312,25 @@ class FakeHost {
   }
   // Puts a checkpoint as an earlier attempt would have.
   void setCheckpoint(std::string key, std::string value) {
+    std::lock_guard lock(mutex_);
     checkpoints_[std::move(key)] = std::move(value);
+  }
+  // Plays another delivery (`owner`, an identity "<provider>::<repo_id>::<delivery id>") that
+  // claimed `name` first.
+  void holdClaim(const std::string& name, const std::string& owner) {
+    std::lock_guard lock(mutex_);
+    claims_[name] = owner;
+  }
+  // Makes every claim fail, as an unreachable Redis would.
+  void failClaims(bool fail) { fail_claims_ = fail; }
+  // The names claimed so far, with the delivery that holds each.
+  std::map<std::string, std::string> claims() const {
+    std::lock_guard lock(mutex_);
+    return claims_;
   }
   // Makes every lease call fail, as an unreachable Redis would.
   void failLeases(bool fail) { fail_leases_ = fail; }
-  // Plays the function table of an older conduit (ABI minor 0 or 1): it ends where that minor's
+  // Plays the function table of an older conduit (ABI minor 0 to 3): it ends where that minor's
   // did. Such a conduit loads only plugins built for its minor or older, but code meant to run
   // against either (Host::report, which then does nothing, Host::hasLeases) is tested so.
   void poseAsAbiMinor(int minor) {
@@ -323,12 +338,19 @@ class FakeHost {
       api_.struct_size = static_cast<uint32_t>(offsetof(conduit_host_api, lease_acquire));
     } else if (minor == 1) {
       api_.struct_size = static_cast<uint32_t>(offsetof(conduit_host_api, report));
+    } else if (minor <= 3) {
+      api_.struct_size = static_cast<uint32_t>(offsetof(conduit_host_api, claim));
     } else {
       api_.struct_size = sizeof api_;
     }
   }
   // A new process() call: the limit of reports per call starts again. PluginUnderTest calls it.
-  void beginProcess() {
+  // `identity`: the delivery's, "<provider>::<repo_id>::<delivery id>", which its claims name.
+  void beginProcess(std::string identity = "github::test::delivery") {
+    {
+      std::lock_guard lock(mutex_);
+      identity_ = std::move(identity);
+    }
     std::lock_guard lock(reports_mutex_);
     reports_this_call_ = 0;
   }
@@ -336,6 +358,7 @@ class FakeHost {
   // ---- what the plugin did ----
   const std::vector<std::pair<conduit_log_level, std::string>>& logs() const { return logs_; }
   int64_t counter(const std::string& metric) const {
+    std::lock_guard lock(mutex_);
     auto it = counters_.find(metric);
     return it == counters_.end() ? 0 : it->second;
   }
@@ -364,6 +387,7 @@ class FakeHost {
     return refused_reports_;
   }
   std::optional<std::string> checkpoint(const std::string& key) const {
+    std::lock_guard lock(mutex_);
     auto it = checkpoints_.find(key);
     if (it == checkpoints_.end()) return std::nullopt;
     return it->second;
@@ -382,25 +406,33 @@ class FakeHost {
   static FakeHost& self(conduit_host* host) { return *reinterpret_cast<FakeHost*>(host); }
   static bool covers(uint32_t struct_size, size_t end) { return struct_size >= end; }
   static std::string text(conduit_str s) { return std::string(view(s)); }
-  // Keeps a string alive for the plugin (until the FakeHost is destroyed).
+  // Keeps a string alive for the plugin (until the FakeHost is destroyed). Under mutex_.
   conduit_str keep(std::string s) { return str(scratch_.emplace_back(std::move(s))); }
 
+  // Every function may be called from any thread, as the host's (ABI 1.4): one lock for what
+  // the plugin reads and writes, besides leases and reports, which have their own.
   static void logThunk(conduit_host* host, conduit_log_level level, conduit_str message) {
+    std::lock_guard lock(self(host).mutex_);
     self(host).logs_.emplace_back(level, text(message));
   }
   static void countThunk(conduit_host* host, conduit_str metric, int64_t delta) {
+    std::lock_guard lock(self(host).mutex_);
     self(host).counters_[text(metric)] += delta;
   }
   static conduit_status configThunk(conduit_host* host, conduit_str key, conduit_str* value) {
     auto& me = self(host);
+    std::lock_guard lock(me.mutex_);
     auto it = me.config_.find(text(key));
     if (it == me.config_.end()) return CONDUIT_STATUS_NOT_FOUND;
     *value = str(it->second);
     return CONDUIT_STATUS_OK;
   }
-  static conduit_status nextThunk(conduit_host* host, conduit_str project, conduit_str status,
-                                  conduit_str event, conduit_next* answer) {
+  static conduit_status nextThunk(conduit_host* host, conduit_delivery* delivery,
+                                  conduit_str project, conduit_str status, conduit_str event,
+                                  conduit_next* answer) {
     auto& me = self(host);
+    if (delivery == nullptr) return CONDUIT_STATUS_ERROR;  // only during process()
+    std::lock_guard lock(me.mutex_);
     auto it = me.next_.find({text(project), text(status), text(event)});
     if (it == me.next_.end()) {
       if (covers(answer->struct_size, offsetof(conduit_next, error) + sizeof(conduit_str))) {
@@ -417,9 +449,12 @@ class FakeHost {
     }
     return CONDUIT_STATUS_OK;
   }
-  static conduit_status pathThunk(conduit_host* host, conduit_str project, conduit_str from,
-                                  conduit_str to, conduit_path* path) {
+  static conduit_status pathThunk(conduit_host* host, conduit_delivery* delivery,
+                                  conduit_str project, conduit_str from, conduit_str to,
+                                  conduit_path* path) {
     auto& me = self(host);
+    if (delivery == nullptr) return CONDUIT_STATUS_ERROR;
+    std::lock_guard lock(me.mutex_);
     auto it = me.paths_.find({text(project), text(from), text(to)});
     if (it == me.paths_.end()) return CONDUIT_STATUS_NOT_FOUND;
     // Kept, like every answer, as long as the FakeHost: earlier answers stay valid.
@@ -435,6 +470,7 @@ class FakeHost {
   static conduit_status putThunk(conduit_host* host, conduit_delivery*, conduit_str key,
                                  conduit_str value) {
     auto& me = self(host);
+    std::lock_guard lock(me.mutex_);
     if (me.fail_checkpoints_) return CONDUIT_STATUS_ERROR;
     me.checkpoints_[text(key)] = text(value);
     return CONDUIT_STATUS_OK;
@@ -442,11 +478,26 @@ class FakeHost {
   static conduit_status getThunk(conduit_host* host, conduit_delivery*, conduit_str key,
                                  conduit_str* value) {
     auto& me = self(host);
+    std::lock_guard lock(me.mutex_);
     if (me.fail_checkpoints_) return CONDUIT_STATUS_ERROR;
     auto it = me.checkpoints_.find(text(key));
     if (it == me.checkpoints_.end()) return CONDUIT_STATUS_NOT_FOUND;
-    *value = str(it->second);
+    *value = me.keep(it->second);  // a later put must not change what this call answered
     return CONDUIT_STATUS_OK;
+  }
+
+  // First claim wins, as the host's (ABI 1.4); this delivery is beginProcess()'s identity.
+  static conduit_status claimThunk(conduit_host* host, conduit_delivery* delivery, conduit_str name,
+                                   conduit_str* owner) {
+    auto& me = self(host);
+    std::lock_guard lock(me.mutex_);
+    if (delivery == nullptr || me.fail_claims_ || name.size == 0 || name.size > 256) {
+      return CONDUIT_STATUS_ERROR;
+    }
+    auto [it, claimed] = me.claims_.emplace(text(name), me.identity_);
+    if (claimed || it->second == me.identity_) return CONDUIT_STATUS_OK;
+    if (owner != nullptr) *owner = me.keep(it->second);
+    return CONDUIT_STATUS_BUSY;
   }
 
   // Leases: thread-safe, unlike the rest, so that a test may hold one from another thread.
@@ -534,6 +585,10 @@ class FakeHost {
   };
 
   conduit_host_api api_{};
+  mutable std::mutex mutex_;  // everything below but leases and reports
+  std::string identity_ = "github::test::delivery";
+  std::map<std::string, std::string> claims_;
+  std::atomic<bool> fail_claims_{false};
   mutable std::mutex leases_mutex_;
   std::map<std::string, HeldLease> leases_;
   std::vector<std::string> leases_taken_;
@@ -546,7 +601,7 @@ class FakeHost {
   std::map<Key, std::vector<std::string>> paths_;
   std::deque<std::vector<conduit_str>> path_views_;
   std::map<std::string, std::string> checkpoints_;
-  bool fail_checkpoints_ = false;
+  std::atomic<bool> fail_checkpoints_{false};
   std::vector<std::pair<conduit_log_level, std::string>> logs_;
   std::map<std::string, int64_t> counters_;
   std::deque<std::string> scratch_;
@@ -638,7 +693,7 @@ class PluginUnderTest {
     conduit_result result{sizeof(conduit_result), 0, buffer()};
     // The FakeHost keeps one checkpoint store, as for one delivery.
     auto* delivery = reinterpret_cast<conduit_delivery*>(&host_);
-    host_.beginProcess();
+    host_.beginProcess(data.provider + "::" + data.repo_id + "::" + data.delivery_id);
     const size_t reported_before = host_.reports().size();
     const conduit_outcome outcome = d_->process(instance_, &event, delivery, &result);
     auto reports = host_.reports();

@@ -28,7 +28,7 @@ TEST_CASE("cli: `conduit plugins` lists name - version and ABI - or why a plugin
   CHECK(runToEnd({kConduit, "plugins", "--plugin-dir", kPlugins}, &out, &err) == 0);
   CHECK(out.rfind("plugins in " + kPlugins + ":\n", 0) == 0);
   CHECK(lineOf(out, "sdk_echo").find("2.1.0") != std::string::npos);
-  CHECK(lineOf(out, "sdk_echo").find("ABI 1.3  thread-safe") != std::string::npos);
+  CHECK(lineOf(out, "sdk_echo").find("ABI 1.4  thread-safe") != std::string::npos);
   CHECK(lineOf(out, "scripted").find("1.0.0") != std::string::npos);
   CHECK(lineOf(out, "no_entry")
             .find("cannot load: plugin " + kPlugins +

@@ -128,8 +128,8 @@ TEST_CASE("plugin host: a reload takes effect between deliveries - never within 
   const std::string project = "SOC", status = "To Do", event = "next";
   conduit_next answer{};
   answer.struct_size = sizeof answer;
-  CHECK(PluginHost::api()->state_next(f.host.handle(), str(project), str(status), str(event),
-                                      &answer) == CONDUIT_STATUS_OK);
+  CHECK(PluginHost::api()->state_next(f.host.handle(), scope.handle(), str(project), str(status),
+                                      str(event), &answer) == CONDUIT_STATUS_OK);
   CHECK(std::string(answer.status.data, answer.status.size) == "In Progress");
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("plugin host: checkpoint sizes are bounded - state queries need a deli
   const std::string project = "SOC", status = "To Do", event = "next";
   conduit_next answer{};
   answer.struct_size = sizeof answer;
-  CHECK(PluginHost::api()->state_next(host.handle(), str(project), str(status), str(event),
+  CHECK(PluginHost::api()->state_next(host.handle(), nullptr, str(project), str(status), str(event),
                                       &answer) == CONDUIT_STATUS_ERROR);
 }
 

@@ -63,7 +63,7 @@ TEST_CASE("plugin library: each refusal names the path and the failed check") {
   CHECK(refusal(kPlugins, "abi_major_mismatch") ==
         "plugin " + kPlugins +
             "/abi_major_mismatch.so: the plugin was built for ABI major 2; "
-            "this conduit speaks ABI 1.3");
+            "this conduit speaks ABI 1.4");
   CHECK(refusal(kPlugins, "struct_too_large")
             .find("struct_too_large.so: the descriptor's "
                   "struct_size") != std::string::npos);

@@ -49,11 +49,11 @@ TEST_CASE("descriptor: each refusal names the failed check") {
   auto major = valid();
   major.abi_major = 2;
   CHECK(checkDescriptor(&major, "jira") ==
-        "the plugin was built for ABI major 2; this conduit speaks ABI 1.3");
+        "the plugin was built for ABI major 2; this conduit speaks ABI 1.4");
 
   auto minor = valid();
   minor.abi_minor = CONDUIT_ABI_MINOR + 1;
-  CHECK(checkDescriptor(&minor, "jira")->find("newer than this conduit's 1.3: upgrade conduit") !=
+  CHECK(checkDescriptor(&minor, "jira")->find("newer than this conduit's 1.4: upgrade conduit") !=
         std::string::npos);
 
   auto small = valid();
@@ -63,7 +63,7 @@ TEST_CASE("descriptor: each refusal names the failed check") {
 
   auto large = valid();
   large.struct_size = sizeof(conduit_plugin_descriptor) + 8;
-  CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.3 defines") !=
+  CHECK(checkDescriptor(&large, "jira")->find("is larger than ABI 1.4 defines") !=
         std::string::npos);
 
   for (const char* function : {"create", "process", "destroy"}) {
