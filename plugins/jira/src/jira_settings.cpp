@@ -4,6 +4,7 @@
 #include <charconv>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -52,6 +53,52 @@ bool readFlag(const rapidjson::Value& entry, const char* name) {
     throw invalid(std::string("workers.yaml: `") + name + "` must be true or false");
   }
   return it->value.GetBool();
+}
+
+// The keys a Jira worker's workers.yaml entry may hold: conduit's own, then the plugin's.
+constexpr std::string_view kEntryKeys[] = {
+    "statefile", "projects",           "plugin",       "triggers",         "comment",
+    "dry_run",   "max_keys_per_event", "fix_versions", "fix_version_name", "smart_commits",
+    "link",      "key_case",           "concurrency"};
+
+// How many single-character edits turn `a` into `b` (both short: key names).
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// A key nobody reads is most often a typo (`fix_version`), which would otherwise turn a
+// feature silently off: refused at start-up, with the key meant when one is close.
+void refuseUnknownKeys(const rapidjson::Value& entry) {
+  for (const auto& member : entry.GetObject()) {
+    const std::string_view name(member.name.GetString(), member.name.GetStringLength());
+    if (std::find(std::begin(kEntryKeys), std::end(kEntryKeys), name) != std::end(kEntryKeys)) {
+      continue;
+    }
+    std::string message = "workers.yaml: `" + std::string(name.substr(0, 100)) +
+                          "` is not a key of the Jira processor";
+    for (std::string_view known : kEntryKeys) {
+      if (editDistance(name.substr(0, 100), known) <= 2) {
+        message += " (did you mean `" + std::string(known) + "`?)";
+        break;
+      }
+    }
+    std::string all;
+    for (std::string_view known : kEntryKeys)
+      all += (all.empty() ? "" : ", ") + std::string(known);
+    throw invalid(message + "; its keys are " + all);
+  }
 }
 
 }  // namespace
@@ -150,6 +197,7 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
   if (entry.HasParseError() || !entry.IsObject()) {
     throw invalid("workers.yaml: the worker's entry is not a mapping");
   }
+  refuseUnknownKeys(entry);
   if (auto it = entry.FindMember("triggers"); it != entry.MemberEnd()) {
     if (!it->value.IsObject() || it->value.MemberCount() == 0) {
       throw invalid(

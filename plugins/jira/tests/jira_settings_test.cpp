@@ -134,3 +134,70 @@ TEST_CASE("jira settings: base64 as RFC 4648") {
   CHECK(base64("foo") == "Zm9v");
   CHECK(base64("foob") == "Zm9vYg==");
 }
+
+TEST_CASE("jira settings: issue 13's keys - fix versions - smart commits - links - key case") {
+  auto defaults = readSettings("{}", {"SOC"}, lookup(kCloud));
+  CHECK_FALSE(defaults.fix_versions);
+  CHECK(defaults.fix_version_name == "{tag}");
+  CHECK_FALSE(defaults.smart_commits);
+  CHECK_FALSE(defaults.link);
+  CHECK(defaults.key_case == conduit::jira::JiraSettings::KeyCase::kExact);
+  CHECK(defaults.concurrency == 4);
+  CHECK(defaults.max_requests_per_second == 0);
+
+  auto config = kCloud;
+  config["atlassian_max_requests_per_second"] = "2.5";
+  const std::string entry =
+      R"json({"fix_versions":true,"fix_version_name":"{repo} {tag} ({name})",)json"
+      R"json("smart_commits":true,"link":true,"key_case":"insensitive","concurrency":16})json";
+  auto s = readSettings(entry, {"SOC"}, lookup(config));
+  CHECK(s.fix_versions);
+  CHECK(s.fix_version_name == "{repo} {tag} ({name})");
+  CHECK(s.smart_commits);
+  CHECK(s.link);
+  CHECK(s.key_case == conduit::jira::JiraSettings::KeyCase::kInsensitive);
+  CHECK(s.concurrency == 16);
+  CHECK(s.max_requests_per_second == 2.5);
+}
+
+TEST_CASE("jira settings: a trigger mapped to nothing moves nothing - it is still a trigger") {
+  auto s = readSettings(R"({"triggers":{"release.published":null,"pull_request.merged":""}})",
+                        {"SOC"}, lookup(kCloud));
+  CHECK(s.triggers ==
+        std::map<std::string, std::string>{{"pull_request.merged", ""}, {"release.published", ""}});
+}
+
+TEST_CASE("jira settings: issue 13's mistakes are named") {
+  CHECK(errorOf(R"({"fix_version_name":"{version}"})", kCloud) ==
+        "workers.yaml: `fix_version_name`: `{version}` is not a placeholder (use {tag}, {name} "
+        "or {repo})");
+  CHECK(errorOf(R"({"fix_version_name":"v{tag"})", kCloud).find("`{tag` is not a placeholder") !=
+        std::string::npos);
+  CHECK(errorOf(R"({"fix_version_name":3})", kCloud).find("`fix_version_name` must be a text") !=
+        std::string::npos);
+  CHECK(errorOf(R"({"key_case":"upper"})", kCloud) ==
+        "workers.yaml: `key_case` must be exact or insensitive");
+  CHECK(errorOf(R"({"concurrency":0})", kCloud) ==
+        "workers.yaml: `concurrency` must be a number from 1 to 64");
+  CHECK(errorOf(R"({"concurrency":65})", kCloud).find("from 1 to 64") != std::string::npos);
+  CHECK(errorOf(R"({"link":"yes"})", kCloud) == "workers.yaml: `link` must be true or false");
+  for (const char* rate : {"-1", "fast", "1e9", "nan", "2 "}) {
+    auto config = kCloud;
+    config["atlassian_max_requests_per_second"] = rate;
+    CAPTURE(rate);
+    CHECK(errorOf("{}", config).find("atlassian_max_requests_per_second: `") == 0);
+  }
+}
+
+TEST_CASE("jira settings: a key nobody reads is refused - with the one meant") {
+  CHECK(errorOf(R"({"fix_version":true})", kCloud) ==
+        "workers.yaml: `fix_version` is not a key of the Jira processor (did you mean "
+        "`fix_versions`?); its keys are statefile, projects, plugin, triggers, comment, "
+        "dry_run, max_keys_per_event, fix_versions, fix_version_name, smart_commits, link, "
+        "key_case, concurrency");
+  CHECK(errorOf(R"({"colour":"red"})", kCloud)
+            .find("`colour` is not a key of the Jira "
+                  "processor; its keys are") != std::string::npos);
+  // The original's entries: conduit's own keys.
+  CHECK(errorOf(R"({"statefile":"jira.hcl","projects":["soc"],"plugin":"jira"})", kCloud) == "");
+}
