@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <functional>
 
 #include <httplib.h>
@@ -102,6 +103,13 @@ JiraFailure failureOf(const httplib::Result& result, std::string_view what,
     failure.kind = JiraFailure::Kind::kRejected;
   }
   return failure;
+}
+
+// 2.5, 10: a rate as people write it.
+std::string perSecond(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", rate);
+  return text;
 }
 
 std::string toJson(const std::function<void(rapidjson::Writer<rapidjson::StringBuffer>&)>& write) {
@@ -223,12 +231,15 @@ class JiraClient::DeadlineWatch {
 
 JiraClient::JiraClient(JiraAddress address, Credentials credentials,
                        std::chrono::milliseconds timeout,
-                       std::chrono::milliseconds max_in_process_wait)
+                       std::chrono::milliseconds max_in_process_wait,
+                       double max_requests_per_second)
     : address_(std::move(address)),
       credentials_(std::move(credentials)),
       timeout_(timeout),
       max_in_process_wait_(max_in_process_wait),
-      watch_(std::make_unique<DeadlineWatch>()) {}
+      watch_(std::make_unique<DeadlineWatch>()),
+      site_(SiteThrottle::of(address_.scheme_host_port + address_.base_path,
+                             max_requests_per_second)) {}
 
 JiraClient::~JiraClient() = default;
 
@@ -247,19 +258,11 @@ std::unique_ptr<httplib::Client> JiraClient::makeClient() const {
 }
 
 std::chrono::milliseconds JiraClient::siteWait() const {
-  const int64_t not_before = not_before_.load();
-  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
-  if (not_before <= now) return std::chrono::milliseconds(0);
-  // Rounded up, so that a caller waiting this long is past it.
-  return std::chrono::ceil<std::chrono::milliseconds>(
-      std::chrono::steady_clock::duration(not_before - now));
+  return site_->wait();
 }
 
 void JiraClient::holdSite(std::chrono::milliseconds wait) {
-  const int64_t until = (std::chrono::steady_clock::now() + wait).time_since_epoch().count();
-  int64_t current = not_before_.load();
-  while (current < until && !not_before_.compare_exchange_weak(current, until)) {
-  }
+  site_->hold(wait);
 }
 
 httplib::Result JiraClient::request(const std::function<httplib::Result(httplib::Client&)>& send,
@@ -276,11 +279,25 @@ httplib::Result JiraClient::request(const std::function<httplib::Result(httplib:
     }
     std::this_thread::sleep_for(wait);
   }
+  // The deadline covers the wait for a token too: the caller's lease lasts one deadline.
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + timeout_;
+  const auto token = site_->reserve(started, started + timeout_ / 2);
+  if (!token.granted) {
+    JiraFailure waiting;
+    waiting.kind = JiraFailure::Kind::kRetryLater;
+    waiting.retry_after = std::chrono::ceil<std::chrono::milliseconds>(token.at - started);
+    waiting.message = what + ": not sent: atlassian_max_requests_per_second (" +
+                      perSecond(site_->maxRequestsPerSecond()) + ") has no token for it for " +
+                      std::to_string(waiting.retry_after.count()) + " ms";
+    *failure = std::move(waiting);
+    return httplib::Result(nullptr, httplib::Error::Canceled);
+  }
+  std::this_thread::sleep_until(token.at);
   httplib::Result result(nullptr, httplib::Error::Unknown);
   bool expired = false;
   {
     Lease client(*this);
-    const auto deadline = std::chrono::steady_clock::now() + timeout_;
     DeadlineWatch::Ticket ticket(*watch_, *client, deadline);
     result = send(*client);
     // httplib's own read timeout, as long as the deadline, may end it first.

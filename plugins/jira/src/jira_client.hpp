@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "jira_settings.hpp"
+#include "site_throttle.hpp"
 
 namespace httplib {
 class Client;
@@ -66,15 +67,25 @@ struct Comment {
 // trickles an answer could hold a caller for ever; a watcher thread shuts the connection down
 // when the deadline passes.
 //
-// A Retry-After from Jira (429, 503) holds for the whole site: the client keeps a not-before
-// time shared by every caller, and no request leaves before it. A caller meeting a wait of at
-// most `max_in_process_wait` sleeps it out; a longer one fails at once as kRetryLater, with
-// retry_after the time left, without a request. The refused request itself is not sent again
-// here: its caller decides (it may hold a lease it should not keep while waiting).
+// A Retry-After from Jira (429, 503) holds for the whole site: the clients of one site in the
+// process share a not-before time (SiteThrottle), and no request leaves before it. A caller
+// meeting a wait of at most `max_in_process_wait` sleeps it out; a longer one fails at once as
+// kRetryLater, with retry_after the time left, without a request. The refused request itself is
+// not sent again here: its caller decides (it may hold a lease it should not keep while
+// waiting).
+//
+// `max_requests_per_second` (atlassian_max_requests_per_second; 0: no limit) is a token bucket
+// shared by the clients of the site in the process, all their threads together. A request waits
+// for its token within its deadline: where the token would come after half of it (leaving Jira
+// less than half the time to answer), it fails at once as kRetryLater, without a request, with
+// retry_after the time until the token.
 class JiraClient {
  public:
+  static constexpr std::chrono::milliseconds kDefaultMaxInProcessWait{5000};
+
   JiraClient(JiraAddress address, Credentials credentials, std::chrono::milliseconds timeout,
-             std::chrono::milliseconds max_in_process_wait = std::chrono::seconds(5));
+             std::chrono::milliseconds max_in_process_wait = kDefaultMaxInProcessWait,
+             double max_requests_per_second = 0);
   ~JiraClient();
 
   // GET /rest/api/2/issue/{key}?fields=status&expand=transitions
@@ -109,8 +120,7 @@ class JiraClient {
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds max_in_process_wait_;
   std::unique_ptr<DeadlineWatch> watch_;
-  // The site's not-before time, as steady_clock ticks since its epoch; 0: none.
-  std::atomic<int64_t> not_before_{0};
+  std::shared_ptr<SiteThrottle> site_;  // shared with the site's other clients in the process
   std::mutex mutex_;
   std::vector<std::unique_ptr<httplib::Client>> idle_;
 };

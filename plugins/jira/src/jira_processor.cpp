@@ -1,11 +1,13 @@
 #include "jira_processor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <functional>
 #include <thread>
 
+#include "bounded_parallel.hpp"
 #include "issue_keys.hpp"
 
 namespace conduit::jira {
@@ -165,8 +167,9 @@ void JiraProcessor::configure(const sdk::Config& config) {
   }
   settings_ = readSettings(config.worker_json, projects,
                            [this](std::string_view key) { return host().config(key); });
-  client_ =
-      std::make_unique<JiraClient>(settings_.address, settings_.credentials, settings_.timeout);
+  client_ = std::make_unique<JiraClient>(settings_.address, settings_.credentials,
+                                         settings_.timeout, JiraClient::kDefaultMaxInProcessWait,
+                                         settings_.max_requests_per_second);
   // The lease is extended before each request made under it, which lasts at most a short
   // Retry-After wait and its deadline: so it cannot expire while one is in flight, and a holder
   // that died blocks the issue no longer than this. Waiting a little longer than that for
@@ -184,8 +187,8 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
     host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
     return sdk::Result::ok();
   }
-  const auto found =
-      findIssueKeys(textsOf(event), settings_.projects, settings_.max_keys_per_event);
+  const auto found = findIssueKeys(textsOf(event), settings_.projects, settings_.max_keys_per_event,
+                                   settings_.key_case);
   if (found.left_out > 0) {
     host().warn(std::string(event.kind()) + " " + std::string(event.deliveryId()) + " names " +
                 std::to_string(found.keys.size() + found.left_out) + " issues: only the first " +
@@ -206,23 +209,44 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
     return sdk::Result::ok();
   }
 
+  // The keys are worked on in parallel, at most `concurrency` at a time. Each outcome is kept
+  // in the key's slot, so that they combine as the keys are named whatever the order they end
+  // in.
+  std::vector<KeyOutcome> outcomes(keys.size());
+  std::atomic<bool> refused{false};
+  runBounded(
+      keys.size(), settings_.concurrency,
+      [&](size_t index) {
+        const std::string& key = keys[index];
+        KeyOutcome& outcome = outcomes[index];
+        try {
+          outcome = handleKey(key, event, delivery);
+        } catch (const std::exception& e) {
+          // As the SDK makes of an exception out of process(): a retry of the delivery, which
+          // finds what the other keys did in its checkpoints.
+          outcome = {KeyOutcome::Kind::kRetry, key + ": uncaught exception: " + e.what(), {}};
+        } catch (...) {
+          outcome = {KeyOutcome::Kind::kRetry, key + ": uncaught exception", {}};
+        }
+        // Every other call would be refused the same way: no other key starts.
+        if (outcome.kind == KeyOutcome::Kind::kCredentialsRefused) refused = true;
+      },
+      refused);
+
   std::vector<std::string> failures, retries;
   std::chrono::milliseconds retry_after{0};
-  // A trigger mapped to nothing moves nothing (its issues get fix versions and links only).
-  const std::string& machine_event = trigger->second;
-  for (const auto& key : keys) {
-    KeyOutcome outcome;
-    if (!machine_event.empty()) outcome = handleIssue(key, machine_event, event, delivery);
+  for (size_t index = 0; index < keys.size(); ++index) {
+    const KeyOutcome& outcome = outcomes[index];
     switch (outcome.kind) {
       case KeyOutcome::Kind::kDone:
         break;
       case KeyOutcome::Kind::kCredentialsRefused:
-        // Every other call would be refused the same way: stop here, and do not retry.
+        // Keys already under way when it came ended as they would have; do not retry.
         host().error("Jira refused the credentials of " + settings_.credentials.who + ": " +
                      outcome.message + "; check atlassian_email and atlassian_api_key (or " +
                      "atlassian_pat) and the account's permissions");
         host().count("jira.credentials_refused");
-        host().report(delivery, "failed", {{"issue", key}, {"reason", outcome.message}});
+        host().report(delivery, "failed", {{"issue", keys[index]}, {"reason", outcome.message}});
         return sdk::Result::failed(outcome.message);
       case KeyOutcome::Kind::kFailed:
         failures.push_back(outcome.message);
@@ -249,6 +273,14 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
   return sdk::Result::ok();
 }
 
+JiraProcessor::KeyOutcome JiraProcessor::handleKey(const std::string& key, const sdk::Event& event,
+                                                   sdk::Delivery& delivery) {
+  // A trigger mapped to nothing moves nothing (its issues get fix versions and links only).
+  const auto trigger = settings_.triggers.find(std::string(event.kind()));
+  if (trigger == settings_.triggers.end() || trigger->second.empty()) return {};
+  return handleIssue(key, trigger->second, event, delivery);
+}
+
 JiraProcessor::KeyOutcome JiraProcessor::handleIssue(const std::string& key,
                                                      const std::string& machine_event,
                                                      const sdk::Event& event,
@@ -260,9 +292,12 @@ JiraProcessor::KeyOutcome JiraProcessor::handleIssue(const std::string& key,
   KeyOutcome outcome;
   for (int round = 1; round <= kMaxRounds; ++round) {
     outcome = handleIssueOnce(key, machine_event, event, delivery, round == 1);
-    const bool short_wait = outcome.kind == KeyOutcome::Kind::kRetry &&
-                            outcome.retry_after.count() > 0 &&
-                            outcome.retry_after <= client_->maxInProcessWait();
+    // Only while the site is held: a request refused a token of
+    // atlassian_max_requests_per_second is refused again at once, and its retry_after is for
+    // the delivery's retry.
+    const bool short_wait =
+        outcome.kind == KeyOutcome::Kind::kRetry && outcome.retry_after.count() > 0 &&
+        outcome.retry_after <= client_->maxInProcessWait() && client_->siteWait().count() > 0;
     if (!short_wait) break;
   }
   return outcome;

@@ -34,6 +34,11 @@ class JiraProcessor : public sdk::Processor {
   // Whether a transition whose answer was lost was applied.
   enum class Applied { kYes, kNo, kUnknown };
 
+  // All that is done for one issue key the event names: the move its trigger leads to (and the
+  // comment). process() runs one per key, up to settings_.concurrency at a time, each on a
+  // thread of its own: what it does must be safe from any thread (the host's functions are)
+  // and stay within its key. Work added per key belongs here.
+  KeyOutcome handleKey(const std::string& key, const sdk::Event& event, sdk::Delivery& delivery);
   // Moves the issue if this delivery has not yet, then comments if configured; again after a
   // short Retry-After.
   KeyOutcome handleIssue(const std::string& key, const std::string& machine_event,

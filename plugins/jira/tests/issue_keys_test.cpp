@@ -2,10 +2,14 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <limits>
 #include <string>
 
 using conduit::jira::findIssueKeys;
+using conduit::jira::JiraSettings;
 using Keys = std::vector<std::string>;
 
 namespace {
@@ -14,10 +18,16 @@ Keys find(std::string_view text, std::set<std::string> projects = {"SOC", "DEV_O
   return findIssueKeys({text}, projects).keys;
 }
 
+// As `find`, with key_case: insensitive.
+Keys findAnyCase(std::string_view text, std::set<std::string> projects = {"SOC", "DEV_OPS"}) {
+  return findIssueKeys({text}, projects, 100, JiraSettings::KeyCase::kInsensitive).keys;
+}
+
 // How long finding the keys of `text` takes.
-std::chrono::milliseconds timed(const std::string& text, std::set<std::string> projects) {
+std::chrono::milliseconds timed(const std::string& text, std::set<std::string> projects,
+                                JiraSettings::KeyCase key_case = JiraSettings::KeyCase::kExact) {
   const auto started = std::chrono::steady_clock::now();
-  auto found = findIssueKeys({text}, projects);
+  auto found = findIssueKeys({text}, projects, std::numeric_limits<size_t>::max(), key_case);
   const auto elapsed = std::chrono::steady_clock::now() - started;
   (void)found;
   return std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
@@ -103,9 +113,55 @@ TEST_CASE("issue keys: a megabyte of any shape is scanned in well under a second
   std::string distinct;  // a hundred thousand different keys
   for (int i = 1; distinct.size() < kMegabyte; ++i)
     distinct += "SOC-" + std::to_string(i) + " ";
-  for (const auto& text : shapes)
+  for (const auto& text : shapes) {
     CHECK(timed(text, projects) < kLinearBound);
+    CHECK(timed(text, projects, JiraSettings::KeyCase::kInsensitive) < kLinearBound);
+  }
+  // The same shapes in lower case, which only key_case: insensitive reads as keys.
+  for (auto text : shapes) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    CHECK(timed(text, projects, JiraSettings::KeyCase::kInsensitive) < kLinearBound);
+  }
   CHECK(timed(distinct, projects) < kLinearBound);
+  CHECK(timed(distinct, projects, JiraSettings::KeyCase::kInsensitive) < kLinearBound);
   CHECK(findIssueKeys({distinct}, projects, 100).left_out > 100000);
   CHECK(find(repeated("A-", 64) + "1", {"A"}) == Keys{"A-1"});
+}
+
+TEST_CASE("issue keys: key_case insensitive - soc-12 and Soc-12 name SOC-12 - upper case") {
+  CHECK(findAnyCase("soc-12: fix login") == Keys{"SOC-12"});
+  CHECK(findAnyCase("Soc-12") == Keys{"SOC-12"});
+  CHECK(findAnyCase("sOC-12") == Keys{"SOC-12"});
+  CHECK(findAnyCase("feature/soc-12-login") == Keys{"SOC-12"});
+  CHECK(findAnyCase("(dev_ops-3)") == Keys{"DEV_OPS-3"});
+  CHECK(findAnyCase("x_soc-7") == Keys{"SOC-7"});  // an underscore is not a letter or digit
+  CHECK(findAnyCase("SOC-12") == Keys{"SOC-12"});  // as Jira writes it, too
+  // exact (the default) is unchanged.
+  CHECK(find("soc-12 Soc-13").empty());
+  CHECK(findIssueKeys({"soc-12"}, {"SOC"}, 100, JiraSettings::KeyCase::kExact).keys.empty());
+}
+
+TEST_CASE(
+    "issue keys: key_case insensitive - still once - still the boundaries - still only "
+    "the worker's projects") {
+  // One key, whatever case it is written in, in the order it first appears.
+  CHECK(findIssueKeys({"soc-2 then SOC-1", "again Soc-2 and soc-1"}, {"SOC"}, 100,
+                      JiraSettings::KeyCase::kInsensitive)
+            .keys == Keys{"SOC-2", "SOC-1"});
+  auto found = findIssueKeys({"soc-1 SOC-1 soc-2 Soc-2 soc-3"}, {"SOC"}, 1,
+                             JiraSettings::KeyCase::kInsensitive);
+  CHECK(found.keys == Keys{"SOC-1"});
+  CHECK(found.left_out == 2);  // SOC-2 and SOC-3, each once
+  // No letter or digit directly around it.
+  CHECK(findAnyCase("xsoc-12").empty());
+  CHECK(findAnyCase("Xsoc-12").empty());
+  CHECK(findAnyCase("1soc-12").empty());
+  CHECK(findAnyCase("soc-12a").empty());
+  CHECK(findAnyCase("soc-12B").empty());
+  CHECK(findAnyCase("soc-012").empty());
+  CHECK(findAnyCase("soc-").empty());
+  // Only the worker's projects, in any case.
+  CHECK(findAnyCase("cve-2018-1234 utf-8 sha-256 other-5").empty());
+  CHECK(findAnyCase("x_soc-3", {"SOC", "X_SOC"}) == Keys{"X_SOC-3"});
 }
