@@ -173,13 +173,19 @@ void JiraProcessor::configure(const sdk::Config& config) {
   // another's lease means a dead holder costs a wait, not a retry.
   lease_ttl_ = settings_.timeout + client_->maxInProcessWait() + std::chrono::seconds(5);
   lease_wait_ = lease_ttl_ + std::chrono::seconds(5);
+  fix_versions_ =
+      std::make_unique<FixVersions>(host(), *client_, settings_, lease_ttl_, lease_wait_);
+  remote_links_ = std::make_unique<RemoteLinks>(host(), *client_, settings_);
   host().info("Jira at " + settings_.address.scheme_host_port + settings_.address.base_path +
               " as " + settings_.credentials.who + (settings_.dry_run ? " (dry run)" : ""));
 }
 
 sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& delivery) {
   const auto trigger = settings_.triggers.find(std::string(event.kind()));
-  if (trigger == settings_.triggers.end()) {
+  // A release gets fix versions, and a pull request or a push links, trigger or not.
+  const bool fix_versions = fix_versions_->appliesTo(event);
+  const bool links = remote_links_->appliesTo(event);
+  if (trigger == settings_.triggers.end() && !fix_versions && !links) {
     // Not for this worker; the delivery log says so, rather than "done".
     host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
     return sdk::Result::ok();
@@ -208,11 +214,12 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
 
   std::vector<std::string> failures, retries;
   std::chrono::milliseconds retry_after{0};
-  // A trigger mapped to nothing moves nothing (its issues get fix versions and links only).
-  const std::string& machine_event = trigger->second;
-  for (const auto& key : keys) {
-    KeyOutcome outcome;
-    if (!machine_event.empty()) outcome = handleIssue(key, machine_event, event, delivery);
+  // A trigger mapped to nothing moves nothing (its issues get fix versions and links only), and
+  // so does an event that is no trigger but has fix versions or links.
+  const std::string machine_event =
+      trigger == settings_.triggers.end() ? std::string() : trigger->second;
+  // Adds one outcome of a key to the event's; false when it must stop here (credentials).
+  auto account = [&](const std::string& key, const KeyOutcome& outcome) {
     switch (outcome.kind) {
       case KeyOutcome::Kind::kDone:
         break;
@@ -223,7 +230,7 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
                      "atlassian_pat) and the account's permissions");
         host().count("jira.credentials_refused");
         host().report(delivery, "failed", {{"issue", key}, {"reason", outcome.message}});
-        return sdk::Result::failed(outcome.message);
+        return false;
       case KeyOutcome::Kind::kFailed:
         failures.push_back(outcome.message);
         break;
@@ -231,6 +238,41 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
         retries.push_back(outcome.message);
         retry_after = std::max(retry_after, outcome.retry_after);
         break;
+    }
+    return true;
+  };
+  auto keyOutcome = [](const IssueOutcome& outcome) {
+    KeyOutcome key_outcome{KeyOutcome::Kind::kDone, outcome.message, outcome.retry_after};
+    switch (outcome.kind) {
+      case IssueOutcome::Kind::kDone:
+        break;
+      case IssueOutcome::Kind::kFailed:
+        key_outcome.kind = KeyOutcome::Kind::kFailed;
+        break;
+      case IssueOutcome::Kind::kRetry:
+        key_outcome.kind = KeyOutcome::Kind::kRetry;
+        break;
+      case IssueOutcome::Kind::kCredentialsRefused:
+        key_outcome.kind = KeyOutcome::Kind::kCredentialsRefused;
+        break;
+    }
+    return key_outcome;
+  };
+  for (const auto& key : keys) {
+    KeyOutcome outcome;
+    if (!machine_event.empty()) outcome = handleIssue(key, machine_event, event, delivery);
+    if (!account(key, outcome)) return sdk::Result::failed(outcome.message);
+
+    // Fix versions from releases (fix_versions.cpp): whether or not the issue moved.
+    if (fix_versions) {
+      outcome = keyOutcome(fix_versions_->forIssue(key, event, delivery));
+      if (!account(key, outcome)) return sdk::Result::failed(outcome.message);
+    }
+
+    // Links back to the code (remote_links.cpp).
+    if (links) {
+      outcome = keyOutcome(remote_links_->forIssue(key, event, delivery));
+      if (!account(key, outcome)) return sdk::Result::failed(outcome.message);
     }
   }
   auto join = [](const std::vector<std::string>& parts) {

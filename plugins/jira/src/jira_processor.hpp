@@ -8,8 +8,10 @@
 
 #include <conduit/sdk.hpp>
 
+#include "fix_versions.hpp"
 #include "jira_client.hpp"
 #include "jira_settings.hpp"
+#include "remote_links.hpp"
 
 namespace conduit::jira {
 
@@ -58,6 +60,9 @@ class JiraProcessor : public sdk::Processor {
   std::unique_ptr<JiraClient> client_;
   std::chrono::milliseconds lease_ttl_{0};
   std::chrono::milliseconds lease_wait_{0};
+  // Fix versions from releases and links back to the code: per key, beside the move.
+  std::unique_ptr<FixVersions> fix_versions_;
+  std::unique_ptr<RemoteLinks> remote_links_;
 };
 
 }  // namespace conduit::jira
