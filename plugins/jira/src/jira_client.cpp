@@ -10,8 +10,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "jira_client_detail.hpp"
+
 namespace conduit::jira {
-namespace {
+// Shared with the other jira_client_*.cpp files (jira_client_detail.hpp).
+namespace detail {
 
 // Connecting should be quick; a Jira that does not accept within this is down for us.
 constexpr std::chrono::milliseconds kMaxConnectTimeout{5000};
@@ -119,7 +122,9 @@ std::string toJson(const std::function<void(rapidjson::Writer<rapidjson::StringB
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 class JiraClient::Lease {
  public:

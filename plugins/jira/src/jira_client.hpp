@@ -59,6 +59,40 @@ struct Comment {
   std::string body;
 };
 
+// ---- Fix versions and remote links (jira_client_versions.cpp) ----
+
+// A version of a project, as Jira lists it; an issue's fix versions have only id and name.
+struct Version {
+  std::string id;
+  std::string name;
+  bool released = false;
+  std::string release_date;  // YYYY-MM-DD; empty when none
+};
+
+// A version to make: POST /rest/api/2/version.
+struct NewVersion {
+  std::string project;  // its key: SOC
+  std::string name;
+  bool released = true;
+  std::string release_date;  // YYYY-MM-DD; empty: none
+};
+
+// A link from an issue to a page elsewhere (a pull request, a release, a commit), in Jira's
+// remote link object shape. Jira keeps one link per issue and global_id: posting again updates it.
+struct RemoteLink {
+  std::string global_id;  // the page's URL
+  std::string url;
+  std::string title;             // "PR #12: Sign-in with SSO (merged)"
+  std::string summary;           // "org/repo on GitHub"
+  std::string relationship;      // how Jira groups it: "pull request", "release", "commit"
+  std::string application_type;  // "conduit.github"
+  std::string application_name;  // "GitHub"
+  std::string icon_url;          // 16x16, shown beside the title; empty: none
+  std::string icon_title;
+  std::optional<bool> resolved;  // shown struck through when true (a merged pull request)
+  std::string commit;  // a commit's id (else its URL): not sent, it names the commit's checkpoint
+};
+
 // Jira's REST API v2, over one pool of kept-alive connections (one per concurrent caller).
 // Thread-safe.
 //
@@ -96,6 +130,22 @@ class JiraClient {
   std::optional<JiraFailure> comment(const std::string& key, const std::string& text);
   // GET /rest/api/2/issue/{key}/comment, every page: the comments, oldest first.
   std::variant<std::vector<Comment>, JiraFailure> comments(const std::string& key);
+
+  // ---- Fix versions and remote links (jira_client_versions.cpp) ----
+
+  // GET /rest/api/2/project/{project}/versions: every version of the project.
+  std::variant<std::vector<Version>, JiraFailure> versions(const std::string& project);
+  // POST /rest/api/2/version: the version made (201). Jira answers 400 for a name the project
+  // has already (kRejected, with its message).
+  std::variant<Version, JiraFailure> createVersion(const NewVersion& version);
+  // GET /rest/api/2/issue/{key}?fields=fixVersions: the issue's fix versions.
+  std::variant<std::vector<Version>, JiraFailure> fixVersions(const std::string& key);
+  // PUT /rest/api/2/issue/{key}, {"update":{"fixVersions":[{"add":{"name":...}}]}}: adds the
+  // version to the issue's fix versions, keeping the others; nullopt on 204.
+  std::optional<JiraFailure> addFixVersion(const std::string& key, const std::string& name);
+  // POST /rest/api/2/issue/{key}/remotelink: true when Jira made a new link (201), false when it
+  // updated the one of the same global id (200).
+  std::variant<bool, JiraFailure> remoteLink(const std::string& key, const RemoteLink& link);
 
   // How long the site asked to be left alone for yet (Retry-After); 0 when it did not.
   std::chrono::milliseconds siteWait() const;

@@ -176,13 +176,18 @@ void JiraProcessor::configure(const sdk::Config& config) {
   // another's lease means a dead holder costs a wait, not a retry.
   lease_ttl_ = settings_.timeout + client_->maxInProcessWait() + std::chrono::seconds(5);
   lease_wait_ = lease_ttl_ + std::chrono::seconds(5);
+  fix_versions_ =
+      std::make_unique<FixVersions>(host(), *client_, settings_, lease_ttl_, lease_wait_);
+  remote_links_ = std::make_unique<RemoteLinks>(host(), *client_, settings_);
   host().info("Jira at " + settings_.address.scheme_host_port + settings_.address.base_path +
               " as " + settings_.credentials.who + (settings_.dry_run ? " (dry run)" : ""));
 }
 
 sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& delivery) {
   const auto trigger = settings_.triggers.find(std::string(event.kind()));
-  if (trigger == settings_.triggers.end()) {
+  // A release gets fix versions, and a pull request or a push links, trigger or not.
+  if (trigger == settings_.triggers.end() && !fix_versions_->appliesTo(event) &&
+      !remote_links_->appliesTo(event)) {
     // Not for this worker; the delivery log says so, rather than "done".
     host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
     return sdk::Result::ok();
@@ -275,10 +280,23 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
 
 JiraProcessor::KeyOutcome JiraProcessor::handleKey(const std::string& key, const sdk::Event& event,
                                                    sdk::Delivery& delivery) {
+  // Each piece of work on the issue is independent of the others: a release's fix version is
+  // added though the state machine had no move for the issue. Credentials refused stop them.
+  KeyOutcome outcome;
   // A trigger mapped to nothing moves nothing (its issues get fix versions and links only).
   const auto trigger = settings_.triggers.find(std::string(event.kind()));
-  if (trigger == settings_.triggers.end() || trigger->second.empty()) return {};
-  return handleIssue(key, trigger->second, event, delivery);
+  if (trigger != settings_.triggers.end() && !trigger->second.empty()) {
+    outcome = handleIssue(key, trigger->second, event, delivery);
+  }
+  // Fix versions from releases (fix_versions.cpp), whether or not the issue moved.
+  if (outcome.kind != KeyOutcome::Kind::kCredentialsRefused && fix_versions_->appliesTo(event)) {
+    outcome = combine(std::move(outcome), fix_versions_->forIssue(key, event, delivery));
+  }
+  // Links back to the code (remote_links.cpp).
+  if (outcome.kind != KeyOutcome::Kind::kCredentialsRefused && remote_links_->appliesTo(event)) {
+    outcome = combine(std::move(outcome), remote_links_->forIssue(key, event, delivery));
+  }
+  return outcome;
 }
 
 JiraProcessor::KeyOutcome JiraProcessor::handleIssue(const std::string& key,

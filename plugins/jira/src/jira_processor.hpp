@@ -8,8 +8,11 @@
 
 #include <conduit/sdk.hpp>
 
+#include "fix_versions.hpp"
+#include "issue_outcome.hpp"
 #include "jira_client.hpp"
 #include "jira_settings.hpp"
+#include "remote_links.hpp"
 
 namespace conduit::jira {
 
@@ -23,21 +26,16 @@ class JiraProcessor : public sdk::Processor {
   sdk::Result process(const sdk::Event& event, sdk::Delivery& delivery) override;
 
  private:
-  // How one issue key of the event went.
-  struct KeyOutcome {
-    enum class Kind { kDone, kFailed, kRetry, kCredentialsRefused };
-    Kind kind = Kind::kDone;
-    std::string message;
-    std::chrono::milliseconds retry_after{0};
-  };
+  // How one issue key of the event went: its move, fix version and link together.
+  using KeyOutcome = IssueOutcome;
 
   // Whether a transition whose answer was lost was applied.
   enum class Applied { kYes, kNo, kUnknown };
 
   // All that is done for one issue key the event names: the move its trigger leads to (and the
-  // comment). process() runs one per key, up to settings_.concurrency at a time, each on a
-  // thread of its own: what it does must be safe from any thread (the host's functions are)
-  // and stay within its key. Work added per key belongs here.
+  // comment), its fix version and its link. process() runs one per key, up to settings_.concurrency
+  // at a time, each on a thread of its own: what it does must be safe from any thread (the host's
+  // functions are) and stay within its key. Work added per key belongs here.
   KeyOutcome handleKey(const std::string& key, const sdk::Event& event, sdk::Delivery& delivery);
   // Moves the issue if this delivery has not yet, then comments if configured; again after a
   // short Retry-After.
@@ -63,6 +61,9 @@ class JiraProcessor : public sdk::Processor {
   std::unique_ptr<JiraClient> client_;
   std::chrono::milliseconds lease_ttl_{0};
   std::chrono::milliseconds lease_wait_{0};
+  // Fix versions from releases and links back to the code: per key, beside the move.
+  std::unique_ptr<FixVersions> fix_versions_;
+  std::unique_ptr<RemoteLinks> remote_links_;
 };
 
 }  // namespace conduit::jira
