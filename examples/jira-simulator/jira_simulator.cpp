@@ -1213,8 +1213,10 @@ JiraSimulator::Answer JiraSimulator::postRemoteLink(const std::string& key,
   stored.link.relationship = stringMember(document, "relationship");
   stored.link.url = object ? stringMember(*object, "url") : "";
   stored.link.title = object ? stringMember(*object, "title") : "";
-  for (const char* field : {"url", "title"}) {
-    if ((std::string(field) == "url" ? stored.link.url : stored.link.title).empty()) {
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string&>{"url", stored.link.url},
+        {"title", stored.link.title}}) {
+    if (value.empty()) {
       const std::string message = fmt::format("'{}' is required in \"object\".", field);
       return {400, fieldErrorBody(field, message), message};
     }
