@@ -4,16 +4,27 @@
 # fresh secret), then POSTs the host's `merged` delivery with the host's own headers, signature
 # or token, and payload shape (modelled on the real payloads in tests/data/payloads/). With
 # `make run`'s Jira simulator, the log then shows SOC-1 moving from "To Do" to "In Progress".
+# EVENT=release sends a published release `v1.0.0` whose notes name SOC-1 instead (SOC-1 gets the
+# fix version v1.0.0 with `fix_versions: true`), and EVENT=push a push of one commit whose
+# message is a smart commit (`SOC-1 #comment ... #time 1h`, applied with `smart_commits: true`).
 #
 # usage: examples/send-sample.sh [BASE_URL]      (default http://127.0.0.1:9091)
 # env:   PROVIDER  github (default), gitlab, gitea, forgejo, bitbucket (Bitbucket Cloud) or
 #                  bitbucket-server (Bitbucket Data Center)
-#        ISSUE (default SOC-1), ADMIN_TOKEN (when the server has an admin_token)
+#        EVENT     unset (or pull_request): the merged pull request; release (not Bitbucket,
+#                  which has no releases); push (not Bitbucket Data Center, whose push carries
+#                  no commit messages)
+#        ISSUE (default SOC-1), TAG (EVENT=release; default v1.0.0), MESSAGE (EVENT=push;
+#        default "<ISSUE> #comment Fixed the login page #time 1h"), ADMIN_TOKEN (when the server
+#        has an admin_token)
 set -euo pipefail
 
 base=${1:-http://127.0.0.1:9091}
 provider=${PROVIDER:-github}
 issue=${ISSUE:-SOC-1}
+event=${EVENT:-pull_request}
+tag=${TAG:-v1.0.0}
+message=${MESSAGE:-"$issue #comment Fixed the login page #time 1h"}
 auth=()
 [ -n "${ADMIN_TOKEN:-}" ] && auth=(-H "Authorization: Bearer $ADMIN_TOKEN")
 for tool in curl openssl python3; do
@@ -23,8 +34,10 @@ done
 uuid() { cat /proc/sys/kernel/random/uuid; }
 # The hex HMAC-SHA256 of the body with the hook's secret.
 hmac_hex() { printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1; }
-# The payload: the Python program on standard input prints it, given the issue key.
-payload() { python3 - "$issue"; }
+# The payload: the Python program on standard input prints it, given the issue key, the tag,
+# the commit message and a new commit id (Conduit applies a commit's smart commands once: a
+# commit seen in an earlier push is not applied again).
+payload() { python3 - "$issue" "$tag" "$message" "$(openssl rand -hex 20)"; }
 
 # One function per host: sets `body` and `headers`, what the host sends for a merged pull or
 # merge request, once the hook is registered (`secret`) and the delivery has its id.
@@ -204,6 +217,245 @@ PY
            -H "X-Hub-Signature: sha256=$(hmac_hex)")
 }
 
+# EVENT=release: what each host sends when a release is published.
+
+send_github_release() {
+  body=$(payload <<'PY'
+import json, sys
+issue, tag = sys.argv[1], sys.argv[2]
+user = {"login": "octocat", "id": 1, "type": "User"}
+print(json.dumps({
+    "action": "published",
+    "release": {
+        "id": 1001, "tag_name": tag, "target_commitish": "main", "name": tag,
+        "body": f"{issue}: sign-in with SSO. A sample release sent by examples/send-sample.sh.",
+        "draft": False, "prerelease": False,
+        "created_at": "2026-12-05T17:00:00Z", "published_at": "2026-12-05T17:00:00Z",
+        "url": f"https://api.github.com/repos/acme/sample/releases/1001",
+        "html_url": f"https://github.com/acme/sample/releases/tag/{tag}",
+        "author": user,
+    },
+    "repository": {"id": 7, "name": "sample", "full_name": "acme/sample",
+                   "html_url": "https://github.com/acme/sample", "default_branch": "main"},
+    "sender": user,
+}, separators=(",", ":")))
+PY
+)
+  headers=(-H "X-GitHub-Event: release" -H "X-GitHub-Delivery: $delivery"
+           -H "X-Hub-Signature-256: sha256=$(hmac_hex)")
+}
+
+send_gitlab_release() {
+  body=$(payload <<'PY'
+import json, sys
+issue, tag, sha = sys.argv[1], sys.argv[2], sys.argv[4]
+web = "https://gitlab.example.com/acme/platform/sample"
+print(json.dumps({
+    "id": 8273642,
+    "created_at": "2026-12-05 17:00:00 UTC",
+    "description": f"{issue}: sign-in with SSO. A sample release sent by examples/send-sample.sh.",
+    "name": tag,
+    "released_at": "2026-12-05 17:00:00 UTC",
+    "tag": tag,
+    "object_kind": "release",
+    "project": {"id": 7, "name": "sample", "web_url": web, "namespace": "platform",
+                "path_with_namespace": "acme/platform/sample", "default_branch": "main"},
+    "url": f"{web}/-/releases/{tag}",
+    "action": "create",
+    "assets": {"count": 0, "links": [], "sources": []},
+    "commit": {"id": sha, "message": f"{issue}: sign-in with SSO", "title": f"{issue}: sign-in with SSO",
+               "timestamp": "2026-12-05T16:59:00+00:00", "url": f"{web}/-/commit/{sha}",
+               "author": {"name": "Ada Lovelace", "email": "ada@example.com"}},
+}, separators=(",", ":")))
+PY
+)
+  headers=(-H "X-Gitlab-Event: Release Hook" -H "X-Gitlab-Token: $secret"
+           -H "Idempotency-Key: $delivery" -H "X-Gitlab-Webhook-UUID: $(uuid)"
+           -H "X-Gitlab-Event-UUID: $(uuid)" -H "X-Gitlab-Instance: https://gitlab.example.com"
+           -H "User-Agent: GitLab/17.5.0")
+}
+
+# Gitea's and Forgejo's published release (the same shape), on the host at $1.
+gitea_release_payload() {
+  payload_host=$1 payload <<'PY'
+import json, os, sys
+issue, tag = sys.argv[1], sys.argv[2]
+host = os.environ["payload_host"]
+user = {"id": 1, "login": "ada", "username": "ada", "full_name": "Ada Lovelace"}
+repo = {"id": 3, "name": "sample", "full_name": "acme/sample",
+        "html_url": f"{host}/acme/sample", "default_branch": "main"}
+print(json.dumps({
+    "action": "published",
+    "release": {
+        "id": 41, "tag_name": tag, "target_commitish": "main", "name": tag,
+        "body": f"{issue}: sign-in with SSO. A sample release sent by examples/send-sample.sh.",
+        "url": f"{host}/api/v1/repos/acme/sample/releases/41",
+        "html_url": f"{host}/acme/sample/releases/tag/{tag}",
+        "draft": False, "prerelease": False,
+        "created_at": "2026-12-05T17:00:00Z", "published_at": "2026-12-05T17:00:00Z",
+        "author": user,
+    },
+    "repository": repo,
+    "sender": user,
+}, separators=(",", ":")))
+PY
+}
+
+# EVENT=push: what each host sends when one commit, with a smart commit as its message, is
+# pushed to main.
+
+send_github_push() {
+  body=$(payload <<'PY'
+import json, sys
+message, sha = sys.argv[3], sys.argv[4]
+before = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+author = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada"}
+commit = {"id": sha, "tree_id": "f9d2a07e9488b91af2641b26b9407fe22a451433", "distinct": True,
+          "message": message, "timestamp": "2026-12-05T17:00:00Z",
+          "url": f"https://github.com/acme/sample/commit/{sha}",
+          "author": author, "committer": author,
+          "added": [], "removed": [], "modified": ["login.html"]}
+print(json.dumps({
+    "ref": "refs/heads/main", "before": before, "after": sha,
+    "created": False, "deleted": False, "forced": False, "base_ref": None,
+    "compare": f"https://github.com/acme/sample/compare/{before[:12]}...{sha[:12]}",
+    "commits": [commit], "head_commit": commit,
+    "repository": {"id": 7, "name": "sample", "full_name": "acme/sample",
+                   "html_url": "https://github.com/acme/sample", "default_branch": "main"},
+    "pusher": {"name": "ada", "email": "ada@example.com"},
+    "sender": {"login": "ada", "id": 1, "type": "User"},
+}, separators=(",", ":")))
+PY
+)
+  headers=(-H "X-GitHub-Event: push" -H "X-GitHub-Delivery: $delivery"
+           -H "X-Hub-Signature-256: sha256=$(hmac_hex)")
+}
+
+send_gitlab_push() {
+  body=$(payload <<'PY'
+import json, sys
+message, sha = sys.argv[3], sys.argv[4]
+web = "https://gitlab.example.com/acme/platform/sample"
+before = "95790bf891e76fee5e1747ab589903a6a1f80f22"
+print(json.dumps({
+    "object_kind": "push", "event_name": "push",
+    "before": before, "after": sha, "ref": "refs/heads/main", "ref_protected": True,
+    "checkout_sha": sha,
+    "user_id": 1, "user_name": "Ada Lovelace", "user_username": "ada",
+    "user_email": "ada@example.com",
+    "project_id": 7,
+    "project": {"id": 7, "name": "sample", "web_url": web, "namespace": "platform",
+                "path_with_namespace": "acme/platform/sample", "default_branch": "main"},
+    "commits": [{"id": sha, "message": message, "title": message.split("\n")[0],
+                 "timestamp": "2026-12-05T17:00:00+00:00", "url": f"{web}/-/commit/{sha}",
+                 "author": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                 "added": [], "modified": ["login.html"], "removed": []}],
+    "total_commits_count": 1,
+    "repository": {"name": "sample", "homepage": web},
+}, separators=(",", ":")))
+PY
+)
+  headers=(-H "X-Gitlab-Event: Push Hook" -H "X-Gitlab-Token: $secret"
+           -H "Idempotency-Key: $delivery" -H "X-Gitlab-Webhook-UUID: $(uuid)"
+           -H "X-Gitlab-Event-UUID: $(uuid)" -H "X-Gitlab-Instance: https://gitlab.example.com"
+           -H "User-Agent: GitLab/17.5.0")
+}
+
+# Gitea's and Forgejo's push (the same shape), on the host at $1.
+gitea_push_payload() {
+  payload_host=$1 payload <<'PY'
+import json, os, sys
+message, sha = sys.argv[3], sys.argv[4]
+host = os.environ["payload_host"]
+before = "28e1879d029cb852e4844d9c718537df08844e03"
+user = {"id": 1, "login": "ada", "username": "ada", "full_name": "Ada Lovelace",
+        "email": "ada@example.com"}
+author = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada"}
+commit = {"id": sha, "message": message, "url": f"{host}/acme/sample/commit/{sha}",
+          "author": author, "committer": author, "timestamp": "2026-12-05T17:00:00Z",
+          "added": [], "removed": [], "modified": ["login.html"]}
+print(json.dumps({
+    "ref": "refs/heads/main", "before": before, "after": sha,
+    "compare_url": f"{host}/acme/sample/compare/{before}...{sha}",
+    "commits": [commit], "total_commits": 1, "head_commit": commit,
+    "repository": {"id": 3, "name": "sample", "full_name": "acme/sample",
+                   "html_url": f"{host}/acme/sample", "default_branch": "main"},
+    "pusher": user,
+    "sender": user,
+}, separators=(",", ":")))
+PY
+}
+
+# Gitea's headers for an event ($1), signed; Forgejo's add its own (`gitea_headers $1 forgejo`).
+gitea_headers() {
+  local signature
+  signature=$(hmac_hex)
+  headers=()
+  if [ "${2:-}" = forgejo ]; then
+    headers=(-H "X-Forgejo-Event: $1" -H "X-Forgejo-Event-Type: $1"
+             -H "X-Forgejo-Delivery: $delivery" -H "X-Forgejo-Signature: $signature")
+  fi
+  headers+=(-H "X-Gitea-Event: $1" -H "X-Gitea-Event-Type: $1"
+            -H "X-Gitea-Delivery: $delivery" -H "X-Gitea-Signature: $signature"
+            -H "X-Gogs-Event: $1" -H "X-Gogs-Delivery: $delivery"
+            -H "X-Gogs-Signature: $signature"
+            -H "X-GitHub-Event: $1" -H "X-GitHub-Delivery: $delivery"
+            -H "X-Hub-Signature-256: sha256=$signature")
+}
+
+send_gitea_release() {
+  body=$(gitea_release_payload https://gitea.example.com)
+  gitea_headers release
+}
+
+send_forgejo_release() {
+  body=$(gitea_release_payload https://forgejo.example.com)
+  gitea_headers release forgejo
+}
+
+send_gitea_push() {
+  body=$(gitea_push_payload https://gitea.example.com)
+  gitea_headers push
+}
+
+send_forgejo_push() {
+  body=$(gitea_push_payload https://forgejo.example.com)
+  gitea_headers push forgejo
+}
+
+send_bitbucket_push() {
+  body=$(payload <<'PY'
+import json, sys
+message, sha = sys.argv[3], sys.argv[4]
+before = "40e7580cf11311d84a6e5e97e2cbba6df1675750"
+web = "https://bitbucket.org/acme/sample"
+user = {"type": "user", "username": "ada", "display_name": "Ada Lovelace", "nickname": "ada",
+        "uuid": "{87bb15eb-47c1-49b3-9f16-ca824a2979a4}"}
+repo = {"type": "repository", "name": "sample", "full_name": "acme/sample",
+        "links": {"html": {"href": web}},
+        "uuid": "{bc771cbf-829e-4c4b-b71f-a0eb3ac2b860}"}
+commit = {"type": "commit", "hash": sha, "message": message, "date": "2026-12-05T17:00:00+00:00",
+          "author": {"type": "author", "raw": "Ada Lovelace <ada@example.com>", "user": user},
+          "links": {"html": {"href": f"{web}/commits/{sha}"}}, "parents": [{"hash": before}]}
+print(json.dumps({
+    "push": {"changes": [{
+        "forced": False, "created": False, "closed": False, "truncated": False,
+        "old": {"type": "branch", "name": "main", "target": {"type": "commit", "hash": before}},
+        "new": {"type": "branch", "name": "main", "target": commit,
+                "links": {"html": {"href": f"{web}/branch/main"}}},
+        "links": {"html": {"href": f"{web}/branches/compare/{sha}..{before}"}},
+        "commits": [commit],
+    }]},
+    "actor": user,
+    "repository": repo,
+}, separators=(",", ":")))
+PY
+)
+  headers=(-H "X-Event-Key: repo:push" -H "X-Request-UUID: $delivery"
+           -H "X-Hook-UUID: {$(uuid)}" -H "X-Attempt-Number: 1"
+           -H "X-Hub-Signature: sha256=$(hmac_hex)" -H "User-Agent: Bitbucket-Webhooks/2.0")
+}
+
 # The repository as the host writes its path.
 case "$provider" in
   github | gitea | forgejo | bitbucket) repo_path=acme/sample ;;
@@ -212,6 +464,39 @@ case "$provider" in
   *)
     echo "PROVIDER must be github, gitlab, gitea, forgejo, bitbucket or bitbucket-server," \
       "not \`$provider'" >&2
+    exit 2
+    ;;
+esac
+
+# What to send, refused before anything is sent where the host has no such event.
+case "$event" in
+  pull_request)
+    suffix=
+    doing="moves $issue"
+    ;;
+  release)
+    case "$provider" in
+      bitbucket | bitbucket-server)
+        echo "EVENT=release: Bitbucket has no releases; PROVIDER must be github, gitlab, gitea" \
+          "or forgejo" >&2
+        exit 2
+        ;;
+    esac
+    suffix=_release
+    doing="gives $issue the fix version $tag (with fix_versions: true)"
+    ;;
+  push)
+    if [ "$provider" = bitbucket-server ]; then
+      echo "EVENT=push: Bitbucket Data Center's push names no commit messages; PROVIDER must be" \
+        "github, gitlab, gitea, forgejo or bitbucket" >&2
+      exit 2
+    fi
+    suffix=_push
+    doing="applies \"$message\" (with smart_commits: true)"
+    ;;
+  *)
+    echo "EVENT must be unset (a merged pull request), pull_request, release or push," \
+      "not \`$event'" >&2
     exit 2
     ;;
 esac
@@ -226,7 +511,7 @@ uri=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["uri"])' <
 delivery=$(uuid)
 body=
 headers=()
-"send_${provider//-/_}"
+"send_${provider//-/_}${suffix}"
 
 # The answer's body goes through a file, not `-o /dev/stderr`: curl would open that for writing
 # and truncate a log that standard error is appended to (`>> log 2>&1`).
@@ -236,5 +521,5 @@ status=$(curl -sS -o "$answer" -w '%{http_code}' -X POST "$base$uri" \
   -H "Content-Type: application/json" "${headers[@]}" --data-binary "$body")
 cat "$answer" >&2
 echo >&2
-echo "$provider delivery $delivery: HTTP $status (202: queued; the worker now moves $issue)"
+echo "$provider delivery $delivery: HTTP $status (202: queued; the worker now $doing)"
 [ "$status" = 202 ]

@@ -89,7 +89,8 @@ if ! grep -q '^atlassian_domain_url=' "$config" && [ -z "${CONDUIT_ATLASSIAN_DOM
   export CONDUIT_ATLASSIAN_API_KEY=simulator-token
   echo "No Jira configured (atlassian_domain_url in $config): using the bundled Jira simulator" \
     "on http://127.0.0.1:9095, projects SOC and DEVHOP. examples/send-sample.sh sends a merged" \
-    "pull request naming SOC-1."
+    "pull request naming SOC-1 (EVENT=release: a release, EVENT=push: a smart commit);" \
+    "curl -u dev@example.test:simulator-token http://127.0.0.1:9095/_sim/issues shows the issues."
 fi
 
 # The shipped configuration: config/statemachines/ and config/workers.yaml (the worker

@@ -315,6 +315,30 @@ bool socketEnd(int fd, bool peer, std::string& address, int& port) {
   return true;
 }
 
+// httplib listens with a backlog of 5: more clients connecting at once (parallel moves, the
+// benchmark's threads) overflow it, and a connection the kernel then drops fails the client's
+// first read. Listening again on the same socket widens the backlog; httplib does not hand out
+// its socket, so find it: this process's socket whose own port is `port` and that has no peer.
+void widenBacklog(int port) {
+  DIR* fds = opendir("/proc/self/fd");
+  if (!fds) return;
+  while (dirent* entry = readdir(fds)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == dirfd(fds)) continue;
+    std::string address;
+    int local_port = 0;
+    sockaddr_storage peer{};
+    socklen_t length = sizeof(peer);
+    if (socketEnd(static_cast<int>(fd), false, address, local_port) && local_port == port &&
+        getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &length) != 0 &&
+        errno == ENOTCONN) {
+      listen(static_cast<int>(fd), SOMAXCONN);
+    }
+  }
+  closedir(fds);
+}
+
 const char* faultKindName(int status) {
   return status == 429 ? "rate_limited" : status >= 500 ? "server_error" : "refused";
 }
@@ -452,6 +476,7 @@ void JiraSimulator::start() {
   }
   // The socket already listens, so connections made before the thread accepts wait in its
   // backlog rather than being refused.
+  widenBacklog(port_);
   thread_ = std::thread([server = server_.get()] { server->listen_after_bind(); });
   // httplib's stop() does nothing before its accept loop has begun, which would leave a stop()
   // right after start() waiting for ever on the thread.
@@ -1213,8 +1238,10 @@ JiraSimulator::Answer JiraSimulator::postRemoteLink(const std::string& key,
   stored.link.relationship = stringMember(document, "relationship");
   stored.link.url = object ? stringMember(*object, "url") : "";
   stored.link.title = object ? stringMember(*object, "title") : "";
-  for (const char* field : {"url", "title"}) {
-    if ((std::string(field) == "url" ? stored.link.url : stored.link.title).empty()) {
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string&>{"url", stored.link.url},
+        {"title", stored.link.title}}) {
+    if (value.empty()) {
       const std::string message = fmt::format("'{}' is required in \"object\".", field);
       return {400, fieldErrorBody(field, message), message};
     }

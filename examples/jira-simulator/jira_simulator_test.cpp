@@ -830,6 +830,8 @@ TEST_CASE("threads creating one version and adding it at once make one, added on
   int created = 0;
   for (auto& answer : answers) {
     const auto [create_status, add_status] = answer.get();
+    CAPTURE(create_status);
+    CAPTURE(add_status);
     CHECK((create_status == 201 || create_status == 400));
     created += create_status == 201 ? 1 : 0;
     // A PUT that came before the version was made is refused, as Jira would.
