@@ -225,3 +225,29 @@ TEST_CASE("links: 429, 500, a timeout and a lost answer are retried - one link")
     CHECK(site.links(key).size() == 1);
   }
 }
+
+TEST_CASE("links: a commit naming a key in lower case - linked with key_case: insensitive") {
+  std::set<std::string> projects{"SOC"};
+  EventData data = push();
+  data.commit_messages = {"soc-1: first line", "xsoc-1 is not a key"};
+  std::vector<conduit_str> messages, ids, urls;
+  for (size_t i = 0; i < 2; ++i) {
+    messages.push_back(conduit::sdk::str(data.commit_messages[i]));
+    ids.push_back(conduit::sdk::str(data.commit_ids[i]));
+    urls.push_back(conduit::sdk::str(data.commit_urls[i]));
+  }
+  conduit_event raw{};
+  raw.struct_size = sizeof raw;
+  raw.kind = conduit::sdk::str(data.kind);
+  raw.commit_messages = messages.data();
+  raw.commit_message_count = messages.size();
+  raw.commit_ids = ids.data();
+  raw.commit_urls = urls.data();
+  const conduit::sdk::Event event(raw);
+  CHECK(linksFor("SOC-1", event, projects).empty());
+  auto links =
+      linksFor("SOC-1", event, projects, conduit::jira::JiraSettings::KeyCase::kInsensitive);
+  REQUIRE(links.size() == 1);
+  CHECK(links[0].url == "https://github.com/org/repo/commit/abc1234def");
+  CHECK(links[0].title == "Commit abc1234: soc-1: first line");
+}
