@@ -76,7 +76,8 @@ std::string changeOf(const sdk::Event& event) {
 }  // namespace
 
 std::vector<RemoteLink> linksFor(const std::string& key, const sdk::Event& event,
-                                 const std::set<std::string>& projects) {
+                                 const std::set<std::string>& projects,
+                                 JiraSettings::KeyCase key_case) {
   const std::string_view kind = event.kind();
   std::vector<RemoteLink> links;
   if (startsWith(kind, "pull_request.")) {
@@ -102,7 +103,13 @@ std::vector<RemoteLink> linksFor(const std::string& key, const sdk::Event& event
   } else if (kind == "push") {
     for (const auto& commit : event.commits()) {
       if (commit.url.empty()) continue;
-      const auto named = findIssueKeys({commit.message}, projects);
+      // Keys in any case are keys in upper case with the same letters and digits around them.
+      std::string message(commit.message);
+      if (key_case == JiraSettings::KeyCase::kInsensitive) {
+        std::transform(message.begin(), message.end(), message.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      }
+      const auto named = findIssueKeys({message}, projects);
       if (std::find(named.keys.begin(), named.keys.end(), key) == named.keys.end()) continue;
       const std::string id(commit.id.substr(0, 7));
       const std::string title =
@@ -129,7 +136,7 @@ IssueOutcome RemoteLinks::forIssue(const std::string& key, const sdk::Event& eve
                                    sdk::Delivery& delivery) const {
   if (!appliesTo(event)) return {};
   try {
-    const auto links = linksFor(key, event, settings_.projects);
+    const auto links = linksFor(key, event, settings_.projects, settings_.key_case);
     if (links.empty()) {
       host_.debug(key + ": " + std::string(event.kind()) + " has no URL to link to");
       return {};

@@ -14,9 +14,11 @@ namespace conduit::jira {
 
 // The links `event` gives the issue `key`: one to the pull or merge request, or to the release;
 // for a push, one per commit whose message names the key (a key of `projects`). None where the
-// host sent no URL.
+// host sent no URL. `key_case` as the worker's: with kInsensitive, `soc-1` in a commit's message
+// names SOC-1 too.
 std::vector<RemoteLink> linksFor(const std::string& key, const sdk::Event& event,
-                                 const std::set<std::string>& projects);
+                                 const std::set<std::string>& projects,
+                                 JiraSettings::KeyCase key_case = JiraSettings::KeyCase::kExact);
 
 // Links back to the code (link: true): each issue an event names gets a remote link to the pull
 // request, merge request, release or commit, whose global id is the page's URL, so that posting
