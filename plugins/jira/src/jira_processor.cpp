@@ -173,15 +173,49 @@ void JiraProcessor::configure(const sdk::Config& config) {
   // another's lease means a dead holder costs a wait, not a retry.
   lease_ttl_ = settings_.timeout + client_->maxInProcessWait() + std::chrono::seconds(5);
   lease_wait_ = lease_ttl_ + std::chrono::seconds(5);
+  smart_commits_ =
+      std::make_unique<SmartCommits>(host(), *client_, settings_, worker_, lease_ttl_, lease_wait_);
   host().info("Jira at " + settings_.address.scheme_host_port + settings_.address.base_path +
               " as " + settings_.credentials.who + (settings_.dry_run ? " (dry run)" : ""));
 }
 
 sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& delivery) {
+  // ---- Smart commits (smart_commits: true) ----
+  // `SOC-12 #comment ...`, `#time 1h`, `#done` in a push's commit messages and a merged pull
+  // request's title and body, whether or not the event's kind is a trigger. Before the state
+  // machine's move: the commits were written before the merge that moves their issues. A
+  // command that failed for good is reported and warned about, and does not fail the delivery.
+  const SmartCommits::Outcome smart = smart_commits_->apply(event, delivery);
+  if (smart.credentials_refused) {
+    host().error("Jira refused the credentials of " + settings_.credentials.who + ": " +
+                 *smart.credentials_refused + "; check atlassian_email and atlassian_api_key " +
+                 "(or atlassian_pat) and the account's permissions (smart commits: Add " +
+                 "comments, Work on issues, Transition issues)");
+    host().count("jira.credentials_refused");
+    return sdk::Result::failed(*smart.credentials_refused);
+  }
+  sdk::Result moved = moveIssues(event, delivery, smart.had_commands);
+  if (smart.retries.empty() || moved.outcome == CONDUIT_OUTCOME_RETRY) {
+    if (moved.outcome != CONDUIT_OUTCOME_RETRY) return moved;
+    for (const auto& why : smart.retries)
+      moved.message += "; " + why;
+    moved.retry_after = std::max(moved.retry_after, smart.retry_after);
+    return moved;
+  }
+  // The smart commands to retry; the state machine's failures for good, if any, are met again
+  // (from their checkpoints) by the retry and decide its end.
+  std::string why = moved.message;
+  for (const auto& part : smart.retries)
+    why += (why.empty() ? "" : "; ") + part;
+  return sdk::Result::retry(why, std::max(smart.retry_after, client_->siteWait()));
+}
+
+sdk::Result JiraProcessor::moveIssues(const sdk::Event& event, sdk::Delivery& delivery,
+                                      bool acted) {
   const auto trigger = settings_.triggers.find(std::string(event.kind()));
   if (trigger == settings_.triggers.end()) {
     // Not for this worker; the delivery log says so, rather than "done".
-    host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
+    if (!acted) host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
     return sdk::Result::ok();
   }
   const auto found =
@@ -201,8 +235,10 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
   if (keys.empty()) {
     host().debug(std::string(event.kind()) + " " + std::string(event.deliveryId()) +
                  " names no issue of this worker's projects");
-    host().report(delivery, "ignored",
-                  {{"reason", "no issue keys of projects " + projects_as_written_}});
+    if (!acted) {
+      host().report(delivery, "ignored",
+                    {{"reason", "no issue keys of projects " + projects_as_written_}});
+    }
     return sdk::Result::ok();
   }
 

@@ -10,6 +10,7 @@
 
 #include "jira_client.hpp"
 #include "jira_settings.hpp"
+#include "smart_commits.hpp"
 
 namespace conduit::jira {
 
@@ -34,6 +35,9 @@ class JiraProcessor : public sdk::Processor {
   // Whether a transition whose answer was lost was applied.
   enum class Applied { kYes, kNo, kUnknown };
 
+  // The state machine's part of process(): moves the issues a trigger names. `acted`: something
+  // else (smart commits) was done for the event, which is then not reported as ignored.
+  sdk::Result moveIssues(const sdk::Event& event, sdk::Delivery& delivery, bool acted);
   // Moves the issue if this delivery has not yet, then comments if configured; again after a
   // short Retry-After.
   KeyOutcome handleIssue(const std::string& key, const std::string& machine_event,
@@ -56,6 +60,7 @@ class JiraProcessor : public sdk::Processor {
   std::string projects_as_written_;  // "soc, devhop": the worker's projects, for reports
   JiraSettings settings_;
   std::unique_ptr<JiraClient> client_;
+  std::unique_ptr<SmartCommits> smart_commits_;
   std::chrono::milliseconds lease_ttl_{0};
   std::chrono::milliseconds lease_wait_{0};
 };
