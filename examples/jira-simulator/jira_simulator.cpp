@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -22,6 +23,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -62,7 +64,8 @@ constexpr Transition kTransitions[] = {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void writeString(JsonWriter& writer, const std::string& text) {
+template <typename Writer>
+void writeString(Writer& writer, const std::string& text) {
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
@@ -89,6 +92,135 @@ std::string errorBody(const std::string& message) {
   writer.EndObject();
   writer.EndObject();
   return buffer.GetString();
+}
+
+// Jira's shape for an error about fields: {"errorMessages":[],"errors":{"<field>":"..."}}.
+std::string fieldErrorBody(const std::string& field, const std::string& message) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("errorMessages");
+  writer.StartArray();
+  writer.EndArray();
+  writer.Key("errors");
+  writer.StartObject();
+  writeString(writer, field);
+  writeString(writer, message);
+  writer.EndObject();
+  writer.EndObject();
+  return buffer.GetString();
+}
+
+std::string toLower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return text;
+}
+
+// Jira's time tracking defaults: a week of 5 days, a day of 8 hours.
+constexpr int kSecondsPerMinute = 60;
+constexpr int kSecondsPerHour = 60 * kSecondsPerMinute;
+constexpr int kSecondsPerDay = 8 * kSecondsPerHour;
+constexpr int kSecondsPerWeek = 5 * kSecondsPerDay;
+
+// "1w 2d 3h 30m" as Jira writes a duration, down to the minute ("0m" under a minute).
+std::string formatDuration(int seconds) {
+  std::string text;
+  const std::pair<int, char> units[] = {{kSecondsPerWeek, 'w'},
+                                        {kSecondsPerDay, 'd'},
+                                        {kSecondsPerHour, 'h'},
+                                        {kSecondsPerMinute, 'm'}};
+  for (const auto& [unit_seconds, unit] : units) {
+    if (seconds < unit_seconds) continue;
+    if (!text.empty()) text += ' ';
+    text += std::to_string(seconds / unit_seconds) + unit;
+    seconds %= unit_seconds;
+  }
+  return text.empty() ? "0m" : text;
+}
+
+// "1w 2d 4h 30m" or "1.5h" (units w, d, h, m; a number alone is minutes) in seconds; nullopt
+// for anything else or a total of 0.
+std::optional<int> parseDuration(const std::string& text) {
+  double total = 0;
+  size_t i = 0;
+  bool any = false;
+  while (i < text.size()) {
+    if (text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    const size_t start = i;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.'))
+      ++i;
+    if (i == start) return std::nullopt;
+    char* end = nullptr;
+    const std::string number = text.substr(start, i - start);
+    const double value = std::strtod(number.c_str(), &end);
+    if (*end != '\0') return std::nullopt;
+    int unit_seconds = kSecondsPerMinute;
+    if (i < text.size() && text[i] != ' ') {
+      switch (text[i]) {
+        case 'w':
+          unit_seconds = kSecondsPerWeek;
+          break;
+        case 'd':
+          unit_seconds = kSecondsPerDay;
+          break;
+        case 'h':
+          unit_seconds = kSecondsPerHour;
+          break;
+        case 'm':
+          unit_seconds = kSecondsPerMinute;
+          break;
+        default:
+          return std::nullopt;
+      }
+      ++i;
+    }
+    total += value * unit_seconds;
+    any = true;
+  }
+  if (!any || total < 1 || total > std::numeric_limits<int>::max()) return std::nullopt;
+  return static_cast<int>(total);
+}
+
+// Now as Jira writes a timestamp: 2026-12-05T17:00:00.000+0000.
+std::string jiraTimestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32] = {};
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S.000+0000", &utc);
+  return text;
+}
+
+// yyyy-mm-dd, the releaseDate Jira's REST API takes.
+bool isDate(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (const char c : text.substr(0, 4) + text.substr(5, 2) + text.substr(8, 2)) {
+    if (c < '0' || c > '9') return false;
+  }
+  const int month = std::stoi(text.substr(5, 2));
+  const int day = std::stoi(text.substr(8, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// A JSON value as text, to give back later as it was posted.
+std::string jsonText(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  value.Accept(writer);
+  return buffer.GetString();
+}
+
+// A string member of an object, or "" when absent or not a string.
+std::string stringMember(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return "";
+  auto member = object.FindMember(name);
+  if (member == object.MemberEnd() || !member->value.IsString()) return "";
+  return std::string(member->value.GetString(), member->value.GetStringLength());
 }
 
 std::string base64(const std::string& bytes) {
@@ -185,6 +317,82 @@ bool socketEnd(int fd, bool peer, std::string& address, int& port) {
 
 const char* faultKindName(int status) {
   return status == 429 ? "rate_limited" : status >= 500 ? "server_error" : "refused";
+}
+
+// The account the simulator authenticates, as Jira names a user: Cloud by accountId, Data
+// Center by name and key; both are given.
+void writeUser(JsonWriter& writer, const std::string& email) {
+  writer.StartObject();
+  writer.Key("accountId");
+  writer.String("557058:simulator");
+  writer.Key("name");
+  writeString(writer, email);
+  writer.Key("key");
+  writeString(writer, email);
+  writer.Key("emailAddress");
+  writeString(writer, email);
+  writer.Key("displayName");
+  writeString(writer, email);
+  writer.Key("active");
+  writer.Bool(true);
+  writer.EndObject();
+}
+
+void writeWorklog(JsonWriter& writer, const std::string& base_url, const std::string& email,
+                  const std::string& issue_id, const JiraSimulator::Worklog& worklog,
+                  const std::string& started, const std::string& created) {
+  writer.StartObject();
+  writer.Key("self");
+  writeString(writer,
+              fmt::format("{}/rest/api/2/issue/{}/worklog/{}", base_url, issue_id, worklog.id));
+  writer.Key("author");
+  writeUser(writer, email);
+  writer.Key("updateAuthor");
+  writeUser(writer, email);
+  if (!worklog.comment.empty()) {
+    writer.Key("comment");
+    writeString(writer, worklog.comment);
+  }
+  writer.Key("created");
+  writeString(writer, created);
+  writer.Key("updated");
+  writeString(writer, created);
+  writer.Key("started");
+  writeString(writer, started);
+  writer.Key("timeSpent");
+  writeString(writer, formatDuration(worklog.seconds));
+  writer.Key("timeSpentSeconds");
+  writer.Int(worklog.seconds);
+  writer.Key("id");
+  writeString(writer, worklog.id);
+  writer.Key("issueId");
+  writeString(writer, issue_id);
+  writer.EndObject();
+}
+
+// A version as Jira writes it; project_id empty where Jira leaves it out (an issue's field).
+void writeVersion(JsonWriter& writer, const std::string& base_url,
+                  const JiraSimulator::Version& version, const std::string& project_id) {
+  writer.StartObject();
+  writer.Key("self");
+  writeString(writer, base_url + "/rest/api/2/version/" + version.id);
+  writer.Key("id");
+  writeString(writer, version.id);
+  writer.Key("name");
+  writeString(writer, version.name);
+  writer.Key("archived");
+  writer.Bool(version.archived);
+  writer.Key("released");
+  writer.Bool(version.released);
+  if (!version.release_date.empty()) {
+    writer.Key("releaseDate");
+    writeString(writer, version.release_date);
+  }
+  if (!project_id.empty()) {
+    writer.Key("projectId");
+    writer.Int(std::stoi(project_id));
+  }
+  writer.EndObject();
 }
 
 }  // namespace
@@ -326,7 +534,56 @@ std::vector<std::string> JiraSimulator::comments(const std::string& key) const {
 int JiraSimulator::worklogCount(const std::string& key) const {
   std::lock_guard lock(mutex_);
   auto issue = issues_.find(key);
-  return issue == issues_.end() ? 0 : issue->second.worklogs;
+  return issue == issues_.end() ? 0 : static_cast<int>(issue->second.worklogs.size());
+}
+
+std::vector<JiraSimulator::Version> JiraSimulator::versions(const std::string& project) const {
+  std::lock_guard lock(mutex_);
+  auto versions = versions_.find(project);
+  return versions == versions_.end() ? std::vector<Version>() : versions->second;
+}
+
+std::string JiraSimulator::addVersion(const std::string& project, const std::string& name,
+                                      bool released, const std::string& release_date) {
+  std::lock_guard lock(mutex_);
+  if (projectId(project).empty()) {
+    throw std::invalid_argument("Jira simulator: " + project + " is not a configured project");
+  }
+  if (name.empty()) throw std::invalid_argument("Jira simulator: a version needs a name");
+  if (Version* existing = findVersion(project, name)) return existing->id;
+  return makeVersion(project, name, released, release_date).id;
+}
+
+std::vector<std::string> JiraSimulator::fixVersions(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  auto issue = issues_.find(key);
+  if (issue == issues_.end()) return names;
+  const std::string project = key.substr(0, key.find('-'));
+  for (const auto& id : issue->second.fix_version_ids) {
+    if (const Version* version = versionById(project, id)) names.push_back(version->name);
+  }
+  return names;
+}
+
+std::vector<JiraSimulator::Worklog> JiraSimulator::worklogs(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  std::vector<Worklog> worklogs;
+  auto issue = issues_.find(key);
+  if (issue == issues_.end()) return worklogs;
+  for (const auto& stored : issue->second.worklogs)
+    worklogs.push_back(stored.worklog);
+  return worklogs;
+}
+
+std::vector<JiraSimulator::RemoteLink> JiraSimulator::remoteLinks(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  std::vector<RemoteLink> links;
+  auto issue = issues_.find(key);
+  if (issue == issues_.end()) return links;
+  for (const auto& stored : issue->second.remote_links)
+    links.push_back(stored.link);
+  return links;
 }
 
 int JiraSimulator::requestCount() const {
@@ -345,6 +602,7 @@ void JiraSimulator::reset() {
   removed_.clear();
   faults_.clear();
   custom_status_ids_.clear();
+  versions_.clear();
   request_count_ = 0;
   api_request_count_ = 0;
   total_transitions_applied_ = 0;
@@ -511,27 +769,46 @@ JiraSimulator::Answer JiraSimulator::answer(const httplib::Request& request) {
 JiraSimulator::Answer JiraSimulator::route(const httplib::Request& request) {
   if (!authorized(request)) return {401, errorBody(kNotAuthenticated), kNotAuthenticated};
 
-  // /rest/api/2/issue/{key}, and /transitions, /comment and /worklog under it.
+  // /rest/api/2/issue/{key}, and /transitions, /comment, /worklog and /remotelink under it.
   const std::string& path = request.path;
+  const std::string& method = request.method;
   if (startsWith(path, kIssuePathPrefix)) {
     const std::string rest = path.substr(std::strlen(kIssuePathPrefix));
     const size_t slash = rest.find('/');
     const std::string key = rest.substr(0, slash);
     const std::string action = slash == std::string::npos ? "" : rest.substr(slash);
     if (!key.empty()) {
-      if (request.method == "GET" && action.empty()) return getIssue(key);
-      if (request.method == "GET" && action == "/comment") return getComments(key, request);
-      if (request.method == "POST" && action == "/transitions") {
-        return postTransition(key, request.body);
-      }
-      if (request.method == "POST" && action == "/comment") return postComment(key, request.body);
-      if (request.method == "POST" && action == "/worklog") return postWorklog(key, request.body);
+      if (method == "GET" && action.empty()) return getIssue(key, request);
+      if (method == "PUT" && action.empty()) return putIssue(key, request.body);
+      if (method == "GET" && action == "/comment") return getComments(key, request);
+      if (method == "POST" && action == "/transitions") return postTransition(key, request.body);
+      if (method == "POST" && action == "/comment") return postComment(key, request.body);
+      if (method == "POST" && action == "/worklog") return postWorklog(key, request.body);
+      if (method == "GET" && action == "/worklog") return getWorklogs(key);
+      if (method == "POST" && action == "/remotelink") return postRemoteLink(key, request.body);
+      if (method == "GET" && action == "/remotelink") return getRemoteLinks(key, request);
     }
   }
-  if (request.method == "GET" && path == "/simulator/issues") return simulatorIssues();
-  if (request.method == "POST" && path == "/simulator/reset") {
+  // /rest/api/2/project/{key}/versions
+  constexpr const char* kProjectPathPrefix = "/rest/api/2/project/";
+  constexpr const char* kVersionsSuffix = "/versions";
+  if (method == "GET" && startsWith(path, kProjectPathPrefix) &&
+      path.size() > std::strlen(kProjectPathPrefix) + std::strlen(kVersionsSuffix) &&
+      path.compare(path.size() - std::strlen(kVersionsSuffix), std::string::npos,
+                   kVersionsSuffix) == 0) {
+    const std::string project =
+        path.substr(std::strlen(kProjectPathPrefix),
+                    path.size() - std::strlen(kProjectPathPrefix) - std::strlen(kVersionsSuffix));
+    if (project.find('/') == std::string::npos) return getProjectVersions(project);
+  }
+  if (method == "POST" && path == "/rest/api/2/version") return postVersion(request.body);
+  // The inspection routes; /simulator/... are their first names, kept for older scripts.
+  if (method == "GET" && (path == "/_sim/issues" || path == "/simulator/issues")) {
+    return simulatorIssues();
+  }
+  if (method == "POST" && (path == "/_sim/reset" || path == "/simulator/reset")) {
     reset();
-    return {204, "", "reset: every issue, comment, count and fault forgotten"};
+    return {204, "", "reset: every issue, version, count and fault forgotten"};
   }
   const std::string message =
       fmt::format("The Jira simulator has no route for {} {}.", request.method, path);
@@ -575,7 +852,15 @@ bool JiraSimulator::authorized(const httplib::Request& request) const {
   return equalInConstantTime(request.get_header_value("Authorization"), expected_authorization_);
 }
 
-JiraSimulator::Answer JiraSimulator::getIssue(const std::string& key) {
+JiraSimulator::Answer JiraSimulator::getIssue(const std::string& key,
+                                              const httplib::Request& request) {
+  // Jira answers every field without `fields`, and only those named with it.
+  bool with_fix_versions = !request.has_param("fields");
+  if (!with_fix_versions) {
+    const std::string fields = "," + request.get_param_value("fields") + ",";
+    for (const char* name : {",fixVersions,", ",*all,", ",*navigable,"})
+      with_fix_versions = with_fix_versions || fields.find(name) != std::string::npos;
+  }
   std::lock_guard lock(mutex_);
   Issue* issue = findIssue(key);
   if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
@@ -591,6 +876,17 @@ JiraSimulator::Answer JiraSimulator::getIssue(const std::string& key) {
   writer.StartObject();
   writer.Key("status");
   writeStatus(writer, statusId(issue->status), issue->status);
+  if (with_fix_versions) {
+    const std::string project = key.substr(0, key.find('-'));
+    writer.Key("fixVersions");
+    writer.StartArray();
+    for (const auto& id : issue->fix_version_ids) {
+      if (const Version* version = versionById(project, id)) {
+        writeVersion(writer, url(), *version, "");
+      }
+    }
+    writer.EndArray();
+  }
   writer.EndObject();
   writer.Key("transitions");
   writer.StartArray();
@@ -722,46 +1018,379 @@ JiraSimulator::Answer JiraSimulator::getComments(const std::string& key,
   return {200, buffer.GetString(), ""};
 }
 
+JiraSimulator::Answer JiraSimulator::putIssue(const std::string& key, const std::string& body) {
+  rapidjson::Document document;
+  document.Parse(body.data(), body.size());
+  if (document.HasParseError() || !document.IsObject()) {
+    const std::string message = "The request body is not a JSON object.";
+    return {400, errorBody(message), message};
+  }
+  // The fix version ids the issue will have, decided before anything changes: Jira applies an
+  // edit whole or not at all.
+  std::lock_guard lock(mutex_);
+  Issue* issue = findIssue(key);
+  if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
+  const std::string project = key.substr(0, key.find('-'));
+  std::vector<std::string> ids = issue->fix_version_ids;
+
+  // {"name": N} or {"id": I} to the project's version id; sets `problem` when there is none.
+  std::string problem;
+  auto resolve = [&](const rapidjson::Value& reference) -> std::string {
+    if (reference.IsObject() && reference.HasMember("id")) {
+      const rapidjson::Value& id = reference["id"];
+      const std::string text = id.IsString() ? id.GetString()
+                               : id.IsInt()  ? std::to_string(id.GetInt())
+                                             : "";
+      if (!text.empty() && versionById(project, text)) return text;
+      problem = "Version id '" + text + "' is not valid";
+      return "";
+    }
+    const std::string name = stringMember(reference, "name");
+    if (const Version* version = findVersion(project, name)) return version->id;
+    problem = "Version name '" + name + "' is not valid";
+    return "";
+  };
+  auto add = [&](const std::string& id) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  };
+  auto setAll = [&](const rapidjson::Value& references) {
+    if (!references.IsArray()) {
+      problem = "fixVersions takes an array of versions, as in [{\"name\":\"1.0\"}]";
+      return;
+    }
+    ids.clear();
+    for (const auto& reference : references.GetArray()) {
+      const std::string id = resolve(reference);
+      if (!problem.empty()) return;
+      add(id);
+    }
+  };
+  auto cannotSet = [](const std::string& field) -> Answer {
+    const std::string message = fmt::format(
+        "Field '{}' cannot be set. It is not on the appropriate screen, or unknown.", field);
+    return {400, fieldErrorBody(field, message), message};
+  };
+
+  if (document.HasMember("fields") && document["fields"].IsObject()) {
+    for (const auto& field : document["fields"].GetObject()) {
+      const std::string name = field.name.GetString();
+      if (name != "fixVersions") return cannotSet(name);
+      setAll(field.value);
+    }
+  }
+  if (document.HasMember("update") && document["update"].IsObject()) {
+    for (const auto& field : document["update"].GetObject()) {
+      const std::string name = field.name.GetString();
+      if (name != "fixVersions") return cannotSet(name);
+      if (!field.value.IsArray()) {
+        problem =
+            R"(update.fixVersions takes an array of operations, as in [{"add":{"name":"1.0"}}])";
+      } else {
+        for (const auto& operation : field.value.GetArray()) {
+          if (!problem.empty()) break;
+          if (!operation.IsObject() || operation.MemberCount() != 1) {
+            problem = R"(Each fixVersions operation is one of "add", "set" and "remove".)";
+            break;
+          }
+          const std::string verb = operation.MemberBegin()->name.GetString();
+          const rapidjson::Value& value = operation.MemberBegin()->value;
+          if (verb == "add") {
+            const std::string id = resolve(value);
+            if (problem.empty()) add(id);
+          } else if (verb == "remove") {
+            const std::string id = resolve(value);
+            if (problem.empty()) ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+          } else if (verb == "set") {
+            setAll(value);
+          } else {
+            problem = fmt::format("Operation '{}' is not supported for fixVersions.", verb);
+          }
+        }
+      }
+    }
+  }
+  if (!problem.empty()) return {400, fieldErrorBody("fixVersions", problem), problem};
+  if (ids == issue->fix_version_ids) return {204, "", ""};
+  issue->fix_version_ids = ids;
+  std::string names;
+  for (const auto& id : ids) {
+    if (const Version* version = versionById(project, id)) {
+      names += (names.empty() ? "" : ", ") + version->name;
+    }
+  }
+  return {204, "", fmt::format("{}: fix versions [{}]", key, names)};
+}
+
 JiraSimulator::Answer JiraSimulator::postWorklog(const std::string& key, const std::string& body) {
   rapidjson::Document document;
   document.Parse(body.data(), body.size());
-  const bool seconds =
-      !document.HasParseError() && document.IsObject() && document.HasMember("timeSpentSeconds") &&
-      document["timeSpentSeconds"].IsInt() && document["timeSpentSeconds"].GetInt() > 0;
-  const bool text = !document.HasParseError() && document.IsObject() &&
-                    document.HasMember("timeSpent") && document["timeSpent"].IsString() &&
-                    document["timeSpent"].GetStringLength() > 0;
-  if (!seconds && !text) {
+  std::optional<int> seconds;
+  if (!document.HasParseError() && document.IsObject()) {
+    if (document.HasMember("timeSpentSeconds")) {
+      if (document["timeSpentSeconds"].IsInt() && document["timeSpentSeconds"].GetInt() > 0) {
+        seconds = document["timeSpentSeconds"].GetInt();
+      }
+    } else if (document.HasMember("timeSpent") && document["timeSpent"].IsString()) {
+      seconds = parseDuration(document["timeSpent"].GetString());
+    }
+  }
+  if (!seconds) {
     const std::string message =
         R"(The request body needs "timeSpentSeconds" (a positive number) or "timeSpent" )"
         R"((as in "1h 30m").)";
-    return {400, errorBody(message), message};
+    return {400, fieldErrorBody("timeLogged", message), message};
   }
-  std::string worklog_id;
+  const rapidjson::Value* comment_value =
+      document.HasMember("comment") ? &document["comment"] : nullptr;
+  if (comment_value && !comment_value->IsString()) {
+    const std::string message = R"("comment" is a string in REST API v2.)";
+    return {400, fieldErrorBody("comment", message), message};
+  }
+  StoredWorklog stored;
+  stored.worklog.seconds = *seconds;
+  stored.worklog.comment = comment_value ? comment_value->GetString() : "";
+  stored.worklog.author = options_.email;
+  stored.created = jiraTimestamp();
+  stored.started = stringMember(document, "started");
+  if (stored.started.empty()) stored.started = stored.created;
+
+  std::string issue_id;
   {
     std::lock_guard lock(mutex_);
     Issue* issue = findIssue(key);
     if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
-    ++issue->worklogs;
-    worklog_id = std::to_string(next_comment_id_++);
+    stored.worklog.id = std::to_string(next_worklog_id_++);
+    issue->worklogs.push_back(stored);
+    issue_id = issue->id;
+  }
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writeWorklog(writer, url(), options_.email, issue_id, stored.worklog, stored.started,
+               stored.created);
+  std::string event = fmt::format("{}: worklog {}", key, formatDuration(*seconds));
+  if (!stored.worklog.comment.empty()) {
+    event += fmt::format(" \"{}\"", excerpt(stored.worklog.comment));
+  }
+  return {201, buffer.GetString(), event};
+}
+
+JiraSimulator::Answer JiraSimulator::getWorklogs(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  Issue* issue = findIssue(key);
+  if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
+  const auto total = static_cast<int>(issue->worklogs.size());
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("startAt");
+  writer.Int(0);
+  writer.Key("maxResults");
+  writer.Int(total);
+  writer.Key("total");
+  writer.Int(total);
+  writer.Key("worklogs");
+  writer.StartArray();
+  for (const auto& stored : issue->worklogs)
+    writeWorklog(writer, url(), options_.email, issue->id, stored.worklog, stored.started,
+                 stored.created);
+  writer.EndArray();
+  writer.EndObject();
+  return {200, buffer.GetString(), ""};
+}
+
+JiraSimulator::Answer JiraSimulator::postRemoteLink(const std::string& key,
+                                                    const std::string& body) {
+  rapidjson::Document document;
+  document.Parse(body.data(), body.size());
+  if (document.HasParseError() || !document.IsObject()) {
+    const std::string message = "The request body is not a JSON object.";
+    return {400, errorBody(message), message};
+  }
+  const rapidjson::Value* object =
+      document.HasMember("object") && document["object"].IsObject() ? &document["object"] : nullptr;
+  StoredRemoteLink stored;
+  stored.link.global_id = stringMember(document, "globalId");
+  stored.link.relationship = stringMember(document, "relationship");
+  stored.link.url = object ? stringMember(*object, "url") : "";
+  stored.link.title = object ? stringMember(*object, "title") : "";
+  for (const char* field : {"url", "title"}) {
+    if ((std::string(field) == "url" ? stored.link.url : stored.link.title).empty()) {
+      const std::string message = fmt::format("'{}' is required in \"object\".", field);
+      return {400, fieldErrorBody(field, message), message};
+    }
+  }
+  stored.object_json = jsonText(*object);
+  if (document.HasMember("application") && document["application"].IsObject()) {
+    stored.application_json = jsonText(document["application"]);
+  }
+
+  int id = 0;
+  bool updated = false;
+  {
+    std::lock_guard lock(mutex_);
+    Issue* issue = findIssue(key);
+    if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
+    // A globalId names one link of the issue: posting it again updates that link.
+    auto existing = std::find_if(
+        issue->remote_links.begin(), issue->remote_links.end(), [&](const StoredRemoteLink& link) {
+          return !stored.link.global_id.empty() && link.link.global_id == stored.link.global_id;
+        });
+    if (existing != issue->remote_links.end()) {
+      stored.link.id = existing->link.id;
+      stored.link.updates = existing->link.updates + 1;
+      *existing = stored;
+      updated = true;
+    } else {
+      stored.link.id = next_remote_link_id_++;
+      issue->remote_links.push_back(stored);
+    }
+    id = stored.link.id;
   }
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);
   writer.StartObject();
   writer.Key("id");
-  writeString(writer, worklog_id);
+  writer.Int(id);
+  writer.Key("self");
+  writeString(writer, fmt::format("{}/rest/api/2/issue/{}/remotelink/{}", url(), key, id));
   writer.EndObject();
-  return {201, buffer.GetString(), fmt::format("{}: worklog {}", key, worklog_id)};
+  return {updated ? 200 : 201, buffer.GetString(),
+          fmt::format("{}: link {} {} \"{}\"", key, updated ? "updated" : "added", stored.link.url,
+                      excerpt(stored.link.title))};
+}
+
+JiraSimulator::Answer JiraSimulator::getRemoteLinks(const std::string& key,
+                                                    const httplib::Request& request) {
+  std::lock_guard lock(mutex_);
+  Issue* issue = findIssue(key);
+  if (!issue) return {404, errorBody(kNoSuchIssue), kNoSuchIssue};
+  auto write = [&](JsonWriter& writer, const StoredRemoteLink& stored) {
+    writer.StartObject();
+    writer.Key("id");
+    writer.Int(stored.link.id);
+    writer.Key("self");
+    writeString(writer,
+                fmt::format("{}/rest/api/2/issue/{}/remotelink/{}", url(), key, stored.link.id));
+    if (!stored.link.global_id.empty()) {
+      writer.Key("globalId");
+      writeString(writer, stored.link.global_id);
+    }
+    if (!stored.application_json.empty()) {
+      writer.Key("application");
+      writer.RawValue(stored.application_json.data(), stored.application_json.size(),
+                      rapidjson::kObjectType);
+    }
+    if (!stored.link.relationship.empty()) {
+      writer.Key("relationship");
+      writeString(writer, stored.link.relationship);
+    }
+    writer.Key("object");
+    writer.RawValue(stored.object_json.data(), stored.object_json.size(), rapidjson::kObjectType);
+    writer.EndObject();
+  };
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  // ?globalId= asks for that one link, as an object.
+  if (request.has_param("globalId")) {
+    const std::string global_id = request.get_param_value("globalId");
+    for (const auto& stored : issue->remote_links) {
+      if (stored.link.global_id != global_id) continue;
+      write(writer, stored);
+      return {200, buffer.GetString(), ""};
+    }
+    const std::string message = "No remote link with globalId '" + global_id + "' on " + key + ".";
+    return {404, errorBody(message), message};
+  }
+  writer.StartArray();
+  for (const auto& stored : issue->remote_links)
+    write(writer, stored);
+  writer.EndArray();
+  return {200, buffer.GetString(), ""};
+}
+
+JiraSimulator::Answer JiraSimulator::getProjectVersions(const std::string& project) {
+  std::lock_guard lock(mutex_);
+  const std::string project_id = projectId(project);
+  if (project_id.empty()) {
+    const std::string message = "No project could be found with key '" + project + "'.";
+    return {404, errorBody(message), message};
+  }
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartArray();
+  if (auto versions = versions_.find(project); versions != versions_.end()) {
+    for (const auto& version : versions->second)
+      writeVersion(writer, url(), version, project_id);
+  }
+  writer.EndArray();
+  return {200, buffer.GetString(), ""};
+}
+
+JiraSimulator::Answer JiraSimulator::postVersion(const std::string& body) {
+  rapidjson::Document document;
+  document.Parse(body.data(), body.size());
+  if (document.HasParseError() || !document.IsObject()) {
+    const std::string message = "The request body is not a JSON object.";
+    return {400, errorBody(message), message};
+  }
+  auto refuse = [](const std::string& field, const std::string& message) -> Answer {
+    return {400, fieldErrorBody(field, message), message};
+  };
+  const std::string name = stringMember(document, "name");
+  if (name.empty()) return refuse("name", "You must specify a valid version name");
+  if (name.size() > 255) return refuse("name", "The version name must not exceed 255 characters.");
+  const std::string release_date = stringMember(document, "releaseDate");
+  if (document.HasMember("releaseDate") && !isDate(release_date)) {
+    return refuse("releaseDate", "Please enter the date in the format yyyy-mm-dd.");
+  }
+  if (document.HasMember("released") && !document["released"].IsBool()) {
+    return refuse("released", "\"released\" is true or false.");
+  }
+  const bool released = document.HasMember("released") && document["released"].GetBool();
+
+  std::lock_guard lock(mutex_);
+  // The project by key ("project") or by id ("projectId", a number or a string of one).
+  std::string project;
+  if (document.HasMember("project") && document["project"].IsString()) {
+    project = document["project"].GetString();
+    if (projectId(project).empty()) {
+      return refuse("project", "Project with key '" + project + "' does not exist.");
+    }
+  } else if (document.HasMember("projectId")) {
+    const rapidjson::Value& id = document["projectId"];
+    const std::string text = id.IsString() ? id.GetString()
+                             : id.IsInt()  ? std::to_string(id.GetInt())
+                                           : "";
+    for (const auto& candidate : options_.projects) {
+      if (projectId(candidate) == text) project = candidate;
+    }
+    if (project.empty()) return refuse("project", "Project with id '" + text + "' does not exist.");
+  } else {
+    return refuse("project", "Project must be specified to create a version.");
+  }
+  if (findVersion(project, name)) {
+    return refuse("name", "A version with this name already exists in this project.");
+  }
+  const Version& version = makeVersion(project, name, released, release_date);
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writeVersion(writer, url(), version, projectId(project));
+  return {201, buffer.GetString(),
+          fmt::format("{}: version \"{}\" created{}", project, excerpt(name),
+                      released ? " (released " + release_date + ")" : "")};
 }
 
 JiraSimulator::Answer JiraSimulator::simulatorIssues() {
   std::lock_guard lock(mutex_);
+  // Indented: this one is for people (curl) as much as for scripts.
   rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+  writer.SetIndent(' ', 2);
   writer.StartObject();
   writer.Key("issues");
   writer.StartArray();
   for (const auto& [key, issue] : issues_) {
+    const std::string project = key.substr(0, key.find('-'));
     writer.StartObject();
     writer.Key("key");
     writeString(writer, key);
@@ -778,16 +1407,76 @@ JiraSimulator::Answer JiraSimulator::simulatorIssues() {
       writer.EndObject();
     }
     writer.EndArray();
+    writer.Key("fixVersions");
+    writer.StartArray();
+    for (const auto& id : issue.fix_version_ids) {
+      if (const Version* version = versionById(project, id)) writeString(writer, version->name);
+    }
+    writer.EndArray();
+    writer.Key("worklogs");
+    writer.StartArray();
+    for (const auto& stored : issue.worklogs) {
+      writer.StartObject();
+      writer.Key("id");
+      writeString(writer, stored.worklog.id);
+      writer.Key("timeSpent");
+      writeString(writer, formatDuration(stored.worklog.seconds));
+      writer.Key("timeSpentSeconds");
+      writer.Int(stored.worklog.seconds);
+      writer.Key("comment");
+      writeString(writer, stored.worklog.comment);
+      writer.Key("author");
+      writeString(writer, stored.worklog.author);
+      writer.Key("started");
+      writeString(writer, stored.started);
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.Key("remoteLinks");
+    writer.StartArray();
+    for (const auto& stored : issue.remote_links) {
+      writer.StartObject();
+      writer.Key("id");
+      writer.Int(stored.link.id);
+      writer.Key("globalId");
+      writeString(writer, stored.link.global_id);
+      writer.Key("url");
+      writeString(writer, stored.link.url);
+      writer.Key("title");
+      writeString(writer, stored.link.title);
+      writer.Key("updates");
+      writer.Int(stored.link.updates);
+      writer.EndObject();
+    }
+    writer.EndArray();
     writer.Key("comments");
     writer.StartArray();
     for (const auto& comment : issue.comments)
       writeString(writer, comment.body);
     writer.EndArray();
-    writer.Key("worklogs");
-    writer.Int(issue.worklogs);
     writer.EndObject();
   }
   writer.EndArray();
+  writer.Key("versions");
+  writer.StartObject();
+  for (const auto& [project, versions] : versions_) {
+    writeString(writer, project);
+    writer.StartArray();
+    for (const auto& version : versions) {
+      writer.StartObject();
+      writer.Key("id");
+      writeString(writer, version.id);
+      writer.Key("name");
+      writeString(writer, version.name);
+      writer.Key("released");
+      writer.Bool(version.released);
+      writer.Key("releaseDate");
+      writeString(writer, version.release_date);
+      writer.EndObject();
+    }
+    writer.EndArray();
+  }
+  writer.EndObject();
   writer.Key("faults");
   writer.StartObject();
   writer.Key("rate_limited");
@@ -802,7 +1491,7 @@ JiraSimulator::Answer JiraSimulator::simulatorIssues() {
   writer.Key("requests");
   writer.Int(api_request_count_);
   writer.EndObject();
-  return {200, buffer.GetString(), ""};
+  return {200, std::string(buffer.GetString()) + "\n", ""};
 }
 
 JiraSimulator::Issue* JiraSimulator::findIssue(const std::string& key) {
@@ -821,6 +1510,47 @@ std::string JiraSimulator::statusId(const std::string& status) {
   auto [id, created] = custom_status_ids_.try_emplace(status);
   if (created) id->second = std::to_string(20000 + custom_status_ids_.size());
   return id->second;
+}
+
+JiraSimulator::Version* JiraSimulator::findVersion(const std::string& project,
+                                                   const std::string& name) {
+  auto versions = versions_.find(project);
+  if (versions == versions_.end() || name.empty()) return nullptr;
+  const std::string wanted = toLower(name);
+  for (auto& version : versions->second) {
+    if (toLower(version.name) == wanted) return &version;
+  }
+  return nullptr;
+}
+
+const JiraSimulator::Version* JiraSimulator::versionById(const std::string& project,
+                                                         const std::string& id) const {
+  auto versions = versions_.find(project);
+  if (versions == versions_.end()) return nullptr;
+  for (const auto& version : versions->second) {
+    if (version.id == id) return &version;
+  }
+  return nullptr;
+}
+
+JiraSimulator::Version& JiraSimulator::makeVersion(const std::string& project,
+                                                   const std::string& name, bool released,
+                                                   const std::string& release_date) {
+  Version version;
+  version.id = std::to_string(next_version_id_++);
+  version.name = name;
+  version.released = released;
+  version.release_date = release_date;
+  auto& versions = versions_[project];
+  versions.push_back(std::move(version));
+  return versions.back();
+}
+
+std::string JiraSimulator::projectId(const std::string& project) const {
+  // Jira's project ids are numbers; here, 10000 for the first project configured, and so on.
+  auto found = std::find(options_.projects.begin(), options_.projects.end(), project);
+  if (found == options_.projects.end()) return "";
+  return std::to_string(10000 + (found - options_.projects.begin()));
 }
 
 }  // namespace conduit::jira_simulator

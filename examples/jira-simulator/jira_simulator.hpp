@@ -82,6 +82,43 @@ class JiraSimulator {
   std::vector<std::string> transitionHistory(const std::string& key) const;
   std::vector<std::string> comments(const std::string& key) const;  // their bodies, in order
   int worklogCount(const std::string& key) const;
+
+  // A project's version, as GET /rest/api/2/project/{key}/versions lists it.
+  struct Version {
+    std::string id;  // Jira's numeric id, as a string
+    std::string name;
+    bool released = false;
+    std::string release_date;  // "yyyy-mm-dd", or empty for none
+    bool archived = false;
+  };
+  // The project's versions in the order they were made; empty for a project not configured.
+  std::vector<Version> versions(const std::string& project) const;
+  // Makes a version as POST /rest/api/2/version would, for a test that needs one to exist
+  // beforehand; answers its id. A name the project already has (Jira compares them ignoring
+  // case) is left as it is and its id answered. Throws std::invalid_argument for a project
+  // not configured or an empty name.
+  std::string addVersion(const std::string& project, const std::string& name, bool released = false,
+                         const std::string& release_date = "");
+  // The names of the issue's fix versions, in the order they were added.
+  std::vector<std::string> fixVersions(const std::string& key) const;
+
+  struct Worklog {
+    std::string id;
+    int seconds = 0;      // timeSpentSeconds
+    std::string comment;  // empty when none was given
+    std::string author;   // the account that logged it: the simulator's email
+  };
+  std::vector<Worklog> worklogs(const std::string& key) const;  // in the order logged
+
+  struct RemoteLink {
+    int id = 0;
+    std::string global_id;  // empty for a link posted without one
+    std::string url;        // object.url
+    std::string title;      // object.title
+    std::string relationship;
+    int updates = 0;  // POSTs that updated it through its globalId after the one that made it
+  };
+  std::vector<RemoteLink> remoteLinks(const std::string& key) const;  // in the order made
   int requestCount() const;  // every request received, refused or not
 
   // Faults injected so far, by kind: failNext's 429 counts as rate_limited and its 5xx as
@@ -93,8 +130,8 @@ class JiraSimulator {
     int dropped = 0;
   };
   FaultCounts faultCounts() const;
-  // Forgets every issue, comment, count and pending fault, and starts the random faults again
-  // from the seed, as POST /simulator/reset does.
+  // Forgets every issue, comment, worklog, link, version, count and pending fault, and starts
+  // the random faults again from the seed, as POST /simulator/reset does.
   void reset();
 
   // Fault injection: the next `times` requests whose method equals `method` and whose path
@@ -118,6 +155,19 @@ class JiraSimulator {
     std::string body;
   };
 
+  struct StoredWorklog {
+    Worklog worklog;
+    std::string started;  // Jira's timestamp, as given or when it was logged
+    std::string created;
+  };
+
+  struct StoredRemoteLink {
+    RemoteLink link;
+    // The request's "object" and "application" (absent: empty), as JSON, given back as posted.
+    std::string object_json;
+    std::string application_json;
+  };
+
   struct Issue {
     std::string id;  // Jira's numeric id, as a string
     std::string status = "To Do";
@@ -125,7 +175,9 @@ class JiraSimulator {
     // (transition name, status it led to), in the order applied.
     std::vector<std::pair<std::string, std::string>> history;
     std::vector<Comment> comments;
-    int worklogs = 0;
+    std::vector<StoredWorklog> worklogs;
+    std::vector<std::string> fix_version_ids;  // in the order added
+    std::vector<StoredRemoteLink> remote_links;
   };
 
   enum class FaultKind { kStatus, kHang, kDrop };
@@ -155,18 +207,31 @@ class JiraSimulator {
   Answer route(const httplib::Request& request);
   std::optional<Fault> takeFault(const httplib::Request& request);  // needs mutex_ held
   bool authorized(const httplib::Request& request) const;
-  Answer getIssue(const std::string& key);
+  Answer getIssue(const std::string& key, const httplib::Request& request);
+  Answer putIssue(const std::string& key, const std::string& body);
   Answer getComments(const std::string& key, const httplib::Request& request);
   Answer postTransition(const std::string& key, const std::string& body);
   Answer postComment(const std::string& key, const std::string& body);
   Answer postWorklog(const std::string& key, const std::string& body);
+  Answer getWorklogs(const std::string& key);
+  Answer postRemoteLink(const std::string& key, const std::string& body);
+  Answer getRemoteLinks(const std::string& key, const httplib::Request& request);
+  Answer getProjectVersions(const std::string& project);
+  Answer postVersion(const std::string& body);
   Answer simulatorIssues();
   // Closes the request's connection, so that no byte of an answer reaches the client.
   bool dropConnection(const httplib::Request& request) const;
 
-  // These two need mutex_ held.
+  // These need mutex_ held.
   Issue* findIssue(const std::string& key);  // nullptr where Jira answers 404
   std::string statusId(const std::string& status);
+  // The project's version of that name, compared as Jira does (ignoring case); nullptr if none.
+  Version* findVersion(const std::string& project, const std::string& name);
+  const Version* versionById(const std::string& project, const std::string& id) const;
+  // Makes the version; the name must be new to the project.
+  Version& makeVersion(const std::string& project, const std::string& name, bool released,
+                       const std::string& release_date);
+  std::string projectId(const std::string& project) const;  // "" when not configured
 
   const SimulatorOptions options_;
   const std::string expected_authorization_;
@@ -185,6 +250,7 @@ class JiraSimulator {
   std::set<std::string> removed_;
   std::deque<Fault> faults_;
   std::map<std::string, std::string> custom_status_ids_;  // statuses set outside the workflow
+  std::map<std::string, std::vector<Version>> versions_;  // by project key, in creation order
   int request_count_ = 0;
   int api_request_count_ = 0;  // to /rest/: the ones random faults may hit
   int total_transitions_applied_ = 0;
@@ -193,6 +259,9 @@ class JiraSimulator {
   uint64_t next_random_fault_ = 0;  // which kind the next random fault is
   int next_issue_id_ = 10000;
   int next_comment_id_ = 10000;
+  int next_worklog_id_ = 10000;
+  int next_version_id_ = 10000;
+  int next_remote_link_id_ = 10000;
 };
 
 }  // namespace conduit::jira_simulator

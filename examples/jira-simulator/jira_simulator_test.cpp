@@ -5,11 +5,13 @@
 #include <rapidjson/pointer.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "jira_simulator.hpp"
@@ -437,19 +439,406 @@ TEST_CASE("GET comment pages the comments as Jira does, honouring startAt and ma
   CHECK(missing->status == 404);
 }
 
-TEST_CASE("a worklog is recorded") {
+TEST_CASE("a worklog is recorded with its seconds, comment and author, and listed") {
   JiraSimulator simulator(testOptions());
   simulator.start();
   auto http = client(simulator);
-  auto logged =
-      http.Post("/rest/api/2/issue/SOC-1/worklog", R"({"timeSpent":"1h"})", "application/json");
+  auto logged = http.Post("/rest/api/2/issue/SOC-1/worklog",
+                          R"({"timeSpentSeconds":5400,"comment":"Fixed the login page"})",
+                          "application/json");
   REQUIRE(logged);
   CHECK(logged->status == 201);
-  auto bad =
-      http.Post("/rest/api/2/issue/SOC-1/worklog", R"({"timeSpentSeconds":0})", "application/json");
-  REQUIRE(bad);
-  CHECK(bad->status == 400);
-  CHECK(simulator.worklogCount("SOC-1") == 1);
+  auto worklog = parse(logged->body);
+  CHECK(worklog["timeSpentSeconds"].GetInt() == 5400);
+  CHECK(stringAt(worklog, "/timeSpent") == "1h 30m");
+  CHECK(stringAt(worklog, "/comment") == "Fixed the login page");
+  CHECK(stringAt(worklog, "/author/emailAddress") == "dev@example.test");
+  CHECK_FALSE(stringAt(worklog, "/id").empty());
+  CHECK_FALSE(stringAt(worklog, "/issueId").empty());
+  CHECK_FALSE(stringAt(worklog, "/started").empty());
+
+  // Jira's own units: 1w = 5d, 1d = 8h; decimals allowed.
+  auto text = http.Post("/rest/api/2/issue/SOC-1/worklog", R"({"timeSpent":"1w 1d 1.5h"})",
+                        "application/json");
+  REQUIRE(text);
+  CHECK(text->status == 201);
+  CHECK(parse(text->body)["timeSpentSeconds"].GetInt() == (40 + 8 + 1) * 3600 + 1800);
+  for (const char* bad : {R"({"timeSpentSeconds":0})", R"({"timeSpent":"1x"})",
+                          R"({"timeSpentSeconds":60,"comment":{"type":"doc"}})", "{"}) {
+    auto refused = http.Post("/rest/api/2/issue/SOC-1/worklog", bad, "application/json");
+    REQUIRE(refused);
+    CHECK(refused->status == 400);
+  }
+  auto missing = http.Post("/rest/api/2/issue/OTHER-1/worklog", R"({"timeSpentSeconds":60})",
+                           "application/json");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+
+  CHECK(simulator.worklogCount("SOC-1") == 2);
+  const auto worklogs = simulator.worklogs("SOC-1");
+  REQUIRE(worklogs.size() == 2);
+  CHECK(worklogs[0].seconds == 5400);
+  CHECK(worklogs[0].comment == "Fixed the login page");
+  CHECK(worklogs[0].author == "dev@example.test");
+  CHECK(worklogs[1].comment.empty());
+  CHECK(simulator.worklogs("SOC-2").empty());
+
+  auto listed = http.Get("/rest/api/2/issue/SOC-1/worklog");
+  REQUIRE(listed);
+  CHECK(listed->status == 200);
+  auto page = parse(listed->body);
+  CHECK(page["total"].GetInt() == 2);
+  REQUIRE(page["worklogs"].Size() == 2);
+  CHECK(page["worklogs"][0]["timeSpentSeconds"].GetInt() == 5400);
+  CHECK(stringAt(page, "/worklogs/0/comment") == "Fixed the login page");
+  CHECK(stringAt(page, "/worklogs/0/id") == worklogs[0].id);
+}
+
+TEST_CASE("a project's versions: listed, created by key or id, a duplicate name refused") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  auto http = client(simulator);
+  auto none = http.Get("/rest/api/2/project/SOC/versions");
+  REQUIRE(none);
+  CHECK(none->status == 200);
+  CHECK(parse(none->body).IsArray());
+  CHECK(parse(none->body).Empty());
+
+  auto created =
+      http.Post("/rest/api/2/version",
+                R"({"name":"v1.0.0","project":"SOC","released":true,"releaseDate":"2026-12-05"})",
+                "application/json");
+  REQUIRE(created);
+  CHECK(created->status == 201);
+  auto version = parse(created->body);
+  CHECK(stringAt(version, "/name") == "v1.0.0");
+  CHECK(version["released"].GetBool());
+  CHECK_FALSE(version["archived"].GetBool());
+  CHECK(stringAt(version, "/releaseDate") == "2026-12-05");
+  CHECK(version["projectId"].IsInt());
+  CHECK(stringAt(version, "/self") ==
+        simulator.url() + "/rest/api/2/version/" + stringAt(version, "/id"));
+
+  // Jira compares version names ignoring case.
+  for (const char* duplicate : {R"({"name":"v1.0.0","project":"SOC"})",
+                                R"({"name":"V1.0.0","project":"SOC","released":true})"}) {
+    auto refused = http.Post("/rest/api/2/version", duplicate, "application/json");
+    REQUIRE(refused);
+    CHECK(refused->status == 400);
+    auto error = parse(refused->body);
+    CHECK(error["errorMessages"].Empty());
+    CHECK(stringAt(error, "/errors/name") ==
+          "A version with this name already exists in this project.");
+  }
+  // By projectId, as a number or a string; the same name in another project is another version.
+  const int devhop_id = 10001;
+  auto by_id = http.Post("/rest/api/2/version",
+                         R"({"name":"v1.0.0","projectId":)" + std::to_string(devhop_id) + "}",
+                         "application/json");
+  REQUIRE(by_id);
+  CHECK(by_id->status == 201);
+  CHECK(parse(by_id->body)["projectId"].GetInt() == devhop_id);
+  auto by_text_id =
+      http.Post("/rest/api/2/version", R"({"name":"v2","projectId":"10000"})", "application/json");
+  REQUIRE(by_text_id);
+  CHECK(by_text_id->status == 201);
+
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"project":"SOC"})", "name"},
+           {R"({"name":"","project":"SOC"})", "name"},
+           {R"({"name":")" + std::string(256, 'x') + R"(","project":"SOC"})", "name"},
+           {R"({"name":"v3"})", "project"},
+           {R"({"name":"v3","project":"OTHER"})", "project"},
+           {R"({"name":"v3","project":"SOC","releaseDate":"5/Dec/26"})", "releaseDate"}}) {
+    CAPTURE(body);
+    auto refused = http.Post("/rest/api/2/version", body, "application/json");
+    REQUIRE(refused);
+    CHECK(refused->status == 400);
+    CHECK_FALSE(stringAt(parse(refused->body), ("/errors/" + field).c_str()).empty());
+  }
+
+  auto listed = http.Get("/rest/api/2/project/SOC/versions");
+  REQUIRE(listed);
+  auto versions = parse(listed->body);
+  REQUIRE(versions.Size() == 2);
+  CHECK(stringAt(versions, "/0/name") == "v1.0.0");
+  CHECK(stringAt(versions, "/1/name") == "v2");
+  CHECK_FALSE(versions[1]["released"].GetBool());
+  CHECK_FALSE(versions[1].HasMember("releaseDate"));  // Jira leaves it out when there is none
+  auto unknown = http.Get("/rest/api/2/project/OTHER/versions");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+  CHECK(firstErrorMessage(unknown->body) == "No project could be found with key 'OTHER'.");
+
+  const auto soc = simulator.versions("SOC");
+  REQUIRE(soc.size() == 2);
+  CHECK(soc[0].name == "v1.0.0");
+  CHECK(soc[0].released);
+  CHECK(soc[0].release_date == "2026-12-05");
+  CHECK(simulator.versions("DEVHOP").size() == 1);
+  CHECK(simulator.versions("OTHER").empty());
+}
+
+TEST_CASE("addVersion makes a version beforehand, once per name") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  const std::string id = simulator.addVersion("SOC", "v0.9", true, "2026-11-01");
+  CHECK(simulator.addVersion("SOC", "V0.9") == id);
+  CHECK_THROWS_AS(simulator.addVersion("OTHER", "v1"), std::invalid_argument);
+  CHECK_THROWS_AS(simulator.addVersion("SOC", ""), std::invalid_argument);
+  auto http = client(simulator);
+  auto listed = http.Get("/rest/api/2/project/SOC/versions");
+  REQUIRE(listed);
+  auto versions = parse(listed->body);
+  REQUIRE(versions.Size() == 1);
+  CHECK(stringAt(versions, "/0/id") == id);
+  CHECK(stringAt(versions, "/0/releaseDate") == "2026-11-01");
+}
+
+TEST_CASE("PUT issue adds, sets and removes fix versions, and GET issue shows them") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  simulator.addVersion("SOC", "v1.0.0");
+  const std::string v2 = simulator.addVersion("SOC", "v2.0.0");
+  auto http = client(simulator);
+  auto put = [&](const std::string& body) {
+    auto response = http.Put(kIssuePath, body, "application/json");
+    REQUIRE(response);
+    return *response;
+  };
+
+  CHECK(put(R"({"update":{"fixVersions":[{"add":{"name":"v1.0.0"}}]}})").status == 204);
+  CHECK(simulator.fixVersions("SOC-1") == std::vector<std::string>{"v1.0.0"});
+  // Adding one the issue has changes nothing.
+  CHECK(put(R"({"update":{"fixVersions":[{"add":{"name":"v1.0.0"}}]}})").status == 204);
+  CHECK(put(R"({"update":{"fixVersions":[{"add":{"id":")" + v2 + R"("}}]}})").status == 204);
+  CHECK(simulator.fixVersions("SOC-1") == std::vector<std::string>{"v1.0.0", "v2.0.0"});
+
+  auto issue = http.Get(kIssuePath);
+  REQUIRE(issue);
+  auto fields = parse(issue->body);
+  REQUIRE(fields["fields"]["fixVersions"].Size() == 2);
+  CHECK(stringAt(fields, "/fields/fixVersions/0/name") == "v1.0.0");
+  CHECK(stringAt(fields, "/fields/fixVersions/1/id") == v2);
+  CHECK(stringAt(fields, "/fields/status/name") == "To Do");
+  auto asked = http.Get("/rest/api/2/issue/SOC-1?fields=status,fixVersions");
+  REQUIRE(asked);
+  CHECK(parse(asked->body)["fields"]["fixVersions"].Size() == 2);
+  auto status_only = http.Get("/rest/api/2/issue/SOC-1?fields=status&expand=transitions");
+  REQUIRE(status_only);
+  CHECK_FALSE(parse(status_only->body)["fields"].HasMember("fixVersions"));
+
+  CHECK(put(R"({"update":{"fixVersions":[{"remove":{"name":"v1.0.0"}}]}})").status == 204);
+  CHECK(simulator.fixVersions("SOC-1") == std::vector<std::string>{"v2.0.0"});
+  CHECK(put(R"({"update":{"fixVersions":[{"set":[{"name":"v1.0.0"}]}]}})").status == 204);
+  CHECK(simulator.fixVersions("SOC-1") == std::vector<std::string>{"v1.0.0"});
+  CHECK(put(R"({"fields":{"fixVersions":[]}})").status == 204);
+  CHECK(simulator.fixVersions("SOC-1").empty());
+
+  // A name the project lacks: 400 as Jira words it, and nothing of the edit is applied.
+  auto unknown =
+      put(R"({"update":{"fixVersions":[{"add":{"name":"v1.0.0"}},{"add":{"name":"v9"}}]}})");
+  CHECK(unknown.status == 400);
+  CHECK(stringAt(parse(unknown.body), "/errors/fixVersions") == "Version name 'v9' is not valid");
+  CHECK(simulator.fixVersions("SOC-1").empty());
+  // A version of another project is not the issue's project's.
+  simulator.addVersion("DEVHOP", "v7");
+  CHECK(put(R"({"update":{"fixVersions":[{"add":{"name":"v7"}}]}})").status == 400);
+  CHECK(put(R"({"update":{"summary":[{"set":"x"}]}})").status == 400);
+  CHECK(put(R"({"update":{"fixVersions":[{"copy":{"name":"v1.0.0"}}]}})").status == 400);
+  CHECK(put("not json").status == 400);
+  auto missing =
+      http.Put("/rest/api/2/issue/OTHER-1",
+               R"({"update":{"fixVersions":[{"add":{"name":"v1.0.0"}}]}})", "application/json");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+}
+
+TEST_CASE("a remote link's globalId makes a second POST update it, not add one") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  auto http = client(simulator);
+  const std::string url = "https://github.com/acme/sample/pull/12";
+  auto link = [&](const std::string& global_id, const std::string& title) {
+    auto response = http.Post("/rest/api/2/issue/SOC-1/remotelink",
+                              R"({"globalId":")" + global_id +
+                                  R"(","application":{"type":"com.github","name":"GitHub"},)"
+                                  R"("relationship":"mentioned in","object":{"url":")" +
+                                  global_id + R"(","title":")" + title +
+                                  R"(","icon":{"url16x16":"https://github.com/favicon.ico"}}})",
+                              "application/json");
+    REQUIRE(response);
+    return *response;
+  };
+  auto created = link(url, "PR #12: Sign-in with SSO");
+  CHECK(created.status == 201);
+  const int id = parse(created.body)["id"].GetInt();
+  CHECK(stringAt(parse(created.body), "/self") ==
+        simulator.url() + "/rest/api/2/issue/SOC-1/remotelink/" + std::to_string(id));
+  auto updated = link(url, "PR #12: Sign-in with SSO (merged)");
+  CHECK(updated.status == 200);
+  CHECK(parse(updated.body)["id"].GetInt() == id);
+  auto other = link("https://github.com/acme/sample/releases/tag/v1.0.0", "Release v1.0.0");
+  CHECK(other.status == 201);
+  CHECK(parse(other.body)["id"].GetInt() != id);
+
+  const auto links = simulator.remoteLinks("SOC-1");
+  REQUIRE(links.size() == 2);
+  CHECK(links[0].id == id);
+  CHECK(links[0].global_id == url);
+  CHECK(links[0].url == url);
+  CHECK(links[0].title == "PR #12: Sign-in with SSO (merged)");
+  CHECK(links[0].relationship == "mentioned in");
+  CHECK(links[0].updates == 1);
+  CHECK(links[1].title == "Release v1.0.0");
+
+  auto listed = http.Get("/rest/api/2/issue/SOC-1/remotelink");
+  REQUIRE(listed);
+  CHECK(listed->status == 200);
+  auto array = parse(listed->body);
+  REQUIRE(array.Size() == 2);
+  CHECK(stringAt(array, "/0/globalId") == url);
+  CHECK(stringAt(array, "/0/object/title") == "PR #12: Sign-in with SSO (merged)");
+  CHECK(stringAt(array, "/0/object/icon/url16x16") == "https://github.com/favicon.ico");
+  CHECK(stringAt(array, "/0/application/name") == "GitHub");
+  httplib::Params query{{"globalId", url}};
+  auto one = http.Get("/rest/api/2/issue/SOC-1/remotelink", query, httplib::Headers());
+  REQUIRE(one);
+  CHECK(one->status == 200);
+  CHECK(parse(one->body)["id"].GetInt() == id);
+  httplib::Params absent{{"globalId", "nothing"}};
+  auto none = http.Get("/rest/api/2/issue/SOC-1/remotelink", absent, httplib::Headers());
+  REQUIRE(none);
+  CHECK(none->status == 404);
+
+  // Without a globalId, each POST adds a link.
+  const std::string anonymous = R"({"object":{"url":"https://example.test/a","title":"A"}})";
+  for (int i = 0; i < 2; ++i) {
+    auto response = http.Post("/rest/api/2/issue/SOC-1/remotelink", anonymous, "application/json");
+    REQUIRE(response);
+    CHECK(response->status == 201);
+  }
+  CHECK(simulator.remoteLinks("SOC-1").size() == 4);
+  for (const char* bad : {R"({"globalId":"x","object":{"title":"no url"}})",
+                          R"({"globalId":"x","object":{"url":"https://example.test"}})",
+                          R"({"globalId":"x"})", "["}) {
+    auto refused = http.Post("/rest/api/2/issue/SOC-1/remotelink", bad, "application/json");
+    REQUIRE(refused);
+    CHECK(refused->status == 400);
+  }
+  auto missing = http.Post("/rest/api/2/issue/OTHER-1/remotelink", anonymous, "application/json");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(simulator.remoteLinks("SOC-1").size() == 4);
+}
+
+namespace {
+
+// One of the new calls, and how to tell whether it changed anything.
+struct Call {
+  std::string method;
+  std::string path;
+  std::string body;
+  std::function<size_t(const JiraSimulator&)> changes;  // what it adds, counted
+  // Once a dropped answer's change is made: a version made again is a duplicate, and a link
+  // posted again with its globalId is updated.
+  int served_status = 200;
+};
+
+std::vector<Call> newCalls() {
+  return {
+      {"GET", "/rest/api/2/project/SOC/versions", "", nullptr},
+      {"POST", "/rest/api/2/version", R"({"name":"v1.0.0","project":"SOC"})",
+       [](const JiraSimulator& s) { return s.versions("SOC").size(); }, 400},
+      {"PUT", "/rest/api/2/issue/SOC-1", R"({"update":{"fixVersions":[{"add":{"name":"v0"}}]}})",
+       [](const JiraSimulator& s) { return s.fixVersions("SOC-1").size(); }, 204},
+      {"POST", "/rest/api/2/issue/SOC-1/worklog", R"({"timeSpentSeconds":60})",
+       [](const JiraSimulator& s) { return s.worklogs("SOC-1").size(); }, 201},
+      {"GET", "/rest/api/2/issue/SOC-1/worklog", "", nullptr},
+      {"POST", "/rest/api/2/issue/SOC-1/remotelink",
+       R"({"globalId":"g","object":{"url":"https://example.test","title":"t"}})",
+       [](const JiraSimulator& s) { return s.remoteLinks("SOC-1").size(); }},
+      {"GET", "/rest/api/2/issue/SOC-1/remotelink", "", nullptr},
+  };
+}
+
+httplib::Result send(httplib::Client& http, const Call& call) {
+  if (call.method == "GET") return http.Get(call.path);
+  if (call.method == "PUT") return http.Put(call.path, call.body, "application/json");
+  return http.Post(call.path, call.body, "application/json");
+}
+
+}  // namespace
+
+TEST_CASE("failNext, hangNext and dropAnswerNext hit each new call") {
+  for (const auto& call : newCalls()) {
+    CAPTURE(call.method);
+    CAPTURE(call.path);
+    JiraSimulator simulator(testOptions());
+    simulator.start();
+    simulator.addVersion("SOC", "v0");
+    auto http = client(simulator);
+    const size_t before = call.changes ? call.changes(simulator) : 0;
+
+    simulator.failNext(call.method, call.path, 429, 1, 7);
+    auto limited = send(http, call);
+    REQUIRE(limited);
+    CHECK(limited->status == 429);
+    CHECK(limited->get_header_value("Retry-After") == "7");
+    simulator.failNext(call.method, call.path, 503);
+    auto unavailable = send(http, call);
+    REQUIRE(unavailable);
+    CHECK(unavailable->status == 503);
+    simulator.hangNext(call.method, call.path, std::chrono::milliseconds(50));
+    auto hung = send(http, call);
+    REQUIRE(hung);
+    CHECK(hung->status == 500);
+    if (call.changes) CHECK(call.changes(simulator) == before);
+
+    simulator.dropAnswerNext(call.method, call.path);
+    CHECK_FALSE(send(http, call));
+    if (call.changes) CHECK(call.changes(simulator) == before + 1);
+    auto served = send(http, call);  // the fault is spent
+    REQUIRE(served);
+    CHECK(served->status == call.served_status);
+    const auto faults = simulator.faultCounts();
+    CHECK(faults.rate_limited == 1);
+    CHECK(faults.server_error == 1);
+    CHECK(faults.timeout == 1);
+    CHECK(faults.dropped == 1);
+  }
+}
+
+TEST_CASE("threads creating one version and adding it at once make one, added once") {
+  SimulatorOptions options = testOptions();
+  options.threads = 16;
+  JiraSimulator simulator(options);
+  simulator.start();
+  constexpr int kThreads = 16;
+  std::vector<std::future<std::pair<int, int>>> answers;
+  for (int i = 0; i < kThreads; ++i) {
+    answers.push_back(std::async(std::launch::async, [&simulator, i] {
+      auto http = client(simulator);
+      auto created = http.Post("/rest/api/2/version", R"({"name":"v1.0.0","project":"SOC"})",
+                               "application/json");
+      auto added =
+          http.Put("/rest/api/2/issue/SOC-" + std::to_string(1 + i % 4),
+                   R"({"update":{"fixVersions":[{"add":{"name":"v1.0.0"}}]}})", "application/json");
+      return std::make_pair(created ? created->status : -1, added ? added->status : -1);
+    }));
+  }
+  int created = 0;
+  for (auto& answer : answers) {
+    const auto [create_status, add_status] = answer.get();
+    CHECK((create_status == 201 || create_status == 400));
+    created += create_status == 201 ? 1 : 0;
+    // A PUT that came before the version was made is refused, as Jira would.
+    CHECK((add_status == 204 || add_status == 400));
+  }
+  CHECK(created == 1);
+  CHECK(simulator.versions("SOC").size() == 1);
+  for (int i = 1; i <= 4; ++i)
+    CHECK(simulator.fixVersions("SOC-" + std::to_string(i)).size() <= 1);
 }
 
 TEST_CASE("dropAnswerNext applies the change and closes the connection without an answer") {
@@ -648,4 +1037,57 @@ TEST_CASE("GET /simulator/issues lists transitions in the order applied, and com
   CHECK(std::string(transitions[2]["name"].GetString()) == "Start work");
   CHECK(stringAt(state, "/issues/0/comments/0") == "hi");
   CHECK(state["requests"].GetInt() == 4);
+}
+
+TEST_CASE("GET /_sim/issues shows fix versions, worklogs, links, comments and versions") {
+  JiraSimulator simulator(testOptions());
+  simulator.start();
+  simulator.addVersion("SOC", "v1.0.0", true, "2026-12-05");
+  auto http = client(simulator);
+  REQUIRE(http.Put(kIssuePath, R"({"update":{"fixVersions":[{"add":{"name":"v1.0.0"}}]}})",
+                   "application/json"));
+  REQUIRE(http.Post("/rest/api/2/issue/SOC-1/worklog",
+                    R"({"timeSpentSeconds":3600,"comment":"Fixed the login page"})",
+                    "application/json"));
+  REQUIRE(http.Post("/rest/api/2/issue/SOC-1/remotelink",
+                    R"({"globalId":"https://example.test/pr/1",)"
+                    R"("object":{"url":"https://example.test/pr/1","title":"PR #1"}})",
+                    "application/json"));
+  REQUIRE(http.Post("/rest/api/2/issue/SOC-1/comment", R"({"body":"hi"})", "application/json"));
+
+  auto response = http.Get("/_sim/issues");
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body.find("\n  \"issues\"") != std::string::npos);  // indented for people
+  auto state = parse(response->body);
+  REQUIRE(state["issues"].Size() == 1);
+  CHECK(stringAt(state, "/issues/0/key") == "SOC-1");
+  CHECK(stringAt(state, "/issues/0/status") == "To Do");
+  CHECK(stringAt(state, "/issues/0/fixVersions/0") == "v1.0.0");
+  CHECK(state["issues"][0]["worklogs"][0]["timeSpentSeconds"].GetInt() == 3600);
+  CHECK(stringAt(state, "/issues/0/worklogs/0/timeSpent") == "1h");
+  CHECK(stringAt(state, "/issues/0/worklogs/0/comment") == "Fixed the login page");
+  CHECK(stringAt(state, "/issues/0/worklogs/0/author") == "dev@example.test");
+  CHECK(stringAt(state, "/issues/0/remoteLinks/0/globalId") == "https://example.test/pr/1");
+  CHECK(stringAt(state, "/issues/0/remoteLinks/0/url") == "https://example.test/pr/1");
+  CHECK(stringAt(state, "/issues/0/remoteLinks/0/title") == "PR #1");
+  CHECK(stringAt(state, "/issues/0/comments/0") == "hi");
+  CHECK(stringAt(state, "/versions/SOC/0/name") == "v1.0.0");
+  CHECK(stringAt(state, "/versions/SOC/0/releaseDate") == "2026-12-05");
+  CHECK(state["requests"].GetInt() == 4);
+
+  // The first name of the route answers the same.
+  auto alias = http.Get("/simulator/issues");
+  REQUIRE(alias);
+  CHECK(alias->body == response->body);
+  httplib::Client anonymous(simulator.url());
+  auto refused = anonymous.Get("/_sim/issues");
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+
+  auto reset = http.Post("/_sim/reset", "", "application/json");
+  REQUIRE(reset);
+  CHECK(reset->status == 204);
+  CHECK(simulator.versions("SOC").empty());
+  CHECK(parse(http.Get("/_sim/issues")->body)["issues"].Empty());
 }
