@@ -103,7 +103,11 @@ TEST_CASE("smart commits apply: a comment and a worklog from a push - who, where
                  "alice in commit c0ffee1 (https://github.com/org/repo/commit/c0ffee1)"
                  " on GitHub"));
   CHECK(contains(comments[0], "~conduit:atlassian:smart:c0ffee1:0:SOC-1~"));
-  CHECK(site.jira->worklogCount("SOC-1") == 1);
+  const auto logged = site.jira->worklogs("SOC-1");
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].seconds == 5400);
+  CHECK(logged[0].comment.find("Took a while\n\n\u2014 alice in commit c0ffee1") == 0);
+  CHECK(contains(logged[0].comment, "~conduit:atlassian:smart:c0ffee1:1:SOC-1~"));
   CHECK(withAction(answer.actions, "commented").size() == 1);
   const auto worklogs = withAction(answer.actions, "worklog");
   REQUIRE(worklogs.size() == 1);
@@ -286,6 +290,25 @@ TEST_CASE("smart commits apply: each Jira error answer - classified as every cal
     CHECK(site.push({"SOC-1 #comment a"}, 2).outcome == CONDUIT_OUTCOME_OK);
     CHECK(site.jira->comments("SOC-1").size() == 1);
     CHECK(site.logged("SOC-1: the smart commit comment of an earlier attempt is there"));
+  }
+  SUBCASE("a worklog's answer dropped: found by its marker, not logged twice") {
+    SmartSite site;
+    site.jira->dropAnswerNext("POST", "/rest/api/2/issue/SOC-1/worklog");
+    CHECK(site.push({"SOC-1 #time 1h"}).outcome == CONDUIT_OUTCOME_RETRY);
+    CHECK(site.jira->worklogCount("SOC-1") == 1);
+    auto again = site.push({"SOC-1 #time 1h"}, 2);
+    CHECK(again.outcome == CONDUIT_OUTCOME_OK);
+    CHECK(site.jira->worklogCount("SOC-1") == 1);
+    CHECK(site.logged("SOC-1: the worklog of an earlier attempt is there; not logged again"));
+    CHECK(withAction(again.actions, "worklog").size() == 1);
+  }
+  SUBCASE("a worklog refused with a 500 that was not applied: logged on the retry") {
+    SmartSite site;
+    site.jira->failNext("POST", "/rest/api/2/issue/SOC-1/worklog", 500);
+    CHECK(site.push({"SOC-1 #time 1h"}).outcome == CONDUIT_OUTCOME_RETRY);
+    CHECK(site.jira->worklogCount("SOC-1") == 0);
+    CHECK(site.push({"SOC-1 #time 1h"}, 2).outcome == CONDUIT_OUTCOME_OK);
+    CHECK(site.jira->worklogCount("SOC-1") == 1);
   }
   SUBCASE("a transition's answer dropped: the issue read again tells, moved once") {
     SmartSite site;
