@@ -323,6 +323,10 @@ httplib::Result JiraClient::request(const std::function<httplib::Result(httplib:
   }
   return result;
 }
+JiraFailure JiraClient::failure(const httplib::Result& result, const std::string& what) const {
+  return failureOf(result, what, siteWait());
+}
+
 std::variant<IssueState, JiraFailure> JiraClient::issue(const std::string& key) {
   const std::string path =
       address_.base_path + "/rest/api/2/issue/" + key + "?fields=status&expand=transitions";

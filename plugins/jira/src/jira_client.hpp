@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -93,6 +94,13 @@ struct RemoteLink {
   std::string commit;  // a commit's id (else its URL): not sent, it names the commit's checkpoint
 };
 
+// A worklog as Jira lists it.
+struct Worklog {
+  std::string id;
+  std::string comment;
+  int64_t seconds = 0;  // timeSpentSeconds
+};
+
 // Jira's REST API v2, over one pool of kept-alive connections (one per concurrent caller).
 // Thread-safe.
 //
@@ -147,6 +155,13 @@ class JiraClient {
   // updated the one of the same global id (200).
   std::variant<bool, JiraFailure> remoteLink(const std::string& key, const RemoteLink& link);
 
+  // ---- Worklogs: smart commits' #time (jira_client_worklogs.cpp) ----
+  // POST /rest/api/2/issue/{key}/worklog with timeSpentSeconds and the comment: nullopt on 201.
+  std::optional<JiraFailure> worklog(const std::string& key, int64_t seconds,
+                                     const std::string& comment);
+  // GET /rest/api/2/issue/{key}/worklog, every page: the worklogs, oldest first.
+  std::variant<std::vector<Worklog>, JiraFailure> worklogs(const std::string& key);
+
   // How long the site asked to be left alone for yet (Retry-After); 0 when it did not.
   std::chrono::milliseconds siteWait() const;
 
@@ -164,6 +179,9 @@ class JiraClient {
   httplib::Result request(const std::function<httplib::Result(httplib::Client&)>& send,
                           std::optional<JiraFailure>* failure, const std::string& what);
   void holdSite(std::chrono::milliseconds wait);
+  // What an answer that is not the success hoped for means, classified as for every call: for
+  // the calls of each area's own .cpp.
+  JiraFailure failure(const httplib::Result& result, const std::string& what) const;
 
   JiraAddress address_;
   Credentials credentials_;

@@ -179,17 +179,46 @@ void JiraProcessor::configure(const sdk::Config& config) {
   fix_versions_ =
       std::make_unique<FixVersions>(host(), *client_, settings_, lease_ttl_, lease_wait_);
   remote_links_ = std::make_unique<RemoteLinks>(host(), *client_, settings_);
+  smart_commits_ =
+      std::make_unique<SmartCommits>(host(), *client_, settings_, worker_, lease_ttl_, lease_wait_);
   host().info("Jira at " + settings_.address.scheme_host_port + settings_.address.base_path +
               " as " + settings_.credentials.who + (settings_.dry_run ? " (dry run)" : ""));
 }
 
 sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& delivery) {
+  // ---- Smart commits (smart_commits: true) ----
+  // `SOC-12 #comment ...`, `#time 1h`, `#done` in a push's commit messages and a merged pull
+  // request's title and body, whether or not the event's kind is a trigger. Before the state
+  // machine's move: the commits were written before the merge that moves their issues. A
+  // command that failed for good is reported and warned about, and does not fail the delivery.
+  const SmartCommits::Outcome smart = smart_commits_->apply(event, delivery);
+  if (smart.credentials_refused) {
+    host().error("Jira refused the credentials of " + settings_.credentials.who + ": " +
+                 *smart.credentials_refused + "; check atlassian_email and atlassian_api_key " +
+                 "(or atlassian_pat) and the account's permissions (smart commits: Add " +
+                 "comments, Work on issues, Transition issues)");
+    host().count("jira.credentials_refused");
+    return sdk::Result::failed(*smart.credentials_refused);
+  }
+  sdk::Result moved = moveIssues(event, delivery, smart.had_commands);
+  if (smart.retries.empty()) return moved;
+  // Smart commands to retry: the retry finds what was done, here and by the moves, in its
+  // checkpoints; the moves' failures for good, if any, are met again there and decide its end.
+  std::string why = moved.message;
+  for (const auto& part : smart.retries)
+    why += (why.empty() ? "" : "; ") + part;
+  return sdk::Result::retry(why,
+                            std::max({moved.retry_after, smart.retry_after, client_->siteWait()}));
+}
+
+sdk::Result JiraProcessor::moveIssues(const sdk::Event& event, sdk::Delivery& delivery,
+                                      bool acted) {
   const auto trigger = settings_.triggers.find(std::string(event.kind()));
   // A release gets fix versions, and a pull request or a push links, trigger or not.
   if (trigger == settings_.triggers.end() && !fix_versions_->appliesTo(event) &&
       !remote_links_->appliesTo(event)) {
     // Not for this worker; the delivery log says so, rather than "done".
-    host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
+    if (!acted) host().report(delivery, "ignored", {{"reason", notATrigger(event.kind())}});
     return sdk::Result::ok();
   }
   const auto found = findIssueKeys(textsOf(event), settings_.projects, settings_.max_keys_per_event,
@@ -209,8 +238,10 @@ sdk::Result JiraProcessor::process(const sdk::Event& event, sdk::Delivery& deliv
   if (keys.empty()) {
     host().debug(std::string(event.kind()) + " " + std::string(event.deliveryId()) +
                  " names no issue of this worker's projects");
-    host().report(delivery, "ignored",
-                  {{"reason", "no issue keys of projects " + projects_as_written_}});
+    if (!acted) {
+      host().report(delivery, "ignored",
+                    {{"reason", "no issue keys of projects " + projects_as_written_}});
+    }
     return sdk::Result::ok();
   }
 

@@ -13,6 +13,7 @@
 #include "jira_client.hpp"
 #include "jira_settings.hpp"
 #include "remote_links.hpp"
+#include "smart_commits.hpp"
 
 namespace conduit::jira {
 
@@ -37,6 +38,10 @@ class JiraProcessor : public sdk::Processor {
   // at a time, each on a thread of its own: what it does must be safe from any thread (the host's
   // functions are) and stay within its key. Work added per key belongs here.
   KeyOutcome handleKey(const std::string& key, const sdk::Event& event, sdk::Delivery& delivery);
+  // The per-issue part of process(): finds the issues the event names and runs handleKey() for
+  // each. `acted`: something else (smart commits) was done for the event, which is then not
+  // reported as ignored.
+  sdk::Result moveIssues(const sdk::Event& event, sdk::Delivery& delivery, bool acted);
   // Moves the issue if this delivery has not yet, then comments if configured; again after a
   // short Retry-After.
   KeyOutcome handleIssue(const std::string& key, const std::string& machine_event,
@@ -59,6 +64,7 @@ class JiraProcessor : public sdk::Processor {
   std::string projects_as_written_;  // "soc, devhop": the worker's projects, for reports
   JiraSettings settings_;
   std::unique_ptr<JiraClient> client_;
+  std::unique_ptr<SmartCommits> smart_commits_;
   std::chrono::milliseconds lease_ttl_{0};
   std::chrono::milliseconds lease_wait_{0};
   // Fix versions from releases and links back to the code: per key, beside the move.

@@ -121,6 +121,23 @@ class Flow {
     return post("pull_request", delivery_id, body);
   }
 
+  // POSTs a push of commits {id, message}, oldest first, signed as GitHub signs it.
+  int pushed(const std::string& delivery_id,
+             const std::vector<std::pair<std::string, std::string>>& commits) {
+    std::string list;
+    for (const auto& [id, message] : commits) {
+      list += std::string(list.empty() ? "" : ",") + R"({"id":")" + id + R"(","message":")" +
+              message + R"(","url":"https://github.com/acme/app/commit/)" + id +
+              R"(","author":{"name":"Alice","username":"alice"}})";
+    }
+    const std::string body =
+        R"({"ref":"refs/heads/main","after":"1111111111111111111111111111111111111111",)"
+        R"("compare":"https://github.com/acme/app/compare/a...b","pusher":{"name":"alice"},)"
+        R"("commits":[)" +
+        list + "]}";
+    return post("push", delivery_id, body);
+  }
+
   int post(const std::string& event, const std::string& delivery_id, const std::string& body) {
     httplib::Client client("127.0.0.1", port_);
     auto response =
@@ -397,4 +414,49 @@ TEST_CASE("jira flow: the delivery log shows each issue moved - from - to - and 
   CHECK(conduit::queue::statusName(none->status) == "ignored");
   CHECK(none->reason == "atlassian: no issue keys of projects devhop, soc");
   CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
+}
+
+TEST_CASE("jira flow: smart commits in a push - a comment, a worklog and a transition, once") {
+  Flow flow({}, {}, "    smart_commits: true\n");
+  const std::vector<std::pair<std::string, std::string>> commits = {
+      {"aaaa1111", "SOC-1 #comment Fixed the login #time 1h 30m"},
+      {"bbbb2222", "SOC-1 SOC-2 #start-work"},
+      {"cccc3333", "SOC-3 #dnoe"}};
+  CHECK(flow.pushed("d-smart", commits) == 202);
+  const auto record = flow.ended("d-smart");
+  REQUIRE(record.has_value());
+  // A push is no trigger: only the smart commits did something, and a typo'd transition is a
+  // failed command, not a dead letter.
+  CHECK(conduit::queue::statusName(record->status) == "done");
+  CHECK(flow.deadLetters() == 0);
+  REQUIRE(flow.jira().comments("SOC-1").size() == 1);
+  CHECK(flow.jira().comments("SOC-1")[0].find("Fixed the login") == 0);
+  CHECK(flow.jira().comments("SOC-1")[0].find(
+            "Alice in commit aaaa1111 (https://github.com/acme/app/commit/aaaa1111) on GitHub") !=
+        std::string::npos);
+  CHECK(flow.jira().worklogCount("SOC-1") == 1);
+  CHECK(flow.jira().status("SOC-1") == "In Progress");
+  CHECK(flow.jira().status("SOC-2") == "In Progress");
+  CHECK(flow.jira().status("SOC-3") == "To Do");
+  REQUIRE(record->workers.size() == 1);
+  const auto& actions = record->workers[0].actions;
+  auto has = [&](const std::string& part) {
+    return std::any_of(actions.begin(), actions.end(), [&](const std::string& action) {
+      return action.find(part) != std::string::npos;
+    });
+  };
+  CHECK(has(R"({"action":"commented","issue":"SOC-1"})"));
+  CHECK(has(R"({"action":"worklog","issue":"SOC-1","seconds":5400})"));
+  CHECK(has(R"({"action":"transitioned","issue":"SOC-2","transition":"Start work",)"));
+  CHECK(has(R"({"action":"failed","issue":"SOC-3","reason":"SOC-3: #dnoe from \"To Do\": no )"
+            R"(transition \"dnoe\" is available)"));
+
+  // GitHub's redelivery of the same delivery is a duplicate; nothing is applied twice.
+  CHECK(flow.pushed("d-smart", commits) == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(flow.jira().comments("SOC-1").size() == 1);
+  CHECK(flow.jira().worklogCount("SOC-1") == 1);
+  CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
+  const std::string log = flow.stop();
+  CHECK(log.find("smart commit not applied: SOC-3: #dnoe") != std::string::npos);
 }
