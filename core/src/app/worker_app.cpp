@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugin/checkpoint_store.hpp"
+#include "plugin/claim_store.hpp"
 #include "plugin/lease_store.hpp"
 #include "plugin/plugin_instance.hpp"
 #include "queue/delivery_queue.hpp"
@@ -103,6 +104,9 @@ struct WorkerApp::Parts {
         redis(server.redis, std::chrono::milliseconds(server.redis_timeout_ms)),
         checkpoints(redis, std::chrono::hours(worker_settings.checkpoint_ttl_hours)),
         leases(redis),
+        // A claim outlives the deliveries that resend what it stands for as long as their
+        // checkpoints do.
+        claims(redis, std::chrono::hours(worker_settings.checkpoint_ttl_hours)),
         settings(worker_settings),
         redis_timeout(server.redis_timeout_ms),
         delivery_log{std::chrono::hours(server.delivery_log_hours), server.delivery_log_max},
@@ -147,6 +151,7 @@ struct WorkerApp::Parts {
       context.machines = [this] { return currentMachines(); };
       context.checkpoints = &checkpoints;
       context.leases = &leases;
+      context.claims = &claims;
       if (const char* const* keys = shared->descriptor().config_keys) {
         for (; *keys != nullptr; ++keys) {
           plugin_keys.insert(*keys);
@@ -194,6 +199,7 @@ struct WorkerApp::Parts {
   store::RedisPool redis;
   plugin::CheckpointStore checkpoints;
   plugin::LeaseStore leases;
+  plugin::ClaimStore claims;
   config::WorkerSettings settings;
   std::chrono::milliseconds redis_timeout;
   queue::LogSettings delivery_log;

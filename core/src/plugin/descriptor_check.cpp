@@ -7,7 +7,7 @@
 namespace conduit::plugin {
 namespace {
 
-// The size of the descriptor as ABI 1.0 defined it: its last field is destroy.
+// The size of the descriptor as ABI 1.0 defined it: its last field is destroy. For the message.
 constexpr size_t kSizeV1_0 =
     offsetof(conduit_plugin_descriptor, destroy) + sizeof(conduit_plugin_descriptor::destroy);
 
@@ -16,7 +16,7 @@ constexpr size_t kSizeV1_0 =
 std::optional<std::string> checkDescriptor(const conduit_plugin_descriptor* d,
                                            std::string_view expected_name) {
   if (d == nullptr) return std::string("the entry point returned no descriptor");
-  if (d->struct_size < kSizeV1_0) {
+  if (!CONDUIT_STRUCT_HAS(d, conduit_plugin_descriptor, destroy)) {
     return fmt::format("the descriptor's struct_size ({}) is smaller than ABI 1.0's ({})",
                        d->struct_size, kSizeV1_0);
   }

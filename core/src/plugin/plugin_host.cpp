@@ -28,6 +28,16 @@ conduit_str str(std::string_view s) {
 // kept until it returns.
 thread_local PluginHost::DeliveryScope* t_scope = nullptr;
 
+// The token of the last lease taken on this thread outside any scope of its own (a thread the
+// plugin started during process()): plugin.h says it is valid until the thread's next
+// lease_acquire. No scope can keep it: the host does not know which process() call the thread
+// works for.
+conduit_str keepOnThread(std::string token) {
+  thread_local std::string t_token;
+  t_token = std::move(token);
+  return str(t_token);
+}
+
 }  // namespace
 
 PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string identity)
@@ -35,11 +45,24 @@ PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string identity)
   log_scope_.worker(host_.context_.worker);
   if (host_.context_.machines) machines_ = host_.context_.machines();
   t_scope = this;
+  std::lock_guard lock(host_.scopes_mutex_);
+  host_.open_scopes_.push_back(this);
 }
 
 PluginHost::DeliveryScope::~DeliveryScope() {
   t_scope = outer_;
-  for (const auto& [name, token] : leases_) {
+  {
+    // Closed first: from here on no thread finds this scope, nor adds to or takes from leases_.
+    std::lock_guard lock(host_.scopes_mutex_);
+    auto& open = host_.open_scopes_;
+    open.erase(std::remove(open.begin(), open.end(), this), open.end());
+  }
+  std::vector<std::pair<std::string, std::string>> held;
+  {
+    std::lock_guard lock(leases_mutex_);
+    held.swap(leases_);
+  }
+  for (const auto& [name, token] : held) {
     try {
       if (host_.context_.leases != nullptr) {
         host_.context_.leases->release(host_.context_.worker, name, token);
@@ -75,20 +98,18 @@ PluginHost::DeliveryScope* PluginHost::currentScope() {
   return nullptr;
 }
 
+bool PluginHost::processing() {
+  std::lock_guard lock(scopes_mutex_);
+  return !open_scopes_.empty();
+}
+
 const conduit_host_api* PluginHost::api(uint16_t abi_minor) {
-  static const conduit_host_api table = {sizeof(conduit_host_api),
-                                         &PluginHost::log,
-                                         &PluginHost::count,
-                                         &PluginHost::configGet,
-                                         &PluginHost::stateNext,
-                                         &PluginHost::statePath,
-                                         &PluginHost::checkpointPut,
-                                         &PluginHost::checkpointGet,
-                                         &PluginHost::leaseAcquire,
-                                         &PluginHost::leaseExtend,
-                                         &PluginHost::leaseRelease,
-                                         &PluginHost::report,
-                                         nullptr};
+  static const conduit_host_api table = {
+      sizeof(conduit_host_api),   &PluginHost::log,           &PluginHost::count,
+      &PluginHost::configGet,     &PluginHost::stateNext,     &PluginHost::statePath,
+      &PluginHost::checkpointPut, &PluginHost::checkpointGet, &PluginHost::leaseAcquire,
+      &PluginHost::leaseExtend,   &PluginHost::leaseRelease,  &PluginHost::report,
+      &PluginHost::claim};
   // The same functions, but for the two slots whose shape 1.4 changed: a plugin built before
   // calls them as 1.0 declared them. The casts (through void(*)(), the generic function
   // pointer) only give each slot the type the plugin's own header has for it: each function is
@@ -100,7 +121,9 @@ const conduit_host_api* PluginHost::api(uint16_t abi_minor) {
         static_cast<conduit_state_next_1_0_fn>(&PluginHost::stateNextOnThread)));
     legacy.state_path = reinterpret_cast<decltype(legacy.state_path)>(reinterpret_cast<Generic>(
         static_cast<conduit_state_path_1_0_fn>(&PluginHost::statePathOnThread)));
+    // Their table ends where 1.3's did: claim is 1.4's, and such a plugin does not know it.
     legacy.struct_size = static_cast<uint32_t>(offsetof(conduit_host_api, claim));
+    legacy.claim = nullptr;
     return legacy;
   }();
   return abi_minor < 4 ? &before_1_4 : &table;
@@ -139,8 +162,12 @@ conduit_status PluginHost::configGet(conduit_host* host, conduit_str key, condui
 }
 
 PluginHost::DeliveryScope* PluginHost::scopeOf(conduit_delivery* delivery) {
-  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
-  return scope != nullptr && &scope->host_ == this ? scope : nullptr;
+  if (delivery == nullptr) return nullptr;
+  std::lock_guard lock(scopes_mutex_);
+  for (DeliveryScope* scope : open_scopes_) {
+    if (scope->handle() == delivery) return scope;
+  }
+  return nullptr;
 }
 
 conduit_status PluginHost::stateNext(conduit_host* host, conduit_delivery* delivery,
@@ -202,7 +229,7 @@ conduit_status PluginHost::statePathOnThread(conduit_host* host, conduit_str pro
 conduit_status PluginHost::checkpointPut(conduit_host* host, conduit_delivery* delivery,
                                          conduit_str key, conduit_str value) {
   auto& me = self(host);
-  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
+  DeliveryScope* scope = me.scopeOf(delivery);
   if (scope == nullptr || me.context_.checkpoints == nullptr) return CONDUIT_STATUS_ERROR;
   try {
     me.context_.checkpoints->put(scope->identity(), me.context_.worker, view(key), view(value));
@@ -217,7 +244,7 @@ conduit_status PluginHost::checkpointPut(conduit_host* host, conduit_delivery* d
 conduit_status PluginHost::checkpointGet(conduit_host* host, conduit_delivery* delivery,
                                          conduit_str key, conduit_str* value) {
   auto& me = self(host);
-  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
+  DeliveryScope* scope = me.scopeOf(delivery);
   if (scope == nullptr || me.context_.checkpoints == nullptr) return CONDUIT_STATUS_ERROR;
   try {
     auto found = me.context_.checkpoints->get(scope->identity(), me.context_.worker, view(key));
@@ -238,9 +265,12 @@ namespace conduit::plugin {
 conduit_status PluginHost::leaseAcquire(conduit_host* host, conduit_str name, uint32_t ttl_ms,
                                         uint32_t wait_ms, conduit_str* token) {
   auto& me = self(host);
+  // On the thread running process(), the lease is that call's: released when it returns. On a
+  // thread of the plugin's own, during a process() call of the instance (ABI 1.4), it is the
+  // plugin's to release.
   DeliveryScope* scope = me.currentScope();
-  if (scope == nullptr || me.context_.leases == nullptr || token == nullptr) {
-    spdlog::warn("{} ({}): lease_acquire outside process(): refused", me.context_.worker,
+  if ((scope == nullptr && !me.processing()) || me.context_.leases == nullptr || token == nullptr) {
+    spdlog::warn("{} ({}): lease_acquire outside a process() call: refused", me.context_.worker,
                  me.context_.plugin);
     return CONDUIT_STATUS_ERROR;
   }
@@ -249,8 +279,15 @@ conduit_status PluginHost::leaseAcquire(conduit_host* host, conduit_str name, ui
                                              std::chrono::milliseconds(ttl_ms),
                                              std::chrono::milliseconds(wait_ms));
     if (!taken) return CONDUIT_STATUS_BUSY;
-    scope->leases_.emplace_back(std::string(view(name)), *taken);
-    *token = scope->keep(std::move(*taken));
+    if (scope != nullptr) {
+      {
+        std::lock_guard lock(scope->leases_mutex_);
+        scope->leases_.emplace_back(std::string(view(name)), *taken);
+      }
+      *token = scope->keep(std::move(*taken));
+    } else {
+      *token = keepOnThread(std::move(*taken));
+    }
     return CONDUIT_STATUS_OK;
   } catch (const std::exception& e) {
     spdlog::warn("{} ({}): lease {} not taken: {}", me.context_.worker, me.context_.plugin,
@@ -268,8 +305,10 @@ conduit_status PluginHost::leaseExtend(conduit_host* host, conduit_str name, con
                                     std::chrono::milliseconds(ttl_ms))) {
       return CONDUIT_STATUS_NOT_FOUND;
     }
-    // A lease taken back from an earlier attempt is released with the scope, as one taken now.
+    // A lease taken back from an earlier attempt on the thread running process() is released
+    // with the scope, as one taken now.
     if (DeliveryScope* scope = me.currentScope()) {
+      std::lock_guard lock(scope->leases_mutex_);
       auto& held = scope->leases_;
       const bool known = std::any_of(held.begin(), held.end(), [&](const auto& lease) {
         return lease.first == view(name) && lease.second == view(token);
@@ -287,13 +326,18 @@ conduit_status PluginHost::leaseExtend(conduit_host* host, conduit_str name, con
 conduit_status PluginHost::leaseRelease(conduit_host* host, conduit_str name, conduit_str token) {
   auto& me = self(host);
   if (me.context_.leases == nullptr) return CONDUIT_STATUS_ERROR;
-  if (DeliveryScope* scope = me.currentScope()) {
-    auto& held = scope->leases_;
-    held.erase(std::remove_if(held.begin(), held.end(),
-                              [&](const auto& lease) {
-                                return lease.first == view(name) && lease.second == view(token);
-                              }),
-               held.end());
+  {
+    // From whichever thread: a lease a scope would release is released now, and no longer its.
+    std::lock_guard scopes(me.scopes_mutex_);
+    for (DeliveryScope* scope : me.open_scopes_) {
+      std::lock_guard lock(scope->leases_mutex_);
+      auto& held = scope->leases_;
+      held.erase(std::remove_if(held.begin(), held.end(),
+                                [&](const auto& lease) {
+                                  return lease.first == view(name) && lease.second == view(token);
+                                }),
+                 held.end());
+    }
   }
   try {
     return me.context_.leases->release(me.context_.worker, view(name), view(token))
@@ -302,6 +346,32 @@ conduit_status PluginHost::leaseRelease(conduit_host* host, conduit_str name, co
   } catch (const std::exception& e) {
     spdlog::warn("{} ({}): lease {} not released (it ends at its expiry): {}", me.context_.worker,
                  me.context_.plugin, view(name), e.what());
+    return CONDUIT_STATUS_ERROR;
+  }
+}
+
+conduit_status PluginHost::claim(conduit_host* host, conduit_delivery* delivery, conduit_str name,
+                                 conduit_str* owner) {
+  auto& me = self(host);
+  DeliveryScope* scope = me.scopeOf(delivery);
+  if (scope == nullptr) {
+    spdlog::warn("{} ({}): claim outside process() or for another instance's delivery: refused",
+                 me.context_.worker, me.context_.plugin);
+    return CONDUIT_STATUS_ERROR;
+  }
+  if (me.context_.claims == nullptr) {
+    spdlog::warn("{} ({}): claim refused: this worker has no claim store", me.context_.worker,
+                 me.context_.plugin);
+    return CONDUIT_STATUS_ERROR;
+  }
+  try {
+    auto found = me.context_.claims->claim(me.context_.worker, view(name), scope->identity());
+    if (found.ours) return CONDUIT_STATUS_OK;
+    if (owner != nullptr) *owner = scope->keep(std::move(found.owner));
+    return CONDUIT_STATUS_BUSY;
+  } catch (const std::exception& e) {
+    spdlog::warn("{} ({}): claim {} not made: {}", me.context_.worker, me.context_.plugin,
+                 view(name).substr(0, 100), e.what());
     return CONDUIT_STATUS_ERROR;
   }
 }
@@ -346,8 +416,8 @@ PluginHost::CheckedAction PluginHost::checkAction(std::string_view json) {
 conduit_status PluginHost::report(conduit_host* host, conduit_delivery* delivery,
                                   conduit_str action) {
   auto& me = self(host);
-  auto* scope = reinterpret_cast<DeliveryScope*>(delivery);
-  if (scope == nullptr || &scope->host_ != &me) {
+  DeliveryScope* scope = me.scopeOf(delivery);
+  if (scope == nullptr) {
     spdlog::warn("{} ({}): report outside process() or for another instance's delivery: refused",
                  me.context_.worker, me.context_.plugin);
     return CONDUIT_STATUS_ERROR;

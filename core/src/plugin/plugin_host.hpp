@@ -14,6 +14,7 @@
 
 #include "logging/log_context.hpp"
 #include "plugin/checkpoint_store.hpp"
+#include "plugin/claim_store.hpp"
 #include "plugin/lease_store.hpp"
 #include "statemachine/state_machine.hpp"
 
@@ -33,10 +34,14 @@ class PluginHost {
     std::function<std::shared_ptr<const statemachine::StateMachines>()> machines;
     CheckpointStore* checkpoints = nullptr;  // not owned
     LeaseStore* leases = nullptr;            // not owned; none: lease_acquire answers ERROR
+    ClaimStore* claims = nullptr;            // not owned; none: claim answers ERROR
   };
 
   // One delivery being processed: handed to the plugin as its conduit_delivery*. What the host
   // answers during process() lives here, valid until the scope ends, as the ABI promises.
+  // Thread-safe: the plugin may call the host for this delivery from threads of its own (ABI
+  // 1.4). While a scope of this host is open, a process() call of the instance is running: that
+  // is when the leases may be taken from any thread.
   class DeliveryScope {
    public:
     // `identity`: CheckpointStore::deliveryIdentity(), under which its checkpoints are kept.
@@ -64,8 +69,11 @@ class PluginHost {
     std::mutex kept_mutex_;  // the answers below may be asked for from any thread (ABI 1.4)
     std::deque<std::string> strings_;
     std::deque<std::vector<conduit_str>> lists_;
-    // Leases taken during process() and not released yet: (name, token). The scope releases
-    // them when it ends, so that a plugin that forgets (or whose process() threw) holds none.
+    // Leases taken on the thread running process() and not released yet: (name, token). The
+    // scope releases them when it ends, so that a plugin that forgets (or whose process() threw)
+    // holds none. A lease taken on a thread of the plugin's own is not here: it is the plugin's.
+    // A lease released from any thread leaves the list.
+    std::mutex leases_mutex_;
     std::vector<std::pair<std::string, std::string>> leases_;
     // Reports may come from any thread of the plugin while process() runs: their own lock.
     std::mutex actions_mutex_;
@@ -106,6 +114,8 @@ class PluginHost {
   static PluginHost& self(conduit_host* host) { return *reinterpret_cast<PluginHost*>(host); }
   // The scope of the delivery this thread is processing for this host, or nullptr.
   DeliveryScope* currentScope();
+  // Whether a scope of this host is open: a process() call of the instance is running.
+  bool processing();
 
   static void log(conduit_host* host, conduit_log_level level, conduit_str message);
   static void count(conduit_host* host, conduit_str metric, int64_t delta);
@@ -122,7 +132,8 @@ class PluginHost {
                                           conduit_next* answer);
   static conduit_status statePathOnThread(conduit_host* host, conduit_str project, conduit_str from,
                                           conduit_str to, conduit_path* path);
-  // The scope `delivery` names, when it is one of this host's; else nullptr.
+  // The scope `delivery` names, when it is one of this host's still open; else nullptr (a
+  // plugin that kept the handle past process() gets ERROR, not a dangling scope).
   DeliveryScope* scopeOf(conduit_delivery* delivery);
   static conduit_status checkpointPut(conduit_host* host, conduit_delivery* delivery,
                                       conduit_str key, conduit_str value);
@@ -134,8 +145,14 @@ class PluginHost {
                                     uint32_t ttl_ms);
   static conduit_status leaseRelease(conduit_host* host, conduit_str name, conduit_str token);
   static conduit_status report(conduit_host* host, conduit_delivery* delivery, conduit_str action);
+  static conduit_status claim(conduit_host* host, conduit_delivery* delivery, conduit_str name,
+                              conduit_str* owner);
 
   Context context_;
+  // The scopes open now, one per process() call running: how the host knows, on any thread,
+  // that the instance is processing (leases) and which delivery handles are live.
+  std::mutex scopes_mutex_;
+  std::vector<DeliveryScope*> open_scopes_;
   mutable std::mutex counters_mutex_;
   std::map<std::string, int64_t> counters_;
 };

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -41,7 +42,11 @@ struct PluginLibrary::Handle {
 
 PluginLibrary::PluginLibrary(std::unique_ptr<Handle> handle,
                              const conduit_plugin_descriptor* descriptor, std::string path)
-    : handle_(std::move(handle)), descriptor_(descriptor), path_(std::move(path)) {}
+    : handle_(std::move(handle)), path_(std::move(path)) {
+  // As OBS does with a module's info: later 1.x fields of an older plugin stay zero.
+  std::memcpy(&descriptor_, descriptor,
+              std::min<size_t>(descriptor->struct_size, sizeof descriptor_));
+}
 
 PluginLibrary::PluginLibrary(PluginLibrary&&) noexcept = default;
 PluginLibrary& PluginLibrary::operator=(PluginLibrary&&) noexcept = default;

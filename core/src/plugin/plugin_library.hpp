@@ -31,7 +31,10 @@ class PluginLibrary {
   PluginLibrary& operator=(PluginLibrary&&) noexcept;
   ~PluginLibrary();
 
-  const conduit_plugin_descriptor& descriptor() const { return *descriptor_; }
+  // The host's copy of the plugin's descriptor: zeroed, then as much of the plugin's copied in as
+  // its struct_size says (and the host knows of), so that a field added after the plugin's minor
+  // reads as zero or NULL without a check at each read. struct_size stays the plugin's.
+  const conduit_plugin_descriptor& descriptor() const { return descriptor_; }
   const std::string& path() const { return path_; }
 
  private:
@@ -40,7 +43,7 @@ class PluginLibrary {
                 std::string path);
 
   std::unique_ptr<Handle> handle_;
-  const conduit_plugin_descriptor* descriptor_;
+  conduit_plugin_descriptor descriptor_{};
   std::string path_;
 };
 

@@ -27,6 +27,10 @@ inline constexpr std::string_view kConsumerPrefix = "conduit::consumers::";
 // conduit::leases::<worker>::<name>: a plugin's lease on a name (the Jira plugin's on an issue
 // key), holding its holder's token, with an expiry.
 inline constexpr std::string_view kLeasePrefix = "conduit::leases::";
+// conduit::claims::<worker>::<name>: a name a worker's plugin claimed for one delivery (ABI 1.4:
+// the Jira plugin's smart commit commands of a commit), holding that delivery's identity, for the
+// worker's checkpoint_ttl_hours.
+inline constexpr std::string_view kClaimPrefix = "conduit::claims::";
 
 // The delivery log (docs/queue.md, "The delivery log"): conduit::log::<identity>, a hash per
 // accepted delivery; conduit::log::index, a sorted set of identities by acceptance time;
@@ -162,6 +166,10 @@ inline std::string consumerKey(std::string_view consumer_name) {
 
 inline std::string leaseKey(std::string_view worker, std::string_view name) {
   return std::string(kLeasePrefix).append(worker).append("::").append(name);
+}
+
+inline std::string claimKey(std::string_view worker, std::string_view name) {
+  return std::string(kClaimPrefix).append(worker).append("::").append(name);
 }
 
 }  // namespace conduit::queue::redis_keys

@@ -6,13 +6,16 @@
  * enums with explicit values, (pointer, size) string views, opaque handles and function pointers.
  * No exception crosses; each side frees only what it allocated.
  *
- * Compatibility (sdk/ABI.md has the rules and the changelog):
+ * Compatibility (sdk/ABI.md has the rules, the thread table and the changelog): ABI 1 is
+ * released, at 1.4. From here on 1.x only grows; conduit_plugin_entry_v1 stays.
  * - The major version is in the entry point's name; the host loads only its own major.
  * - Every struct begins with `uint32_t struct_size` and only grows at its end. Whoever allocates
  *   a struct sets struct_size; whoever reads or fills it touches only the fields struct_size
  *   covers. A plugin built against an older minor works with a newer host. A plugin whose minor
  *   is above the host's is refused, so the host API table a plugin gets always has every
- *   function the plugin knows of.
+ *   function the plugin knows of. Test for a field added after 1.0 with CONDUIT_STRUCT_HAS.
+ * - The host copies the descriptor into a zeroed one of its own (as much as struct_size says),
+ *   so a field added after the plugin's minor reads as zero or NULL.
  *
  * This header compiles as C99 and as C++.
  */
@@ -158,7 +161,9 @@ typedef struct conduit_path {
  * THREADING (1.4): every function may be called from any thread, at any time between create()
  * and destroy(); those taking a conduit_delivery only during process() for that delivery (from
  * any thread: a plugin may do a delivery's work on threads of its own, as long as process()
- * waits for them before it returns).
+ * waits for them before it returns); the leases during a process() call of the instance, that
+ * is while a call of its process() has begun and not returned (the host counts the calls
+ * running). A delivery handle used after its process() returned is refused with ERROR.
  * APPEND-ONLY: new functions are added at the end; struct_size tells which the host has. */
 typedef struct conduit_host_api {
   uint32_t struct_size;
@@ -199,7 +204,8 @@ typedef struct conduit_host_api {
   conduit_status (*checkpoint_get)(conduit_host* host, conduit_delivery* delivery, conduit_str key,
                                    conduit_str* value);
 
-  /* ---- Added in 1.1. A plugin reads these only when struct_size covers them. ---- */
+  /* ---- Added in 1.1. A plugin calls these only when struct_size covers them
+   * (CONDUIT_STRUCT_HAS(api, conduit_host_api, lease_release)). ---- */
 
   /* Leases: mutual exclusion on a name (a Jira issue key, say) across the threads of a process
    * and across worker processes on any machine, kept in Redis and scoped to the instance's
@@ -208,17 +214,20 @@ typedef struct conduit_host_api {
    * ttl longer than the work done under the lease can take (bound that work with deadlines).
    *
    * Required: all three, in a 1.1 host. THREADING (1.4): from any thread, during a process()
-   * call of the instance. A lease taken on the thread running process() and still held when it
-   * returns is released then; one taken on a thread of the plugin's own is the plugin's to
-   * release (else it ends at its ttl). Before 1.4: only on the thread running process().
+   * call of the instance (lease_acquire answers ERROR outside one). A lease taken on the thread
+   * running process() and still held when it returns is released then; one taken on a thread of
+   * the plugin's own is the plugin's to release (else it ends at its ttl). Either may be
+   * extended and released from any thread. Before 1.4: only on the thread running process().
    *
    * lease_acquire takes the lease `name` (1 to 256 bytes) for `ttl_ms` (1 to 3600000), waiting
    * up to `wait_ms` (at most 600000; 0: a single try) while another holds it.
    * Return value: OK, with *token set: the lease is this caller's until released or expired.
    * BUSY: another still held it when `wait_ms` ran out (answer RETRY, say). ERROR: Redis could
    * not be reached, or an argument is out of range (the host logs which): answer RETRY.
-   * *token: OWNERSHIP the host's, valid until process() returns; the proof of holding, handed
-   * to lease_release. */
+   * *token: OWNERSHIP the host's; the proof of holding, handed to lease_release. Taken on the
+   * thread running process(): valid until process() returns. Taken on a thread of the plugin's
+   * own: valid until that thread's next lease_acquire (the host cannot tell which process()
+   * call the thread works for): copy it. */
   conduit_status (*lease_acquire)(conduit_host* host, conduit_str name, uint32_t ttl_ms,
                                   uint32_t wait_ms, conduit_str* token);
 
@@ -240,7 +249,7 @@ typedef struct conduit_host_api {
    * reached (the lease then ends at its expiry). */
   conduit_status (*lease_release)(conduit_host* host, conduit_str name, conduit_str token);
 
-  /* ---- Added in 1.2. A plugin reads it only when struct_size covers it. ---- */
+  /* ---- Added in 1.2. A plugin calls it only when CONDUIT_STRUCT_HAS(api, ..., report). ---- */
 
   /* Tells the host what process() did for `delivery`, one action at a time, for the delivery log
    * (what an operator sees of the delivery: `conduit deliveries show`, the admin API, the web
@@ -259,7 +268,7 @@ typedef struct conduit_host_api {
    * report changes nothing else: the plugin's answer stands. */
   conduit_status (*report)(conduit_host* host, conduit_delivery* delivery, conduit_str action);
 
-  /* ---- Added in 1.4. A plugin reads it only when struct_size covers it. ---- */
+  /* ---- Added in 1.4. A plugin calls it only when CONDUIT_STRUCT_HAS(api, ..., claim). ---- */
 
   /* Claims `name` (1 to 256 bytes) for `delivery`, in this worker, for the worker's
    * checkpoint_ttl_hours: the first delivery to claim a name keeps it that long. A processor
@@ -270,6 +279,10 @@ typedef struct conduit_host_api {
    * another delivery claimed it first: *owner (unless `owner` is NULL) is that delivery's
    * identity, "<provider>::<repo_id>::<delivery id>", valid until process() returns. ERROR when
    * Redis could not be reached or `name` is out of range (the host logs which): answer RETRY.
+   * A claim is never released: it ends with its expiry. Names are the plugin's to choose and
+   * share one space per worker: prefix them ("smart:<commit id>"). Claim, then do the work,
+   * keeping how far it got in checkpoints: a delivery that claimed and then failed is retried
+   * under the same identity, so its claim stays its own.
    * THREADING: during process() for `delivery`, from any thread. */
   conduit_status (*claim)(conduit_host* host, conduit_delivery* delivery, conduit_str name,
                           conduit_str* owner);

@@ -34,6 +34,10 @@
 
 #include "conduit/plugin.h"
 
+// An event's view added after 1.0, or empty when the host's event does not reach it.
+#define CONDUIT_SDK_EVENT_VIEW(field) \
+  (CONDUIT_STRUCT_HAS(&e_, conduit_event, field) ? view(e_.field) : std::string_view())
+
 // Hidden, so that a plugin built without -fvisibility=hidden (through pkg-config, say) still
 // exports nothing of the SDK: conduit_plugin_entry_v1 is a plugin's only symbol.
 namespace conduit {
@@ -80,25 +84,13 @@ namespace __attribute__((visibility("hidden"))) sdk {
     std::string_view rawJson() const { return view(e_.raw_json); }
 
     // Added in 1.3; empty from an older host.
-    std::string_view hostName() const {
-      return viewIfCovered(e_.host_name, offsetof(conduit_event, host_name));
-    }
-    std::string_view repository() const {
-      return viewIfCovered(e_.repository, offsetof(conduit_event, repository));
-    }
-    std::string_view number() const {
-      return viewIfCovered(e_.number, offsetof(conduit_event, number));
-    }
-    std::string_view reference() const {
-      return viewIfCovered(e_.reference, offsetof(conduit_event, reference));
-    }
-    std::string_view targetBranch() const {
-      return viewIfCovered(e_.target_branch, offsetof(conduit_event, target_branch));
-    }
-    std::string_view tag() const { return viewIfCovered(e_.tag, offsetof(conduit_event, tag)); }
-    std::string_view releasedAt() const {
-      return viewIfCovered(e_.released_at, offsetof(conduit_event, released_at));
-    }
+    std::string_view hostName() const { return CONDUIT_SDK_EVENT_VIEW(host_name); }
+    std::string_view repository() const { return CONDUIT_SDK_EVENT_VIEW(repository); }
+    std::string_view number() const { return CONDUIT_SDK_EVENT_VIEW(number); }
+    std::string_view reference() const { return CONDUIT_SDK_EVENT_VIEW(reference); }
+    std::string_view targetBranch() const { return CONDUIT_SDK_EVENT_VIEW(target_branch); }
+    std::string_view tag() const { return CONDUIT_SDK_EVENT_VIEW(tag); }
+    std::string_view releasedAt() const { return CONDUIT_SDK_EVENT_VIEW(released_at); }
 
     // One commit of a push; a field the host does not send is empty.
     struct Commit {
@@ -106,7 +98,7 @@ namespace __attribute__((visibility("hidden"))) sdk {
     };
     // The commits of a push, oldest first; from an older host, only their messages.
     std::vector<Commit> commits() const {
-      const bool detailed = covers(offsetof(conduit_event, commit_authors) + sizeof(void*));
+      const bool detailed = CONDUIT_STRUCT_HAS(&e_, conduit_event, commit_authors);
       std::vector<Commit> commits;
       for (size_t i = 0; i < e_.commit_message_count; ++i) {
         Commit commit{{}, view(e_.commit_messages[i]), {}, {}};
@@ -123,14 +115,9 @@ namespace __attribute__((visibility("hidden"))) sdk {
     const conduit_event& raw() const { return e_; }
 
    private:
-    bool covers(size_t end) const { return e_.struct_size >= end; }
-    // A view added after 1.0, or empty when the host's event does not reach it.
-    std::string_view viewIfCovered(const conduit_str& field, size_t offset) const {
-      return covers(offset + sizeof(conduit_str)) ? view(field) : std::string_view();
-    }
-
     const conduit_event& e_;
   };
+#undef CONDUIT_SDK_EVENT_VIEW
 
   // What process() answers.
   struct Result {
@@ -368,16 +355,17 @@ namespace __attribute__((visibility("hidden"))) sdk {
 
     // Whether the host has the functions of ABI 1.1 (leases).
     bool hasLeases() const {
-      return api_->struct_size >=
-                 offsetof(conduit_host_api, lease_release) + sizeof(api_->lease_release) &&
+      return CONDUIT_STRUCT_HAS(api_, conduit_host_api, lease_release) &&
              api_->lease_acquire != nullptr && api_->lease_extend != nullptr &&
              api_->lease_release != nullptr;
     }
 
     // Takes the lease `name` (mutual exclusion across threads and worker processes) for at most
     // `ttl`, waiting up to `wait` while another holds it. nullopt when another still held it
-    // then; throws HostError when Redis cannot be reached or the host has no leases. Only
-    // during process(), on its thread.
+    // then; throws HostError when Redis cannot be reached or the host has no leases. From any
+    // thread, during a process() call (ABI 1.4; before, on the thread running process()). A
+    // lease taken on the thread running process() and still held when it returns is released
+    // by the host; release one taken on a thread of your own (the Lease does, going out of scope).
     std::optional<Lease> lease(std::string_view name, std::chrono::milliseconds ttl,
                                std::chrono::milliseconds wait) const {
       if (!hasLeases()) throw HostError("this conduit has no leases (plugin ABI 1.1)");
@@ -410,8 +398,7 @@ namespace __attribute__((visibility("hidden"))) sdk {
 
     // Whether the host takes reports (ABI 1.2): a 1.0 or 1.1 conduit does not.
     bool hasReports() const {
-      return api_->struct_size >= offsetof(conduit_host_api, report) + sizeof(api_->report) &&
-             api_->report != nullptr;
+      return CONDUIT_STRUCT_HAS(api_, conduit_host_api, report) && api_->report != nullptr;
     }
 
     // Tells the host what process() did for `delivery`, for the delivery log, as a JSON object
@@ -585,6 +572,32 @@ namespace __attribute__((visibility("hidden"))) sdk {
     Host host_;
   };
 
+  // What CONDUIT_PLUGIN asks of its class, each said plainly when it is missing. A class that
+  // fails is replaced by a stand-in for the rest of the glue, so that the compiler's first and
+  // only errors are these messages, not pages about the glue's insides.
+  template <typename P>
+  struct CheckedProcessor {
+    static constexpr bool kDerives = std::is_convertible_v<P*, Processor*>;
+    static constexpr bool kConcrete = !std::is_abstract_v<P>;
+    static constexpr bool kConstructible = std::is_default_constructible_v<P>;
+    static_assert(kDerives,
+                  "CONDUIT_PLUGIN: the processor class must derive publicly from "
+                  "conduit::sdk::Processor");
+    static_assert(!kDerives || kConcrete,
+                  "CONDUIT_PLUGIN: the processor class is abstract: it must override "
+                  "conduit::sdk::Result process(const conduit::sdk::Event&, "
+                  "conduit::sdk::Delivery&) (and any other pure virtual function it has)");
+    static_assert(!kDerives || !kConcrete || kConstructible,
+                  "CONDUIT_PLUGIN: the processor class must be default-constructible: the host "
+                  "makes one object per worker with its default constructor (read settings in "
+                  "configure())");
+
+    struct StandIn : Processor {
+      Result process(const Event&, Delivery&) override { return Result::ok(); }
+    };
+    using type = std::conditional_t<kDerives && kConcrete && kConstructible, P, StandIn>;
+  };
+
   // The ABI's functions for the Processor class P; CONDUIT_PLUGIN instantiates it.
   template <typename P>
   struct PluginGlue {
@@ -680,21 +693,21 @@ namespace __attribute__((visibility("hidden"))) sdk {
 // app-config keys the plugin reads (which conduit then counts as known) are declared in the
 // processor class, when it reads any:
 //   static constexpr const char* kConfigKeys[] = {"atlassian_domain_url", nullptr};
-#define CONDUIT_PLUGIN(PROCESSOR, NAME, VERSION, CAPABILITIES)                              \
-  extern "C" __attribute__((visibility("default"))) const conduit_plugin_descriptor*        \
-  conduit_plugin_entry_v1(void) {                                                           \
-    using Glue = ::conduit::sdk::PluginGlue<PROCESSOR>;                                     \
-    static const conduit_plugin_descriptor descriptor = {sizeof(conduit_plugin_descriptor), \
-                                                         CONDUIT_ABI_MAJOR,                 \
-                                                         CONDUIT_ABI_MINOR,                 \
-                                                         NAME,                              \
-                                                         VERSION,                           \
-                                                         (CAPABILITIES),                    \
-                                                         Glue::configKeys(),                \
-                                                         &Glue::create,                     \
-                                                         &Glue::configure,                  \
-                                                         &Glue::process,                    \
-                                                         &Glue::shutdown,                   \
-                                                         &Glue::destroy};                   \
-    return &descriptor;                                                                     \
+#define CONDUIT_PLUGIN(PROCESSOR, NAME, VERSION, CAPABILITIES)                                  \
+  extern "C" __attribute__((visibility("default"))) const conduit_plugin_descriptor*            \
+  conduit_plugin_entry_v1(void) {                                                               \
+    using Glue = ::conduit::sdk::PluginGlue<::conduit::sdk::CheckedProcessor<PROCESSOR>::type>; \
+    static const conduit_plugin_descriptor descriptor = {sizeof(conduit_plugin_descriptor),     \
+                                                         CONDUIT_ABI_MAJOR,                     \
+                                                         CONDUIT_ABI_MINOR,                     \
+                                                         NAME,                                  \
+                                                         VERSION,                               \
+                                                         (CAPABILITIES),                        \
+                                                         Glue::configKeys(),                    \
+                                                         &Glue::create,                         \
+                                                         &Glue::configure,                      \
+                                                         &Glue::process,                        \
+                                                         &Glue::shutdown,                       \
+                                                         &Glue::destroy};                       \
+    return &descriptor;                                                                         \
   }

@@ -404,7 +404,6 @@ class FakeHost {
   using Key = std::tuple<std::string, std::string, std::string>;
 
   static FakeHost& self(conduit_host* host) { return *reinterpret_cast<FakeHost*>(host); }
-  static bool covers(uint32_t struct_size, size_t end) { return struct_size >= end; }
   static std::string text(conduit_str s) { return std::string(view(s)); }
   // Keeps a string alive for the plugin (until the FakeHost is destroyed). Under mutex_.
   conduit_str keep(std::string s) { return str(scratch_.emplace_back(std::move(s))); }
@@ -435,14 +434,14 @@ class FakeHost {
     std::lock_guard lock(me.mutex_);
     auto it = me.next_.find({text(project), text(status), text(event)});
     if (it == me.next_.end()) {
-      if (covers(answer->struct_size, offsetof(conduit_next, error) + sizeof(conduit_str))) {
+      if (CONDUIT_STRUCT_HAS(answer, conduit_next, error)) {
         answer->error = me.keep("no transition for " + text(project) + " \"" + text(status) +
                                 "\" " + text(event) + " in the FakeHost");
       }
       return CONDUIT_STATUS_NOT_FOUND;
     }
     // Only the fields the caller's struct_size covers, as the host does.
-    if (covers(answer->struct_size, offsetof(conduit_next, status) + sizeof(conduit_str))) {
+    if (CONDUIT_STRUCT_HAS(answer, conduit_next, status)) {
       answer->end = it->second.end ? 1 : 0;
       answer->state_id = str(it->second.state_id);
       answer->status = str(it->second.status);
@@ -461,7 +460,7 @@ class FakeHost {
     auto& views = me.path_views_.emplace_back();
     for (const auto& event : it->second)
       views.push_back(str(event));
-    if (covers(path->struct_size, offsetof(conduit_path, event_count) + sizeof(size_t))) {
+    if (CONDUIT_STRUCT_HAS(path, conduit_path, event_count)) {
       path->events = views.data();
       path->event_count = views.size();
     }
@@ -500,7 +499,8 @@ class FakeHost {
     return CONDUIT_STATUS_BUSY;
   }
 
-  // Leases: thread-safe, unlike the rest, so that a test may hold one from another thread.
+  // Leases: under a lock of their own, so that a test may hold one from another thread while
+  // the plugin waits for it.
   static conduit_status acquireThunk(conduit_host* host, conduit_str name, uint32_t ttl_ms,
                                      uint32_t wait_ms, conduit_str* token) {
     auto& me = self(host);

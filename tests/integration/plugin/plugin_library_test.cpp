@@ -1,8 +1,10 @@
 #include "plugin/plugin_library.hpp"
 
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -51,6 +53,30 @@ TEST_CASE("plugin library: a valid plugin loads and shows its descriptor") {
   CHECK(std::string(plugin.descriptor().name) == "good");
   CHECK(std::string(plugin.descriptor().version) == "1.0.0");
   CHECK(plugin.path() == kPlugins + "/good.so");
+}
+
+TEST_CASE("plugin library: the descriptor is the host's zeroed copy of as much as the plugin has") {
+  auto plugin = PluginLibrary::load(kPlugins, "good");
+  // The plugin's own descriptor, as its entry point returns it (the library is loaded already).
+  void* handle = ::dlopen(plugin.path().c_str(), RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(handle != nullptr);
+  auto entry =
+      reinterpret_cast<conduit_plugin_entry_fn>(::dlsym(handle, "conduit_plugin_entry_v1"));
+  REQUIRE(static_cast<bool>(entry));
+  const conduit_plugin_descriptor* own = entry();
+  ::dlclose(handle);
+
+  // good.c's struct_size is 1.0's: its last field is destroy.
+  const size_t size_1_0 =
+      offsetof(conduit_plugin_descriptor, destroy) + sizeof(conduit_plugin_descriptor::destroy);
+  CHECK(own->struct_size == size_1_0);
+  CHECK(&plugin.descriptor() != own);  // the host reads its copy, never the plugin's memory
+  CHECK(plugin.descriptor().struct_size == own->struct_size);
+  CHECK(std::memcmp(&plugin.descriptor(), own, own->struct_size) == 0);
+  // Whatever 1.x appends after destroy reads as zero from a plugin of 1.0's size: here nothing
+  // yet, as 1.4's descriptor is still 1.0's.
+  CHECK(sizeof(conduit_plugin_descriptor) == size_1_0);
+  CHECK(CONDUIT_STRUCT_HAS(&plugin.descriptor(), conduit_plugin_descriptor, destroy));
 }
 
 TEST_CASE("plugin library: a plugin built for an older minor (1.1, before reports) loads") {

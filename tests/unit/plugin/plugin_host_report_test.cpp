@@ -47,7 +47,7 @@ TEST_CASE("plugin host: report - the table has it - ABI 1.2") {
   CHECK(CONDUIT_ABI_MINOR >= 2);
   const auto* api = PluginHost::api();
   CHECK(api->struct_size == sizeof(conduit_host_api));
-  CHECK(api->struct_size >= offsetof(conduit_host_api, report) + sizeof(api->report));
+  CHECK(CONDUIT_STRUCT_HAS(api, conduit_host_api, report));
   CHECK(static_cast<bool>(api->report));
 }
 
