@@ -5,7 +5,8 @@
 #
 # usage: bench/e2e.sh [BUILD_DIR]     (make bench builds first and runs this)
 # env:   COUNT (1000 pull requests), KEYS (3 issues each), DELAY_MS (50), SAMPLES (20),
-#        CONCURRENCY (worker_concurrency, 16)
+#        CONCURRENCY (worker_concurrency, 16), KEY_CONCURRENCY (the worker's `concurrency` in
+#        workers.yaml: issues of one event at once; unset, the plugin's default, 4)
 set -euo pipefail
 
 build=${1:-build}
@@ -19,4 +20,7 @@ cd "$work"  # no ./config here: conduit run uses the installed-or-given files be
 mkdir -p config
 cp -r "$root/config/statemachines" config/
 printf 'workers:\n  atlassian:\n    statefile: jira.hcl\n    projects: [soc]\n' >config/workers.yaml
+if [ -n "${KEY_CONCURRENCY:-}" ]; then
+  printf '    concurrency: %s\n' "$KEY_CONCURRENCY" >>config/workers.yaml
+fi
 "$root/$build/bench/conduit_e2e_bench" "$root/$build/core/conduit" "unix://$work/redis.sock" "$work"

@@ -4,7 +4,8 @@
 //
 //   conduit_e2e_bench CONDUIT_BINARY REDIS_URL WORK_DIR
 //   env: COUNT (pull requests, 1000), KEYS (issues each, 3), DELAY_MS (50), SAMPLES (20),
-//        CONCURRENCY (worker_concurrency, 16)
+//        CONCURRENCY (worker_concurrency, 16), KEY_CONCURRENCY (the worker's `concurrency`, as
+//        e2e.sh wrote it into workers.yaml; for the summary only)
 //
 // 1. Load: COUNT pull requests, each naming KEYS issues of its own, posted as fast as four
 //    senders can. Reports issues moved per second, p50 and p99 from each delivery's acceptance
@@ -242,8 +243,10 @@ int main(int argc, char** argv) {
               percentile(latencies, 50), percentile(latencies, 99), moved_once, expected,
               percentile(first_moves, 50), percentile(first_moves, 100));
   std::printf(
-      "\n%d pull requests x %d issues, Jira answering after %lld ms, worker_concurrency=%d; "
-      "%d Jira requests in all\n",
-      count, keys, static_cast<long long>(delay.count()), concurrency, jira.requestCount());
+      "\n%d pull requests x %d issues, Jira answering after %lld ms, worker_concurrency=%d, "
+      "concurrency=%s; %d Jira requests in all\n",
+      count, keys, static_cast<long long>(delay.count()), concurrency,
+      std::getenv("KEY_CONCURRENCY") != nullptr ? std::getenv("KEY_CONCURRENCY") : "4 (default)",
+      jira.requestCount());
   return moved_once == expected ? 0 : 1;
 }

@@ -11,33 +11,21 @@ constexpr size_t kMaxDigits = 18;
 bool isUpper(char c) {
   return c >= 'A' && c <= 'Z';
 }
-bool isLower(char c) {
-  return c >= 'a' && c <= 'z';
-}
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
 }
 bool isLetterOrDigit(char c) {
-  return isUpper(c) || isDigit(c) || isLower(c);
+  return isUpper(c) || isDigit(c) || (c >= 'a' && c <= 'z');
 }
-char toUpper(char c) {
-  return isLower(c) ? static_cast<char>(c - 'a' + 'A') : c;
+// A character a project key may hold after its first letter.
+bool isKeyChar(char c) {
+  return isUpper(c) || isDigit(c) || c == '_';
 }
 
-// How keys may be written: as Jira writes them, or in any case.
-struct Case {
-  bool insensitive = false;
-  // A character that may start a project key: a letter.
-  bool isFirst(char c) const { return isUpper(c) || (insensitive && isLower(c)); }
-  // A character a project key may hold after its first letter.
-  bool isKeyChar(char c) const { return isFirst(c) || isDigit(c) || c == '_'; }
-};
-
-// The key whose dash is at `dash` in `text`, upper case, or "" when none of `projects` ends
-// there. `digits_end` is where the run of digits after the dash ends (found once by the caller).
-std::string keyAt(std::string_view text, size_t dash, size_t digits_end,
-                  const std::set<std::string, std::less<>>& projects, size_t longest_project,
-                  Case letters) {
+// The key whose dash is at `dash` in `text`, or "" when none of `projects` ends there.
+// `digits_end` is where the run of digits after the dash ends (found once by the caller).
+std::string_view keyAt(std::string_view text, size_t dash, size_t digits_end,
+                       const std::set<std::string, std::less<>>& projects, size_t longest_project) {
   // No number, not as Jira writes it, or longer than any issue number (a key names a Redis
   // checkpoint and a URL: keep it short).
   if (digits_end == dash + 1 || text[dash + 1] == '0' || digits_end - dash - 1 > kMaxDigits) {
@@ -49,16 +37,13 @@ std::string keyAt(std::string_view text, size_t dash, size_t digits_end,
   // project is longer than `longest_project`: looking further back could only find longer
   // runs, which keeps the scan linear however long a run of key characters is.
   size_t first = dash;
-  while (first > 0 && dash - first < longest_project && letters.isKeyChar(text[first - 1]))
+  while (first > 0 && dash - first < longest_project && isKeyChar(text[first - 1]))
     --first;
-  // The run in upper case (at most `longest_project` bytes): projects are kept upper case.
-  std::string run(text.substr(first, dash - first));
-  if (letters.insensitive) std::transform(run.begin(), run.end(), run.begin(), toUpper);
   for (size_t start = first; start < dash; ++start) {
-    if (!letters.isFirst(text[start])) continue;
+    if (!isUpper(text[start])) continue;
     if (start > 0 && isLetterOrDigit(text[start - 1])) continue;
-    if (projects.count(std::string_view(run).substr(start - first)) != 0) {
-      return run.substr(start - first) + std::string(text.substr(dash, digits_end - dash));
+    if (projects.count(text.substr(start, dash - start)) != 0) {
+      return text.substr(start, digits_end - start);
     }
   }
   return {};
@@ -69,24 +54,36 @@ std::string keyAt(std::string_view text, size_t dash, size_t digits_end,
 IssueKeys findIssueKeys(const std::vector<std::string_view>& texts,
                         const std::set<std::string>& projects, size_t max_keys,
                         JiraSettings::KeyCase key_case) {
-  const Case letters{key_case == JiraSettings::KeyCase::kInsensitive};
+  if (key_case == JiraSettings::KeyCase::kInsensitive) {
+    // Any case is upper case, as Jira writes keys: the same scan of an upper-case copy finds
+    // `soc-12` as SOC-12, with the same boundaries (a letter is a letter in either case), in
+    // the same linear time.
+    std::vector<std::string> upper(texts.begin(), texts.end());
+    for (auto& text : upper) {
+      std::transform(text.begin(), text.end(), text.begin(), [](char c) {
+        return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+      });
+    }
+    return findIssueKeys(std::vector<std::string_view>(upper.begin(), upper.end()), projects,
+                         max_keys, JiraSettings::KeyCase::kExact);
+  }
   const std::set<std::string, std::less<>> lookup(projects.begin(), projects.end());
   size_t longest_project = 0;
   for (const auto& project : projects)
     longest_project = std::max(longest_project, project.size());
 
   IssueKeys found;
-  std::unordered_set<std::string> seen;  // upper case: soc-1 and SOC-1 are one key
+  std::unordered_set<std::string_view> seen;  // views into `texts`, which outlive the call
   for (std::string_view text : texts) {
     for (size_t dash = text.find('-'); dash != std::string_view::npos;) {
       // The digits after a dash are read once: the next dash is past them.
       size_t digits_end = dash + 1;
       while (digits_end < text.size() && isDigit(text[digits_end]))
         ++digits_end;
-      std::string key = keyAt(text, dash, digits_end, lookup, longest_project, letters);
+      const std::string_view key = keyAt(text, dash, digits_end, lookup, longest_project);
       if (!key.empty() && seen.insert(key).second) {
         if (found.keys.size() < max_keys) {
-          found.keys.push_back(std::move(key));
+          found.keys.emplace_back(key);
         } else {
           ++found.left_out;
         }
