@@ -463,3 +463,26 @@ TEST_CASE("jira flow: smart commits in a push - a comment, a worklog and a trans
   const std::string log = flow.stop();
   CHECK(log.find("smart commit not applied: SOC-3: #dnoe") != std::string::npos);
 }
+
+TEST_CASE("jira flow: a commit resent by a later push - its smart commits are not applied again") {
+  Flow flow({}, {}, "    smart_commits: true\n");
+  CHECK(flow.pushed("d-first", {{"aaaa1111", "SOC-1 #comment once #time 1h #start-work"}}) == 202);
+  REQUIRE(flow.ended("d-first").has_value());
+  // A rebase onto main resends the commit beside a new one, in a delivery of its own.
+  CHECK(flow.pushed("d-rebased", {{"aaaa1111", "SOC-1 #comment once #time 1h #start-work"},
+                                  {"bbbb2222", "SOC-1 #comment new"}}) == 202);
+  const auto record = flow.ended("d-rebased");
+  REQUIRE(record.has_value());
+  CHECK(conduit::queue::statusName(record->status) == "done");
+  const auto comments = flow.jira().comments("SOC-1");
+  REQUIRE(comments.size() == 2);
+  CHECK(comments[0].find("once") == 0);
+  CHECK(comments[1].find("new") == 0);
+  CHECK(flow.jira().worklogCount("SOC-1") == 1);
+  CHECK(flow.jira().transitionsApplied("SOC-1") == 1);
+  REQUIRE(record->workers.size() == 1);
+  const auto& actions = record->workers[0].actions;
+  CHECK(std::find(actions.begin(), actions.end(),
+                  R"({"action":"skipped","reason":"aaaa1111: its smart commit commands were )"
+                  R"x(applied by an earlier delivery (github::app::d-first)"})x") != actions.end());
+}
