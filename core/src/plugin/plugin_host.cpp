@@ -1,6 +1,7 @@
 #include "plugin/plugin_host.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <set>
@@ -40,8 +41,16 @@ conduit_str keepOnThread(std::string token) {
 
 }  // namespace
 
+namespace {
+// The serial numbers of delivery scopes, from 1: a handle is never NULL.
+std::atomic<uint64_t> g_next_scope_serial{1};
+}  // namespace
+
 PluginHost::DeliveryScope::DeliveryScope(PluginHost& host, std::string identity)
-    : host_(host), identity_(std::move(identity)), outer_(t_scope) {
+    : host_(host),
+      serial_(g_next_scope_serial.fetch_add(1, std::memory_order_relaxed)),
+      identity_(std::move(identity)),
+      outer_(t_scope) {
   log_scope_.worker(host_.context_.worker);
   if (host_.context_.machines) machines_ = host_.context_.machines();
   t_scope = this;

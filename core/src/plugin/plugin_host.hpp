@@ -50,7 +50,12 @@ class PluginHost {
     DeliveryScope(const DeliveryScope&) = delete;
     DeliveryScope& operator=(const DeliveryScope&) = delete;
 
-    conduit_delivery* handle() { return reinterpret_cast<conduit_delivery*>(this); }
+    // An opaque number, never a pointer to the scope: each scope's is new (a 64-bit count), so
+    // a handle kept past its process() never names a later delivery's scope, even one built at
+    // the same address.
+    conduit_delivery* handle() const {
+      return reinterpret_cast<conduit_delivery*>(static_cast<uintptr_t>(serial_));
+    }
     const std::string& identity() const { return identity_; }
 
     // What the plugin reported (`report`, ABI 1.2) during the scope, in order, each a compact
@@ -64,6 +69,7 @@ class PluginHost {
     const std::vector<conduit_str>& keepList(std::vector<conduit_str> list);
 
     PluginHost& host_;
+    const uint64_t serial_;
     std::string identity_;
     std::shared_ptr<const statemachine::StateMachines> machines_;  // pinned for the delivery
     std::mutex kept_mutex_;  // the answers below may be asked for from any thread (ABI 1.4)

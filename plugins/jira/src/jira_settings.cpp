@@ -291,10 +291,12 @@ JiraSettings readSettings(std::string_view worker_json, const std::set<std::stri
   if (auto rate = config("atlassian_max_requests_per_second"); rate && !rate->empty()) {
     double value = -1;
     auto [end, ec] = std::from_chars(rate->data(), rate->data() + rate->size(), value);
-    if (ec != std::errc() || end != rate->data() + rate->size() || !(value >= 0) ||
-        value > 100000) {
+    // Below one request in 100 s a worker could not make one move within Jira's deadline,
+    // and a wait that long no longer fits the clock's arithmetic: a slip, not a setting.
+    const bool limit = value >= kMinRequestsPerSecond && value <= kMaxRequestsPerSecond;
+    if (ec != std::errc() || end != rate->data() + rate->size() || !(value == 0 || limit)) {
       throw invalid("atlassian_max_requests_per_second: `" + *rate +
-                    "` is not a number from 0 (no limit) to 100000");
+                    "` is neither 0 (no limit) nor a number from 0.01 to 100000");
     }
     settings.max_requests_per_second = value;
   }

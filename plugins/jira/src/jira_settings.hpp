@@ -61,6 +61,8 @@ struct JiraSettings {
   double max_requests_per_second = 0;
 };
 
+inline constexpr double kMinRequestsPerSecond = 0.01;  // atlassian_max_requests_per_second
+inline constexpr double kMaxRequestsPerSecond = 100000;
 inline constexpr size_t kMinConcurrency = 1;
 inline constexpr size_t kMaxConcurrency = 64;
 inline constexpr size_t kMaxFixVersionNameBytes = 255;  // Jira's limit on a version's name

@@ -29,6 +29,19 @@ std::string firstLine(std::string_view message) {
   return std::string(message.substr(0, end));
 }
 
+// Whether `url` is a page a link may point to: http(s) only. The URL comes from the payload, and
+// Jira shows a link's URL as a link: a `javascript:` one would run in the reader's browser.
+bool isWebAddress(std::string_view url) {
+  auto lower = [](std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string head = lower(url.substr(0, 8));
+  return startsWith(head, "https://") || startsWith(head, "http://");
+}
+
 // The origin of a URL: https://github.com for https://github.com/org/repo/pull/12.
 std::string originOf(std::string_view url) {
   const size_t scheme = url.find("://");
@@ -81,7 +94,7 @@ std::vector<RemoteLink> linksFor(const std::string& key, const sdk::Event& event
   const std::string_view kind = event.kind();
   std::vector<RemoteLink> links;
   if (startsWith(kind, "pull_request.")) {
-    if (event.url().empty()) return links;
+    if (!isWebAddress(event.url())) return links;
     const bool merged = kind == "pull_request.merged";
     const bool closed = kind == "pull_request.closed";
     const std::string state = merged ? "merged" : closed ? "closed" : "open";
@@ -94,7 +107,7 @@ std::vector<RemoteLink> linksFor(const std::string& key, const sdk::Event& event
     link.resolved = merged || closed;
     links.push_back(std::move(link));
   } else if (startsWith(kind, "release.")) {
-    if (event.url().empty()) return links;
+    if (!isWebAddress(event.url())) return links;
     const std::string_view tag = event.tag();
     const std::string_view name = event.releaseName();
     std::string title = "Release " + std::string(tag.empty() ? name : tag);
@@ -102,7 +115,7 @@ std::vector<RemoteLink> linksFor(const std::string& key, const sdk::Event& event
     links.push_back(linkOf(event, event.url(), title, "release"));
   } else if (kind == "push") {
     for (const auto& commit : event.commits()) {
-      if (commit.url.empty()) continue;
+      if (!isWebAddress(commit.url)) continue;
       // Keys in any case are keys in upper case with the same letters and digits around them.
       std::string message(commit.message);
       if (key_case == JiraSettings::KeyCase::kInsensitive) {

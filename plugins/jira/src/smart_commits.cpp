@@ -54,13 +54,11 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-// The issue keys of `text`, as the rest of the plugin finds them. The one place smart commits
-// look keys up: key_case (issue 13 section 4) applies here as in every other text once
-// findIssueKeys takes it.
+// The issue keys of `text`, as the rest of the plugin finds them (key_case included): the one
+// place smart commits look keys up.
 std::vector<std::string> keysIn(std::string_view text, const std::set<std::string>& projects,
                                 JiraSettings::KeyCase key_case) {
-  (void)key_case;
-  return findIssueKeys({text}, projects, kMaxKeysPerLine).keys;
+  return findIssueKeys({text}, projects, kMaxKeysPerLine, key_case).keys;
 }
 
 // Where the command starting at `hash` of `line` ends its name, when one starts there.
@@ -286,16 +284,22 @@ SmartCommands parseSmartCommands(std::string_view text, const std::set<std::stri
 
 const Transition* matchTransition(std::string_view written,
                                   const std::vector<Transition>& available, std::string* error) {
-  std::string wanted = lowered(written);
-  std::replace(wanted.begin(), wanted.end(), '-', ' ');
+  // `-` stands for a space, and a name that holds a dash itself ("Re-open") is matched by it
+  // too: both sides are compared with every dash read as a space.
+  auto comparable = [](std::string_view name) {
+    std::string text = lowered(name);
+    std::replace(text.begin(), text.end(), '-', ' ');
+    return text;
+  };
+  const std::string wanted = comparable(written);
   for (const auto& transition : available) {
-    if (lowered(transition.name) == wanted) return &transition;
+    if (comparable(transition.name) == wanted) return &transition;
   }
   // Jira reads a transition's name up to its first blank: `#start` is "Start work", when no
   // other available transition starts with that word.
   std::vector<const Transition*> starting;
   for (const auto& transition : available) {
-    if (startsWith(lowered(transition.name), wanted + " ")) starting.push_back(&transition);
+    if (startsWith(comparable(transition.name), wanted + " ")) starting.push_back(&transition);
   }
   if (starting.size() == 1) return starting.front();
   if (starting.empty()) {

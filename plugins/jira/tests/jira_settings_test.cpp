@@ -181,7 +181,7 @@ TEST_CASE("jira settings: issue 13's mistakes are named") {
         "workers.yaml: `concurrency` must be a number from 1 to 64");
   CHECK(errorOf(R"({"concurrency":65})", kCloud).find("from 1 to 64") != std::string::npos);
   CHECK(errorOf(R"({"link":"yes"})", kCloud) == "workers.yaml: `link` must be true or false");
-  for (const char* rate : {"-1", "fast", "1e9", "nan", "2 "}) {
+  for (const char* rate : {"-1", "fast", "1e9", "nan", "2 ", "0.001", "1e-11"}) {
     auto config = kCloud;
     config["atlassian_max_requests_per_second"] = rate;
     CAPTURE(rate);

@@ -251,3 +251,18 @@ TEST_CASE("links: a commit naming a key in lower case - linked with key_case: in
   CHECK(links[0].url == "https://github.com/org/repo/commit/abc1234def");
   CHECK(links[0].title == "Commit abc1234: soc-1: first line");
 }
+
+TEST_CASE("links: only to http(s) pages - a javascript: URL from a payload is not linked") {
+  JiraSite site(kLink);
+  auto event = githubPull();
+  event.url = "javascript:alert(document.cookie)//https://github.com/org/repo/pull/12";
+  CHECK(site.plugin->process(event).outcome == CONDUIT_OUTCOME_OK);
+  CHECK(site.jira->status("SOC-1") == "In Progress");  // the move is not held back
+  CHECK(site.links("SOC-1").empty());
+  auto pushed = push();
+  for (auto& url : pushed.commit_urls)
+    url = "data:text/html,<script>alert(1)</script>";
+  CHECK(site.plugin->process(pushed).outcome == CONDUIT_OUTCOME_OK);
+  for (const char* key : {"SOC-1", "SOC-2", "SOC-3"})
+    CHECK(site.links(key).empty());
+}

@@ -269,3 +269,28 @@ TEST_CASE("smart commits: a megabyte of any shape is read in well under a second
   CHECK(long_time.commands[0].error.find("longer than Jira keeps") != std::string::npos);
   CHECK(long_time.commands[0].error.size() < 200);
 }
+
+TEST_CASE("smart commits: a transition whose name holds a dash - written with it") {
+  const std::vector<Transition> available = {{"31", "Re-open", "To Do"},
+                                             {"32", "Sign-off", "Done"}};
+  std::string error;
+  for (const char* written : {"re-open", "Re-open", "RE-OPEN"}) {
+    CAPTURE(written);
+    const Transition* found = matchTransition(written, available, &error);
+    REQUIRE(found != nullptr);
+    CHECK(found->id == "31");
+  }
+  const Transition* found = matchTransition("sign-off", available, &error);
+  REQUIRE(found != nullptr);
+  CHECK(found->id == "32");
+}
+
+TEST_CASE("smart commits: key_case insensitive - soc-1 #done names SOC-1 as elsewhere") {
+  auto exact = parseSmartCommands("soc-1 #done", {"SOC"}, JiraSettings::KeyCase::kExact,
+                                  conduit::jira::kMaxSmartCommandsPerText);
+  CHECK(exact.commands.empty());
+  auto any = parseSmartCommands("soc-1 Soc-2 #done", {"SOC"}, JiraSettings::KeyCase::kInsensitive,
+                                conduit::jira::kMaxSmartCommandsPerText);
+  REQUIRE(any.commands.size() == 1);
+  CHECK(any.commands[0].keys == Keys{"SOC-1", "SOC-2"});
+}

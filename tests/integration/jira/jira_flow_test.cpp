@@ -104,7 +104,8 @@ class Flow {
 
   // POSTs a published release, signed as GitHub signs it; returns the HTTP status.
   int published(const std::string& delivery_id, const std::string& name) {
-    const std::string body = R"({"action":"published","release":{"name":")" + name +
+    const std::string body = R"({"action":"published","release":{"tag_name":"v1.0","name":")" +
+                             name +
                              R"(","body":"","html_url":"https://github.com/acme/app/releases/1",)"
                              R"("author":{"login":"bob"}}})";
     return post("release", delivery_id, body);

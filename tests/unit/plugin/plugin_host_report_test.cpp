@@ -146,3 +146,21 @@ TEST_CASE("plugin host: report - only for a delivery of this instance being proc
   CHECK(PluginHost::api()->report(host.handle(), scope.handle(), action) == CONDUIT_STATUS_ERROR);
   CHECK(scope.takeActions().empty());
 }
+
+TEST_CASE("plugin host: a delivery handle kept past its process() never reaches a later one") {
+  PluginHost host(PluginHost::Context{"jira-1", "jira", {}, {}, nullptr});
+  conduit_delivery* stale = nullptr;
+  {
+    PluginHost::DeliveryScope first(host, "github::repo::d-1");
+    stale = first.handle();
+  }
+  // Built where the first one was, on the same stack: its handle is still its own.
+  PluginHost::DeliveryScope second(host, "github::repo::d-2");
+  CHECK(second.handle() != stale);
+  const std::string json = R"({"action":"moved","issue":"SOC-1"})";
+  CHECK(PluginHost::api()->report(host.handle(), stale, conduit_str{json.data(), json.size()}) ==
+        CONDUIT_STATUS_ERROR);
+  CHECK(second.takeActions().empty());
+  CHECK(report(host, second, json) == CONDUIT_STATUS_OK);
+  CHECK(second.takeActions().size() == 1);
+}
