@@ -45,9 +45,9 @@ std::chrono::milliseconds timedParse(const std::string& text) {
                                                                started);
 }
 
-const std::vector<Transition> kFromToDo = {{"11", "Start work", "In Progress"},
-                                           {"12", "Start review", "In Review"},
-                                           {"13", "Done", "Done"}};
+const std::vector<Transition> kAvailableFromStart = {{"11", "Start work", "In Progress"},
+                                                     {"12", "Start review", "In Review"},
+                                                     {"13", "Done", "Done"}};
 
 }  // namespace
 
@@ -202,14 +202,14 @@ TEST_CASE("smart commits: durations") {
 
 TEST_CASE("smart commits: a transition by its name - ignoring case, - for a space") {
   std::string error;
-  const Transition* found = matchTransition("start-work", kFromToDo, &error);
+  const Transition* found = matchTransition("start-work", kAvailableFromStart, &error);
   REQUIRE(found != nullptr);
   CHECK(found->id == "11");
-  found = matchTransition("DONE", kFromToDo, &error);
+  found = matchTransition("DONE", kAvailableFromStart, &error);
   REQUIRE(found != nullptr);
   CHECK(found->id == "13");
   // Jira reads a name's first word: `#start` alone could be either.
-  CHECK(matchTransition("start", kFromToDo, &error) == nullptr);
+  CHECK(matchTransition("start", kAvailableFromStart, &error) == nullptr);
   CHECK(error ==
         "\"start\" could be any of \"Start work\", \"Start review\": write more of the "
         "name, with - for each space");
@@ -217,7 +217,7 @@ TEST_CASE("smart commits: a transition by its name - ignoring case, - for a spac
   found = matchTransition("finish", finish, &error);
   REQUIRE(found != nullptr);
   CHECK(found->id == "21");
-  CHECK(matchTransition("dnoe", kFromToDo, &error) == nullptr);
+  CHECK(matchTransition("dnoe", kAvailableFromStart, &error) == nullptr);
   CHECK(error ==
         "no transition \"dnoe\" is available (available: Start work -> In Progress, "
         "Start review -> In Review, Done -> Done)");
