@@ -22,6 +22,7 @@
 #include "http/ui_sessions.hpp"
 #include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
+#include "store/hook_cache.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
 
@@ -85,6 +86,7 @@ struct ServerApp::Parts {
       : metrics(shared_metrics ? std::move(shared_metrics) : makeServiceMetrics(s)),
         redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
+        hooks(registry),
         queue(redis, logSettings(s)),
         log(redis, logSettings(s)),
         // One guard for every admin route: the bearer token, or the web page's session.
@@ -93,7 +95,7 @@ struct ServerApp::Parts {
         admin_routes(registry, guard),
         delivery_routes(log, refused, guard),
         ui_routes(guard, redis, uiOptions(s)),
-        payload_route(registry, queue, metrics.get()),
+        payload_route(hooks, queue, metrics.get()),
         router(std::make_shared<http::Router>()),
         server(httpOptions(s, answerObserver(metrics, refused)), router) {
     http::addServiceRoutes(*router, version());
@@ -112,6 +114,7 @@ struct ServerApp::Parts {
   std::shared_ptr<metrics::ConduitMetrics> metrics;
   store::RedisPool redis;
   store::HookRegistry registry;
+  store::HookCache hooks;
   queue::DeliveryQueue queue;
   queue::DeliveryLog log;
   http::RefusedRequests refused;

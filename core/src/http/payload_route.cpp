@@ -40,9 +40,9 @@ std::string_view eventLabel(const providers::Provider* provider,
 
 }  // namespace
 
-PayloadRoute::PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue,
+PayloadRoute::PayloadRoute(store::HookCache& hooks, queue::DeliveryQueue& queue,
                            metrics::ConduitMetrics* metrics)
-    : registry_(registry), queue_(queue), metrics_(metrics) {}
+    : hooks_(hooks), queue_(queue), metrics_(metrics) {}
 
 void PayloadRoute::addTo(Router& router) {
   auto receive = [this](const Request& request) { return this->receive(request); };
@@ -89,7 +89,7 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
   if (provider == nullptr || !store::isValidRepoId(repo_id)) {
     return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
   }
-  auto hook = registry_.lookup(provider->name(), repo_id);
+  auto hook = hooks_.lookup(provider->name(), repo_id);
   if (!hook) return errorResponse(ApiError::kHookNotFound, "no hook is registered at this address");
 
   // 3. A delivery of another host: a hook is for one host, whatever headers a delivery copies.
@@ -113,7 +113,16 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
   }
 
   // 4. The signature or token, over the raw body, whatever its encoding.
-  switch (provider->authenticate(request.header, request.body, hook->secret)) {
+  providers::SignatureStatus signature =
+      provider->authenticate(request.header, request.body, hook->secret);
+  if (signature == providers::SignatureStatus::kMismatch) {
+    // The secret may have been changed by another writer since it was remembered.
+    if (auto current = hooks_.recheck(*hook)) {
+      hook = std::move(current);
+      signature = provider->authenticate(request.header, request.body, hook->secret);
+    }
+  }
+  switch (signature) {
     case providers::SignatureStatus::kValid:
       break;
     case providers::SignatureStatus::kMissing:

@@ -3,7 +3,7 @@
 #include "http/router.hpp"
 #include "metrics/conduit_metrics.hpp"
 #include "queue/delivery_queue.hpp"
-#include "store/hook_registry.hpp"
+#include "store/hook_cache.hpp"
 
 namespace conduit::http {
 
@@ -14,7 +14,7 @@ class PayloadRoute {
  public:
   // `metrics` (not owned; may be null) counts each answer in
   // conduit_deliveries_received_total.
-  PayloadRoute(store::HookRegistry& registry, queue::DeliveryQueue& queue,
+  PayloadRoute(store::HookCache& hooks, queue::DeliveryQueue& queue,
                metrics::ConduitMetrics* metrics = nullptr);
 
   void addTo(Router& router);
@@ -25,7 +25,7 @@ class PayloadRoute {
   // The checks and the queueing; `outcome` says how it ended when it did not refuse.
   Response check(const Request& request, metrics::Received& outcome);
 
-  store::HookRegistry& registry_;
+  store::HookCache& hooks_;
   queue::DeliveryQueue& queue_;
   metrics::ConduitMetrics* metrics_;
 };
