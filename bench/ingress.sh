@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Ingress benchmark: signed ~32 KB pull_request deliveries driven by wrk at 32 connections
 # against `conduit serve` (with its own redis-server), and in the same run against a bare
-# Pistache endpoint that only computes the body's HMAC: the framework's ceiling.
-# Prints requests/s, p50 and p99 latency, error answers and the server's peak RSS for each.
+# Pistache endpoint that only computes the body's HMAC: the framework's ceiling. Both are driven
+# with `Connection: keep-alive`, then again without it (a connection per request). Prints, for
+# each, requests/s, p50 and p99 latency, error answers, peak RSS and CPU per request, then
+# Conduit's share of the ceiling and the CPU per delivery (Conduit's plus Redis's) against the
+# ceiling's, beside issue 14's goals.
 #
 # usage: bench/ingress.sh [BUILD_DIR]     (make bench builds first and runs this)
 # env:   DURATION (default 20s), CONNECTIONS (32), THREADS (wrk threads, 2),
 #        SERVER_THREADS (HTTP threads of both servers, default 4),
-#        KEEPALIVE=0 (send no `Connection: keep-alive`: Pistache then closes every connection),
+#        MODES ("keep-alive close" by default; either one alone to run only that row),
 #        LOG_LEVEL (Conduit's log_level, default info: one access-log line per request)
 set -euo pipefail
 
@@ -34,7 +37,7 @@ drive() {
   local before=() pid
   for pid in "$@"; do before+=("$(cpu_us "$pid")"); done
   BENCH_BODY_FILE="$body" BENCH_SIGNATURE="$signature" BENCH_PATH="$path" \
-    BENCH_KEEPALIVE="${KEEPALIVE:-1}" \
+    BENCH_KEEPALIVE="$keep_alive" \
     wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency \
     -s "$root/bench/deliveries.lua" "$url" -- "$run" >"$work/wrk-$run.txt"
   local cpu=() i=0
@@ -87,23 +90,39 @@ pids+=($bare_pid)
 wait_for "http://127.0.0.1:$bare_port/" || true
 
 machine
-keep_alive="Connection: keep-alive"
-[ "${KEEPALIVE:-1}" = 0 ] && keep_alive="no keep-alive (a connection per request)"
-echo "Load: wrk -t$wrk_threads -c$connections -d$duration, $(wc -c <"$body") byte bodies, $keep_alive; $server_threads server threads"
+echo "Load: wrk -t$wrk_threads -c$connections -d$duration, $(wc -c <"$body") byte bodies; $server_threads server threads"
 echo
-ceiling=$(drive "http://127.0.0.1:$bare_port" "/" "$signature" 1 "$bare_pid")
-result=$(drive "http://127.0.0.1:$conduit_port" "/conduit/webhooks/github/payments-service/payload" \
-  "$signature" 2 "$conduit_pid" "$redis_pid")
+conduit_path="/conduit/webhooks/github/payments-service/payload"
+run=0
+rows=()
+summary=()
+for mode in ${MODES:-keep-alive close}; do
+  case "$mode" in
+    keep-alive) keep_alive=1 ;;
+    close) keep_alive=0 ;;
+    *) echo "unknown mode $mode (keep-alive or close)" >&2; exit 2 ;;
+  esac
+  run=$((run + 1))
+  ceiling=$(drive "http://127.0.0.1:$bare_port" "/" "$signature" "$((run * 2 - 1))" "$bare_pid")
+  result=$(drive "http://127.0.0.1:$conduit_port" "$conduit_path" "$signature" "$((run * 2))" \
+    "$conduit_pid" "$redis_pid")
+  read -r c_rps c_p50 c_p99 c_non2xx c_err c_cpu <<<"$ceiling"
+  read -r r_rps r_p50 r_p99 r_non2xx r_err r_cpu redis_cpu <<<"$result"
+  rows+=("$(printf '| %s | bare Pistache + HMAC (ceiling) | %s | %s | %s | %s | %s | %s MB | %s µs |' \
+    "$mode" "$c_rps" "$c_p50" "$c_p99" "$c_non2xx" "$c_err" "$(peak_rss_mb "$bare_pid")" "$c_cpu")")
+  rows+=("$(printf '| %s | conduit serve | %s | %s | %s | %s | %s | %s MB | %s µs (+ redis-server %s µs) |' \
+    "$mode" "$r_rps" "$r_p50" "$r_p99" "$r_non2xx" "$r_err" "$(peak_rss_mb "$conduit_pid")" "$r_cpu" \
+    "$redis_cpu")")
+  summary+=("$(awk -v mode="$mode" -v r="$r_rps" -v c="$c_rps" -v rc="$r_cpu" -v dc="$redis_cpu" \
+    -v cc="$c_cpu" 'BEGIN {
+      printf "%s: conduit / ceiling %.2f of the requests per second (goal 0.6); CPU per delivery, conduit + redis / ceiling: %.2f (goal 1.6 at most)",
+        mode, r / c, (rc + dc) / cc }')")
+done
 queued=$(redis-cli -s "$work/redis.sock" xlen conduit::deliveries)
 
-read -r c_rps c_p50 c_p99 c_non2xx c_err c_cpu <<<"$ceiling"
-read -r r_rps r_p50 r_p99 r_non2xx r_err r_cpu redis_cpu <<<"$result"
-printf '| server | requests/s | p50 | p99 | non-2xx | socket errors | peak RSS | CPU per request |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
-printf '| bare Pistache + HMAC (ceiling) | %s | %s | %s | %s | %s | %s MB | %s µs |\n' \
-  "$c_rps" "$c_p50" "$c_p99" "$c_non2xx" "$c_err" "$(peak_rss_mb "$bare_pid")" "$c_cpu"
-printf '| conduit serve | %s | %s | %s | %s | %s | %s MB | %s µs (+ redis-server %s µs) |\n' \
-  "$r_rps" "$r_p50" "$r_p99" "$r_non2xx" "$r_err" "$(peak_rss_mb "$conduit_pid")" "$r_cpu" "$redis_cpu"
+printf '| connections | server | requests/s | p50 | p99 | non-2xx | socket errors | peak RSS | CPU per request |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '%s\n' "${rows[@]}"
 echo
-awk -v r="$r_rps" -v c="$c_rps" 'BEGIN { printf "conduit / ceiling: %.0f%% of the requests per second\n", 100 * r / c }'
+printf '%s\n' "${summary[@]}"
 echo "deliveries in the queue: $queued (every 2xx answer is one entry)"

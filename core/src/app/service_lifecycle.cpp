@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "app/allocator_tuning.hpp"
 #include "app/cli.hpp"
 #include "app/default_paths.hpp"
 #include "app/logging.hpp"
@@ -113,6 +114,7 @@ std::vector<std::pair<std::string, std::string>> nearMisses(
 
 ServiceLifecycle::ServiceLifecycle(ServiceKind kind, const ServiceConfig& config)
     : kind_(kind), config_(config), signals_(blockStopSignals()) {
+  tuneAllocator();
   setUpLogging(config.server.log_level, config.server.log_format);
   spdlog::info("conduit {}{} starting with {}", version(), describe(kind), config.path);
 }
