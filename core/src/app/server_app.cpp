@@ -163,7 +163,9 @@ uint16_t ServerApp::port() const {
 
 int ServerApp::stop(std::chrono::milliseconds grace) {
   const int unfinished = parts_->server.drainAndStop(grace);
-  parts_->hooks.stop();
+  // With requests left stuck on Redis the caller exits at once: the poller, which may be stuck
+  // on it too, is not waited for either.
+  if (unfinished == 0) parts_->hooks.stop();
   return unfinished;
 }
 
