@@ -20,6 +20,7 @@
 #include "http/service_routes.hpp"
 #include "http/ui_routes.hpp"
 #include "http/ui_sessions.hpp"
+#include "providers/registry.hpp"
 #include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
 #include "store/hook_cache.hpp"
@@ -77,6 +78,14 @@ std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& setting
   return crypto::SecretBox(*settings.secret_key);
 }
 
+// Every provider's hooks are held in memory by the hook cache.
+std::vector<std::string> providerNames() {
+  std::vector<std::string> names;
+  for (const auto* provider : providers::allProviders())
+    names.emplace_back(provider->name());
+  return names;
+}
+
 }  // namespace
 
 // Declared in the order they are built; destroyed in reverse, server first.
@@ -86,7 +95,7 @@ struct ServerApp::Parts {
       : metrics(shared_metrics ? std::move(shared_metrics) : makeServiceMetrics(s)),
         redis(s.redis, std::chrono::milliseconds(s.redis_timeout_ms)),
         registry(redis, secretBox(s)),
-        hooks(registry),
+        hooks(registry, providerNames()),
         queue(redis, logSettings(s)),
         log(redis, logSettings(s)),
         // One guard for every admin route: the bearer token, or the web page's session.
@@ -143,6 +152,8 @@ void ServerApp::start() {
     // Not fatal: deliveries get 503 until Redis answers, and the first one creates the group.
     spdlog::warn("Redis at {} is not answering yet: {}", redis.describe(), e.what());
   }
+  // The hooks in memory before the first delivery; without Redis, loaded when it answers.
+  parts_->hooks.start();
   parts_->server.start();
 }
 
@@ -151,7 +162,11 @@ uint16_t ServerApp::port() const {
 }
 
 int ServerApp::stop(std::chrono::milliseconds grace) {
-  return parts_->server.drainAndStop(grace);
+  const int unfinished = parts_->server.drainAndStop(grace);
+  // With requests left stuck on Redis the caller exits at once: the poller, which may be stuck
+  // on it too, is not waited for either.
+  if (unfinished == 0) parts_->hooks.stop();
+  return unfinished;
 }
 
 }  // namespace conduit::app

@@ -44,6 +44,14 @@ inline constexpr std::string_view kLogIssuePrefix = "conduit::log::issue::";
 inline constexpr std::string_view kProviderSetPrefix = "providers::";
 inline constexpr std::string_view kHookPrefix = "secrets::";
 
+// The hook registry's change feed (docs/queue.md, "The hook registry's change feed"), written by
+// the same scripts that write hooks: a generation counter, and a sorted set of
+// <provider>::<repo_id> scored by the generation of each hook's last change, trimmed to its
+// newest kHookChangesKept members. Each server polls the counter to keep its memory current.
+inline constexpr std::string_view kHookGeneration = "conduit::hooks::generation";
+inline constexpr std::string_view kHookChanges = "conduit::hooks::changes";
+inline constexpr long long kHookChangesKept = 10000;
+
 // How long a delivery id is remembered: GitHub lets people redeliver for three days.
 inline constexpr std::chrono::hours kDeliveryIdMemory{72};
 // A delivery's progress outlives any retry schedule; it is erased when the delivery ends.

@@ -135,3 +135,81 @@ TEST_CASE("registry: Redis away is RedisUnavailable - back again - the pool reco
   f.redis.start();
   CHECK(registry.lookup("github", "repo")->secret == "s1");
 }
+
+TEST_CASE("registry: each write bumps the change feed in the same script - failed writes do not") {
+  RegistryFixture f;
+  HookRegistry registry(f.pool, std::nullopt);
+  auto generation = [&] { return f.direct.command({"GET", "conduit::hooks::generation"}); };
+  auto score = [&](const char* member) {
+    return f.direct.command({"ZSCORE", "conduit::hooks::changes", member}).text;
+  };
+  CHECK(generation().isNil());
+
+  registry.create({"github", "repo", "org/repo"}, "s1");
+  CHECK(generation().text == "1");
+  CHECK(score("github::repo") == "1");
+  registry.create({"gitlab", "repo", "org/repo"}, "s1");
+  CHECK(score("gitlab::repo") == "2");
+  registry.replaceSecret({"github", "repo", "org/repo"}, "s2");
+  CHECK(score("github::repo") == "3");
+  registry.remove("github", "repo");
+  CHECK(generation().text == "4");
+  CHECK(score("github::repo") == "4");
+
+  // Nothing changed: nothing to tell the other servers.
+  CHECK(registry.create({"gitlab", "repo", "org/repo"}, "s3") == Outcome::kAlreadyExists);
+  CHECK(registry.replaceSecret({"github", "gone", "org/gone"}, "s3") == Outcome::kNotFound);
+  CHECK_FALSE(registry.remove("github", "repo"));
+  CHECK(generation().text == "4");
+  CHECK(f.direct.command({"ZCARD", "conduit::hooks::changes"}).integer == 2);
+}
+
+TEST_CASE("registry: the changes set keeps its newest 10,000 members") {
+  RegistryFixture f;
+  HookRegistry registry(f.pool, std::nullopt);
+  std::vector<std::string> members;
+  for (int i = 0; i < 10'000; ++i)
+    members.push_back("github::old-" + std::to_string(i));
+  std::vector<std::string_view> zadd = {"ZADD", "conduit::hooks::changes"};
+  std::vector<std::string> scores;
+  scores.reserve(members.size());
+  for (int i = 0; i < 10'000; ++i) {
+    scores.push_back(std::to_string(i + 1));
+    zadd.push_back(scores.back());
+    zadd.push_back(members[static_cast<size_t>(i)]);
+  }
+  f.direct.command(zadd);
+  f.direct.command({"SET", "conduit::hooks::generation", "10000"});
+
+  registry.create({"github", "repo", "org/repo"}, "s1");
+  CHECK(f.direct.command({"ZCARD", "conduit::hooks::changes"}).integer == 10'000);
+  CHECK(f.direct.command({"ZSCORE", "conduit::hooks::changes", "github::repo"}).text == "10001");
+  CHECK(f.direct.command({"ZSCORE", "conduit::hooks::changes", "github::old-0"}).isNil());
+  CHECK(f.direct.command({"ZSCORE", "conduit::hooks::changes", "github::old-1"}).text == "2");
+}
+
+TEST_CASE("registry: changesSince - what the feed says changed, as Redis holds it now") {
+  RegistryFixture f;
+  HookRegistry registry(f.pool, std::nullopt);
+  registry.create({"github", "a", "org/a"}, "s1");
+  registry.create({"github", "b", "org/b"}, "s1");
+  CHECK_FALSE(registry.changesSince(2));
+
+  registry.replaceSecret({"github", "a", "org/a"}, "s2");
+  registry.remove("github", "b");
+  auto changes = registry.changesSince(2);
+  REQUIRE(changes);
+  CHECK(changes->complete);
+  CHECK(changes->generation == 4);
+  REQUIRE(changes->present.size() == 1);
+  CHECK(changes->present[0].hook.secret == "s2");
+  REQUIRE(changes->removed.size() == 1);
+  CHECK(changes->removed[0] == std::pair<std::string, std::string>("github", "b"));
+
+  // Redis flushed and written again: the generation went backwards.
+  f.direct.command({"FLUSHALL"});
+  registry.create({"github", "c", "org/c"}, "s1");
+  changes = registry.changesSince(4);
+  REQUIRE(changes);
+  CHECK_FALSE(changes->complete);
+}
