@@ -15,6 +15,7 @@
 #include "app/stop_signals.hpp"
 #include "app/version.hpp"
 #include "config/config_error.hpp"
+#include "spool/spool_error.hpp"
 #include "store/redis_connection.hpp"
 
 namespace conduit::app {
@@ -84,6 +85,12 @@ std::optional<ServiceConfig> readServiceConfig(const std::optional<std::string>&
     return std::nullopt;
   }
   return config;
+}
+
+int startFailure(const std::exception& error) {
+  spdlog::error("{}", error.what());
+  if (dynamic_cast<const spool::SpoolUnusable*>(&error) != nullptr) return kExitUsageOrConfig;
+  return kExitFailure;
 }
 
 std::set<std::string, std::less<>> coreKeys() {
