@@ -75,9 +75,9 @@ http::UiOptions uiOptions(const config::ServerSettings& s) {
   return options;
 }
 
-std::unique_ptr<spool::Spool> makeSpool(const config::ServerSettings& s) {
+std::shared_ptr<spool::Spool> makeSpool(const config::ServerSettings& s) {
   if (s.spool_dir.empty()) return nullptr;
-  return std::make_unique<spool::Spool>(s.spool_dir, s.spool_max_bytes);
+  return std::make_shared<spool::Spool>(s.spool_dir, s.spool_max_bytes);
 }
 
 std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
@@ -118,9 +118,11 @@ struct ServerApp::Parts {
     // reads the queue's numbers from /conduit/ui/summary.
     http::addMetricsRoute(*router, http::AdminGuard(s.admin_token), s.metrics_token,
                           [m = metrics] { return m->render(); });
-    metrics->watchSpool([this] {
-      return spool ? metrics::ConduitMetrics::SpoolSize{spool->bytes(), spool->records()}
-                   : metrics::ConduitMetrics::SpoolSize{};
+    // The metrics may outlive this server (`conduit run` shares them with its worker half).
+    metrics->watchSpool([weak = std::weak_ptr<spool::Spool>(spool)] {
+      const auto held = weak.lock();
+      return held ? metrics::ConduitMetrics::SpoolSize{held->bytes(), held->records()}
+                  : metrics::ConduitMetrics::SpoolSize{};
     });
   }
 
@@ -153,7 +155,7 @@ struct ServerApp::Parts {
   store::HookRegistry registry;
   store::HookCache hooks;
   queue::DeliveryQueue queue;
-  std::unique_ptr<spool::Spool> spool;           // null: spool_dir is empty
+  std::shared_ptr<spool::Spool> spool;           // null: spool_dir is empty
   std::unique_ptr<spool::SpoolDrainer> drainer;  // made at start, once the spool is open
   queue::DeliveryLog log;
   http::RefusedRequests refused;
