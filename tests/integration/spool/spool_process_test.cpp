@@ -282,6 +282,33 @@ TEST_CASE(
   CHECK(site.jira().transitionsApplied(issue(1000)) == 1);
 }
 
+TEST_CASE("spool: Redis stopped mid-drain and started again - each delivery in the stream once") {
+  SpoolSite site;
+  site.refuseWrites();
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 400; ++i) {
+    expected.push_back("m-" + std::to_string(i));
+    REQUIRE(site.merged(expected.back(), issue(i))->status == 202);
+  }
+  site.acceptWrites();
+  // Some in the stream, not all: Redis goes away under the drainer.
+  REQUIRE(eventually(
+      [&] {
+        return site.redis().command({"XLEN", QueueNames::kStream}).integer > 0;
+      },
+      std::chrono::seconds(30)));
+  site.dropConnection();
+  site.redisServer().stop();
+  site.redisServer().start();
+  REQUIRE(eventually([&] { return site.spoolFiles().empty(); }, std::chrono::seconds(60)));
+  CHECK(site.streamIds() == expected);
+  // Each counted once, those whose answer Redis's stop cut off as duplicates.
+  CHECK(eventually([&] {
+    return site.serverLog().find("drained: 400 spooled deliveries moved into the stream") !=
+           std::string::npos;
+  }));
+}
+
 TEST_CASE("spool: a full spool answers 503 redis_unavailable - and readiness says so") {
   SpoolSite site(
       std::map<std::string, std::optional<std::string>>{{"CONDUIT_SPOOL_MAX_BYTES", "65536"}});
@@ -304,7 +331,7 @@ TEST_CASE("spool: a full spool answers 503 redis_unavailable - and readiness say
   REQUIRE(eventually([&] { return site.spoolFiles().empty(); }, std::chrono::seconds(30)));
   CHECK(site.merged("full-6", issue(7), 10000)->status == 202);
   CHECK(site.streamIds().size() == 7);
-  CHECK(site.ready()->body == "ready");
+  CHECK(eventually([&] { return site.ready()->body == "ready"; }));
 }
 
 TEST_CASE("spool: a second server on the same spool_dir exits 2 - naming the folder and pid") {
