@@ -23,6 +23,7 @@ build: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONDUIT_DEVELOPER_MODE=ON >/dev/null
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# conduit run with its own Redis and Jira simulator under ./var; its spool is var/spool.
 run: build
 	@scripts/run-dev.sh $(BUILD_DIR)/core/conduit
 

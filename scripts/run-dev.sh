@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: `conduit run` (the API on http://127.0.0.1:9091 and a worker process) in front of a
-# private redis-server kept under ./var (the Redis data survives restarts), and the Jira
-# simulator when no Jira is configured. Ctrl-C stops them all: conduit first, so that it drains
-# while Redis still answers.
+# private redis-server kept under ./var (the Redis data survives restarts; the spool is
+# var/spool), and the Jira simulator when no Jira is configured. Ctrl-C stops them all: conduit
+# first, so that it drains while Redis still answers.
 #
 # Redis and the simulator run in sessions of their own: a conduit that is killed (`kill -9`, a
 # crash) takes neither them nor their state down, and is started again after a second, as
@@ -45,6 +45,13 @@ secret_key=$(openssl rand -hex 32)
 # No admin_token: the hook admin routes answer loopback clients only.
 CONFIG
   echo "Wrote $config"
+fi
+# The spool (deliveries wait there while Redis cannot take them), also in a var/app.env written
+# before it existed. Stop Redis (kill the redis-server of var/run.pids) to watch it fill; it
+# drains when Redis is back.
+if ! grep -q '^spool_dir=' "$config"; then
+  printf '# Deliveries wait here while Redis cannot take them.\nspool_dir=%s\n' "$var/spool" \
+    >>"$config"
 fi
 
 setsid redis-server --port 0 --unixsocket "$var/redis.sock" --unixsocketperm 700 \

@@ -3,7 +3,7 @@
 # (no container engine here; a chroot has no running systemd, like a container):
 #   dpkg -i the three packages, then apt-get -f install for what they depend on;
 #   conduit plugins lists jira; conduit check accepts the shipped configuration; the generated
-#   secrets and the config's permissions are right; the example processor builds against the
+#   secrets, the spool folder and the config's permissions are right; the example processor builds against the
 #   installed SDK alone; dpkg --remove keeps /etc/conduit and dpkg --purge removes it.
 #
 # usage: package_test.sh OUT_DIR SOURCE_DIR   (make package-test builds the packages first)
@@ -79,6 +79,10 @@ mode=$(in_root stat -c '%a %U:%G' /etc/conduit/app.env)
   fail "secret_key is not 0600 root"
 [ "$(wc -c <"$root/etc/conduit/credentials/secret_key")" = 64 ] || fail "secret_key is not 32 bytes in hex"
 [ "$(stat -c '%a' "$root/usr/lib/conduit/plugins/jira.so")" = 644 ] || fail "jira.so mode"
+[ "$(in_root stat -c '%a %U:%G' /var/lib/conduit/spool)" = "750 conduit:conduit" ] ||
+  fail "/var/lib/conduit/spool is not 750 conduit:conduit"
+grep -qx 'spool_dir=/var/lib/conduit/spool' "$root/etc/conduit/app.env" ||
+  fail "the shipped app.env does not set spool_dir=/var/lib/conduit/spool"
 
 step "installing again (an upgrade) keeps the secrets and an administrator's permissions"
 key_before=$(cat "$root/etc/conduit/credentials/secret_key")

@@ -21,8 +21,7 @@ int serve(const ServeOptions& options) {
   try {
     app.start();
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return kExitFailure;
+    return startFailure(e);
   }
   spdlog::info("listening on http://{}:{}", config->server.bind, app.port());
   service.ready(fmt::format("listening on {}:{}", config->server.bind, app.port()));

@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "app/service_metrics.hpp"
@@ -23,6 +24,8 @@
 #include "providers/registry.hpp"
 #include "queue/delivery_log.hpp"
 #include "queue/delivery_queue.hpp"
+#include "spool/spool.hpp"
+#include "spool/spool_drainer.hpp"
 #include "store/hook_cache.hpp"
 #include "store/hook_registry.hpp"
 #include "store/redis_pool.hpp"
@@ -73,6 +76,11 @@ http::UiOptions uiOptions(const config::ServerSettings& s) {
   return options;
 }
 
+std::shared_ptr<spool::Spool> makeSpool(const config::ServerSettings& s) {
+  if (s.spool_dir.empty()) return nullptr;
+  return std::make_shared<spool::Spool>(s.spool_dir, s.spool_max_bytes);
+}
+
 std::optional<crypto::SecretBox> secretBox(const config::ServerSettings& settings) {
   if (!settings.secret_key) return std::nullopt;
   return crypto::SecretBox(*settings.secret_key);
@@ -97,6 +105,7 @@ struct ServerApp::Parts {
         registry(redis, secretBox(s)),
         hooks(registry, providerNames()),
         queue(redis, logSettings(s)),
+        spool(makeSpool(s)),
         log(redis, logSettings(s)),
         // One guard for every admin route: the bearer token, or the web page's session.
         guard(s.admin_token, std::make_shared<http::UiSessions>(
@@ -104,11 +113,11 @@ struct ServerApp::Parts {
         admin_routes(registry, guard),
         delivery_routes(log, refused, guard),
         ui_routes(guard, redis, uiOptions(s)),
-        payload_route(hooks, queue, metrics.get()),
+        payload_route(hooks, queue, metrics.get(), spool.get()),
         router(std::make_shared<http::Router>()),
         server(httpOptions(s, answerObserver(metrics, refused)), router) {
     http::addServiceRoutes(*router, version());
-    http::addReadiness(*router, [this] { redis.ping(); });
+    http::addReadinessProbe(*router, [this] { return readiness(); });
     admin_routes.addTo(*router);
     delivery_routes.addTo(*router);
     ui_routes.addTo(*router);
@@ -118,6 +127,36 @@ struct ServerApp::Parts {
     // reads the queue's numbers from /conduit/ui/summary.
     http::addMetricsRoute(*router, http::AdminGuard(s.admin_token), s.metrics_token,
                           [m = metrics] { return m->render(); });
+    // The metrics may outlive this server (`conduit run` shares them with its worker half).
+    metrics->watchSpool([weak = std::weak_ptr<spool::Spool>(spool)] {
+      const auto held = weak.lock();
+      return held ? metrics::ConduitMetrics::SpoolSize{held->bytes(), held->records()}
+                  : metrics::ConduitMetrics::SpoolSize{};
+    });
+  }
+
+  // `ready` while Redis answers and the spool is empty; `spooling` while Redis does not answer,
+  // or deliveries wait in the spool, and the spool has room, so that a load balancer keeps
+  // sending; else the reason, for a 503.
+  std::string readiness() {
+    if (!spool) {
+      redis.ping();
+      return "ready";
+    }
+    try {
+      redis.ping();
+    } catch (const std::exception& e) {
+      if (spool->hasRoom()) return "spooling";
+      throw std::runtime_error(fmt::format("{}; and the spool {} is full", e.what(), spool->dir()));
+    }
+    // Answering, but deliveries wait in the spool: Redis refused them (out of memory, read-only
+    // after a failover), or the drainer has not moved them yet.
+    if (spool->spooling()) {
+      if (spool->hasRoom()) return "spooling";
+      throw std::runtime_error(
+          fmt::format("Redis refuses deliveries and the spool {} is full", spool->dir()));
+    }
+    return "ready";
   }
 
   std::shared_ptr<metrics::ConduitMetrics> metrics;
@@ -125,6 +164,8 @@ struct ServerApp::Parts {
   store::HookRegistry registry;
   store::HookCache hooks;
   queue::DeliveryQueue queue;
+  std::shared_ptr<spool::Spool> spool;           // null: spool_dir is empty
+  std::unique_ptr<spool::SpoolDrainer> drainer;  // made at start, once the spool is open
   queue::DeliveryLog log;
   http::RefusedRequests refused;
   http::AdminGuard guard;
@@ -152,8 +193,16 @@ void ServerApp::start() {
     // Not fatal: deliveries get 503 until Redis answers, and the first one creates the group.
     spdlog::warn("Redis at {} is not answering yet: {}", redis.describe(), e.what());
   }
+  if (auto& spool = parts_->spool) {
+    spool->open();  // SpoolUnusable: another process holds it, or it cannot be written
+  }
   // The hooks in memory before the first delivery; without Redis, loaded when it answers.
   parts_->hooks.start();
+  if (auto& spool = parts_->spool) {
+    parts_->drainer = std::make_unique<spool::SpoolDrainer>(
+        *spool, [&queue = parts_->queue](const queue::Delivery& d) { return queue.enqueue(d); });
+    parts_->drainer->start();
+  }
   parts_->server.start();
 }
 
@@ -163,6 +212,8 @@ uint16_t ServerApp::port() const {
 
 int ServerApp::stop(std::chrono::milliseconds grace) {
   const int unfinished = parts_->server.drainAndStop(grace);
+  // What is left in the spool stays there for the next start.
+  if (parts_->drainer) parts_->drainer->stop();
   // With requests left stuck on Redis the caller exits at once: the poller, which may be stuck
   // on it too, is not waited for either.
   if (unfinished == 0) parts_->hooks.stop();

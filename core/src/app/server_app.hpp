@@ -22,8 +22,9 @@ class ServerApp {
   ServerApp(const ServerApp&) = delete;
   ServerApp& operator=(const ServerApp&) = delete;
 
-  // Prepares the queue (not fatal if Redis is down yet) and starts serving. Throws
-  // std::runtime_error when the address cannot be bound.
+  // Prepares the queue (not fatal if Redis is down yet), opens the spool and starts its
+  // drainer, and starts serving. Throws spool::SpoolUnusable when spool_dir cannot be used (a
+  // configuration problem: exit status 2), std::runtime_error when the address cannot be bound.
   void start();
 
   uint16_t port() const;

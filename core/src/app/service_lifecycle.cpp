@@ -16,6 +16,7 @@
 #include "app/stop_signals.hpp"
 #include "app/version.hpp"
 #include "config/config_error.hpp"
+#include "spool/spool_error.hpp"
 #include "store/redis_connection.hpp"
 
 namespace conduit::app {
@@ -85,6 +86,12 @@ std::optional<ServiceConfig> readServiceConfig(const std::optional<std::string>&
     return std::nullopt;
   }
   return config;
+}
+
+int startFailure(const std::exception& error) {
+  spdlog::error("{}", error.what());
+  if (dynamic_cast<const spool::SpoolUnusable*>(&error) != nullptr) return kExitUsageOrConfig;
+  return kExitFailure;
 }
 
 std::set<std::string, std::less<>> coreKeys() {

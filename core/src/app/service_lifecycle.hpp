@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <set>
@@ -27,6 +28,11 @@ struct ServiceConfig {
 // Reads and checks app.env (`path`, else the default one); prints every problem to standard
 // error and returns nullopt when any is wrong (exit 2).
 std::optional<ServiceConfig> readServiceConfig(const std::optional<std::string>& path);
+
+// The exit status of a server that could not start because of `error`: 2 for a configuration
+// the operator must fix (a spool_dir that cannot be used: another process holds it, or it
+// cannot be written), 1 otherwise (the port is taken, for instance). Logs the error.
+int startFailure(const std::exception& error);
 
 // Which halves a process runs: they decide what the start-up notices are about.
 enum class ServiceKind { kServer, kWorker, kServerAndWorker };

@@ -203,8 +203,7 @@ int runAll(const WorkOptions& options) {
   try {
     server.start();
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return kExitFailure;
+    return startFailure(e);
   }
   spdlog::info("listening on http://{}:{}", settings.bind, server.port());
   if (auto refused = startConsuming(*workers, consumerName(server.port()))) return *refused;

@@ -1,6 +1,7 @@
 #include "config/server_settings.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <vector>
 
 #include <fmt/format.h>
@@ -37,6 +38,8 @@ const std::set<std::string, std::less<>>& ServerSettings::knownKeys() {
                                                           "delivery_log_hours",
                                                           "delivery_log_max",
                                                           "ui_session_hours",
+                                                          "spool_dir",
+                                                          "spool_max_bytes",
                                                           "atlassian_domain_url"};
   return keys;
 }
@@ -131,6 +134,21 @@ ServerSettings ServerSettings::load(const AppConfig& config) {
   problems.integer<int64_t>("delivery_log_max", 1, 100000000, s.delivery_log_max,
                             "a number of records");
   problems.integer("ui_session_hours", 1, 8760, s.ui_session_hours, "a number of hours");
+  if (auto v = problems.get("spool_dir")) {
+    std::error_code error;
+    const auto status = std::filesystem::status(*v, error);
+    if (!v->empty() && std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
+      problems.add("spool_dir", fmt::format("`{}` exists and is not a folder; name a folder "
+                                            "(it is created if missing), or leave it empty to "
+                                            "turn the spool off",
+                                            *v));
+    } else {
+      s.spool_dir = *v;
+    }
+  }
+  // At least room for a few deliveries; at most a petabyte, a typo's guard.
+  problems.integer<uint64_t>("spool_max_bytes", 65536, uint64_t{1} << 50, s.spool_max_bytes,
+                             "a number of bytes");
   // The Jira worker checks this key fully; the page only needs a safe address to link to.
   if (auto v = problems.get("atlassian_domain_url")) {
     if (v->rfind("https://", 0) == 0 || v->rfind("http://", 0) == 0) {

@@ -38,6 +38,10 @@ struct ServerSettings {
   int delivery_log_hours = 168;                   // how long a delivery log record is kept
   int64_t delivery_log_max = 100000;              // the most delivery log records kept
   int ui_session_hours = 12;                      // the web page's sign-in lasts this long
+  // Where deliveries wait while Redis cannot take them (docs/operations.md, "When Redis is
+  // away: the spool"); empty: no spool, and such deliveries are answered 503.
+  std::string spool_dir;
+  uint64_t spool_max_bytes = uint64_t{1} << 30;  // the spool's files together; full: 503
   // Where the web page links an issue key: `<atlassian_domain_url>/browse/`, the Jira worker's
   // own key; empty when it is not set (or not an http(s) address), and the page links none.
   std::string ui_issue_base_url;

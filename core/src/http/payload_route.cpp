@@ -7,6 +7,7 @@
 #include "providers/json_check.hpp"
 #include "providers/payload.hpp"
 #include "providers/registry.hpp"
+#include "store/redis_connection.hpp"
 
 namespace conduit::http {
 namespace {
@@ -41,8 +42,8 @@ std::string_view eventLabel(const providers::Provider* provider,
 }  // namespace
 
 PayloadRoute::PayloadRoute(store::HookCache& hooks, queue::DeliveryQueue& queue,
-                           metrics::ConduitMetrics* metrics)
-    : hooks_(hooks), queue_(queue), metrics_(metrics) {}
+                           metrics::ConduitMetrics* metrics, spool::Spool* spool)
+    : hooks_(hooks), queue_(queue), metrics_(metrics), spool_(spool) {}
 
 void PayloadRoute::addTo(Router& router) {
   auto receive = [this](const Request& request) { return this->receive(request); };
@@ -205,7 +206,25 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
   // 9 and 10. Queue it, unless this delivery id was accepted in the last 72 hours.
   queue::Delivery delivery{provider->name(),    repo_id, hook->hook.repo_path, *event, *delivery_id,
                            queue::unixTimeMs(), payload};
-  auto result = queue_.enqueue(delivery);
+  queue::EnqueueResult result;
+  try {
+    result = queue_.enqueue(delivery);
+  } catch (const store::RedisUnavailable& e) {
+    // 11. Redis cannot take it: into the spool, on disk before the 202; its drainer queues it
+    //     (or finds it a duplicate) once Redis can. Without room, 503 as without a spool.
+    if (spool_ == nullptr || !spool_->append(delivery, e.what())) throw;
+    outcome = metrics::Received::kSpooled;
+    return successResponse(202, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("delivery");
+      writeString(w, *delivery_id);
+      w.Key("duplicate");
+      w.Bool(false);
+      w.Key("spooled");
+      w.Bool(true);
+      w.EndObject();
+    });
+  }
   outcome = result.duplicate ? metrics::Received::kDuplicate : metrics::Received::kQueued;
   return deliveryResponse(result.duplicate ? 200 : 202, *delivery_id, result.duplicate,
                           result.entry_id);

@@ -3,6 +3,7 @@
 #include "http/router.hpp"
 #include "metrics/conduit_metrics.hpp"
 #include "queue/delivery_queue.hpp"
+#include "spool/spool.hpp"
 #include "store/hook_cache.hpp"
 
 namespace conduit::http {
@@ -13,9 +14,10 @@ namespace conduit::http {
 class PayloadRoute {
  public:
   // `metrics` (not owned; may be null) counts each answer in
-  // conduit_deliveries_received_total.
+  // conduit_deliveries_received_total. `spool` (not owned; null: none) takes the deliveries
+  // Redis cannot take.
   PayloadRoute(store::HookCache& hooks, queue::DeliveryQueue& queue,
-               metrics::ConduitMetrics* metrics = nullptr);
+               metrics::ConduitMetrics* metrics = nullptr, spool::Spool* spool = nullptr);
 
   void addTo(Router& router);
 
@@ -28,6 +30,7 @@ class PayloadRoute {
   store::HookCache& hooks_;
   queue::DeliveryQueue& queue_;
   metrics::ConduitMetrics* metrics_;
+  spool::Spool* spool_;
 };
 
 }  // namespace conduit::http

@@ -23,10 +23,16 @@ void addServiceRoutes(Router& router, std::string_view version) {
 }
 
 void addReadiness(Router& router, ReadinessCheck check) {
-  router.add("GET", "/conduit/ready", [check = std::move(check)](const Request&) {
+  addReadinessProbe(router, [check = std::move(check)] {
+    check();
+    return std::string("ready");
+  });
+}
+
+void addReadinessProbe(Router& router, ReadinessProbe probe) {
+  router.add("GET", "/conduit/ready", [probe = std::move(probe)](const Request&) {
     try {
-      check();
-      return plainText("ready");
+      return plainText(probe());
     } catch (const std::exception& e) {
       return errorResponse(ApiError::kRedisUnavailable, e.what());
     }

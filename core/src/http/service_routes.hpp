@@ -20,6 +20,11 @@ using ReadinessCheck = std::function<void()>;
 // /conduit/ping, which does not depend on Redis).
 void addReadiness(Router& router, ReadinessCheck check);
 
+// Like addReadiness, for a process that copes in more than one way: `probe` returns the body of
+// the 200 (`ready`; the server while it spools deliveries: `spooling`), or throws.
+using ReadinessProbe = std::function<std::string()>;
+void addReadinessProbe(Router& router, ReadinessProbe probe);
+
 // `GET /conduit-reactor/ping` answers `pong`: the original worker's health route, served by
 // `conduit work` on worker_port and by `conduit run` on the API port.
 void addWorkerPing(Router& router);

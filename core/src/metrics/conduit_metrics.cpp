@@ -17,6 +17,8 @@ std::string_view receivedName(Received outcome) {
       return "ping";
     case Received::kRefused:
       return "refused";
+    case Received::kSpooled:
+      return "spooled";
   }
   return "refused";
 }
@@ -45,7 +47,7 @@ ConduitMetrics::ConduitMetrics(std::string_view version, std::string_view abi)
                               {"route"}, requestDurationBuckets())),
       received_(registry_.counter(
           "conduit_deliveries_received_total",
-          "Deliveries the payload route answered: queued, duplicate, ping or refused.",
+          "Deliveries the payload route answered: queued, duplicate, ping, refused or spooled.",
           {"provider", "event", "outcome"})),
       processed_(
           registry_.counter("conduit_deliveries_processed_total",
@@ -81,6 +83,25 @@ void ConduitMetrics::processed(std::string_view worker, Processed outcome) {
 
 void ConduitMetrics::deliveryLatency(std::string_view worker, double seconds) {
   latency_.labels({worker}).observe(seconds);
+}
+
+void ConduitMetrics::watchSpool(std::function<SpoolSize()> size) {
+  registry_.addCollector([size = std::move(size)] {
+    const SpoolSize now = size();
+    auto gauge = [](std::string name, std::string help, uint64_t value) {
+      return FamilySnapshot{std::move(name),
+                            std::move(help),
+                            MetricType::kGauge,
+                            {Sample{"", {}, static_cast<double>(value)}}};
+    };
+    return std::vector<FamilySnapshot>{
+        gauge("conduit_spool_bytes",
+              "Bytes of the local spool's files: deliveries waiting for Redis, and damaged "
+              "stretches not yet set aside.",
+              now.bytes),
+        gauge("conduit_spool_records",
+              "Deliveries in the local spool, waiting to be moved into Redis.", now.records)};
+  });
 }
 
 std::vector<double> deliveryLatencyBuckets() {

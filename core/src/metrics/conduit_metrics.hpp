@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -9,7 +10,8 @@
 namespace conduit::metrics {
 
 // How the payload route answered a delivery (conduit_deliveries_received_total's `outcome`).
-enum class Received { kQueued, kDuplicate, kPing, kRefused };
+// kSpooled: Redis could not take it, and it waits in the local spool.
+enum class Received { kQueued, kDuplicate, kPing, kRefused, kSpooled };
 
 // How one worker's attempt at a delivery ended (conduit_deliveries_processed_total's
 // `outcome`): ok, to be retried, or failed for good (dead-lettered).
@@ -39,6 +41,14 @@ class ConduitMetrics {
 
   // A worker finished with a delivery (answered ok), `seconds` after it was accepted.
   void deliveryLatency(std::string_view worker, double seconds);
+
+  // conduit_spool_bytes and conduit_spool_records, read from `size` at each scrape (a server's
+  // spool; a process without one reports 0).
+  struct SpoolSize {
+    uint64_t bytes = 0;
+    uint64_t records = 0;
+  };
+  void watchSpool(std::function<SpoolSize()> size);
 
   Registry& registry() { return registry_; }
   std::string render() const { return registry_.render(); }

@@ -167,3 +167,27 @@ TEST_CASE(
   }
   CHECK_THROWS_AS(load("delivery_log_max=lots\n"), ConfigError);
 }
+
+TEST_CASE("server settings: the spool - off by default, a folder and a bound, checked") {
+  auto off = load("");
+  CHECK(off.spool_dir.empty());
+  CHECK(off.spool_max_bytes == 1073741824);
+  CHECK(load("spool_dir=\n").spool_dir.empty());  // empty: off, as unset
+
+  auto on = load("spool_dir=var/spool\nspool_max_bytes=65536\n");
+  CHECK(on.spool_dir == "var/spool");
+  CHECK(on.spool_max_bytes == 65536);
+
+  try {
+    // A file where the folder should be, and a bound below a few deliveries.
+    load("spool_dir=" CONDUIT_CONFIG_DIR "/app.env\nspool_max_bytes=1000\n");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.messages().size() == 2);
+    CHECK(e.messages()[0].find("app.env:1:11: spool_dir: `" CONDUIT_CONFIG_DIR
+                               "/app.env` exists and is not a folder") == 0);
+    CHECK(e.messages()[1] ==
+          "app.env:2:17: spool_max_bytes: `1000` is not a number of bytes from 65536 to "
+          "1125899906842624");
+  }
+}
