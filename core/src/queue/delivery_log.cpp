@@ -298,13 +298,21 @@ if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('SET', KEYS[4], id, 'KEEPT
 return {'queued', id, #letters}
 )lua");
 
-// KEYS[1]: the record. ARGV[1]: its entry field, ARGV[2]: the stream entry the update is about,
-// then field/value pairs. Sets them only when the record exists and follows that entry (1; 0
-// otherwise): a record past its life or trimmed is not made again by a late update, and one of
-// a delivery accepted again since is not written by the older entry's attempts.
+// KEYS[1]: the record, KEYS[2]: the delivery's seen key. ARGV[1]: the record's entry field,
+// ARGV[2]: the stream entry the update is about, then field/value pairs. Sets them only when the
+// record exists and follows that entry (1; 0 otherwise): a record past its life or trimmed is
+// not made again by a late update, and one of a delivery accepted again since is not written by
+// the older entry's attempts. An entry of '' is one being queued: the enqueue step writes the id
+// right after its transaction, and a server stopped in between leaves it to this update, which
+// writes it in the record and in the seen key.
 const store::RedisScript kUpdateScript(R"lua(
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held ~= ARGV[2] and held ~= '' then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if held == '' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  if redis.call('GET', KEYS[2]) == '' then redis.call('SET', KEYS[2], ARGV[2], 'KEEPTTL') end
+end
 return 1
 )lua");
 
@@ -896,9 +904,11 @@ bool DeliveryLog::discardDeadLetters(const DeliveryKey& key) {
 void DeliveryLog::attemptStarted(const DeliveryKey& key, std::string_view entry_id, int attempt,
                                  std::string_view kind, std::string_view url) {
   const std::string record_key = keys::logKey(identityOf(key));
+  const std::string seen = keys::seenKey(key.provider, key.repo_id, key.delivery_id);
   const std::string attempts = std::to_string(attempt);
   const std::string now = std::to_string(unixTimeMs());
   store::RedisArgs args = {record_key,
+                           seen,
                            field::kEntry,
                            entry_id,
                            field::kStatus,
@@ -912,7 +922,7 @@ void DeliveryLog::attemptStarted(const DeliveryKey& key, std::string_view entry_
   if (!kind.empty()) args.insert(args.end(), {field::kKind, kind});
   if (!url.empty()) args.insert(args.end(), {field::kUrl, url});
   redis_.run(store::Retry::kIdempotent,
-             [&](store::RedisConnection& c) { return kUpdateScript.run(c, 1, args); });
+             [&](store::RedisConnection& c) { return kUpdateScript.run(c, 2, args); });
 }
 
 void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id,
@@ -929,8 +939,10 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
     });
     if (current.elements.empty()) return;  // past its life, or trimmed: not made again
     const Fields before = toFields(current);
-    // An entry the record no longer follows (the delivery was accepted again meanwhile).
-    if (get(before, field::kEntry) != entry_id) return;
+    // An entry the record no longer follows (the delivery was accepted again meanwhile). ''
+    // is an entry still being queued (see kUpdateScript): this one, written below.
+    const std::string held_entry = get(before, field::kEntry);
+    if (held_entry != entry_id && !held_entry.empty()) return;
     Fields fields = before;
     const int64_t now = unixTimeMs();
 
@@ -1002,7 +1014,7 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
     store::RedisArgs args = {record_key};
     args.insert(args.end(), issue_keys.begin(), issue_keys.end());
     const size_t key_count = args.size();
-    std::vector<std::string_view> checks = {field::kEntry, entry_id};
+    std::vector<std::string_view> checks = {field::kEntry, held_entry};
     auto old_issues = before.find(field::kIssues);
     checks.push_back(field::kIssues);
     checks.push_back(old_issues == before.end() ? std::string_view()
@@ -1019,9 +1031,9 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
     args.insert(args.end(), {identity, issue_lifetime, field::kAcceptedAtMs, earliest_kept,
                              max_records, check_count});
     args.insert(args.end(), checks.begin(), checks.end());
-    args.insert(args.end(), {field::kStatus, statusName(logged), field::kReason, logged_reason,
-                             field::kNextAttemptMs, next, field::kUpdatedAtMs, now_text,
-                             field::kIssues, issue_text});
+    args.insert(args.end(), {field::kEntry, entry_id, field::kStatus, statusName(logged),
+                             field::kReason, logged_reason, field::kNextAttemptMs, next,
+                             field::kUpdatedAtMs, now_text, field::kIssues, issue_text});
     for (const auto& [name, value] : written)
       args.insert(args.end(), {name, value});
     auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {

@@ -855,3 +855,34 @@ TEST_CASE("delivery log: a bare delivery id names its deliveries - in the log or
   CHECK(dead[0].repo_id == "svc");
   CHECK(dead[0].delivery_id == "x:d-1");
 }
+
+TEST_CASE("delivery log: an entry of '' (being queued) is taken by the worker's first update") {
+  Log l;
+  const std::string entry = l.enqueue("d-1", kT0);
+  const std::string seen = "conduit::seen::github::svc::d-1";
+  // What a server stopped between the enqueue's transaction and the writing of its id leaves.
+  l.direct.command({"HSET", "conduit::log::github::svc::d-1", "entry", ""});
+  l.direct.command({"SET", seen, "", "KEEPTTL"});
+  // The replay sees it as still being queued.
+  CHECK(l.log.replay(key("d-1"), true).outcome == ReplayOutcome::kInProgress);
+
+  l.log.attemptStarted(key("d-1"), entry, 1, "pull_request.merged");
+  auto fields = l.record("d-1");
+  CHECK(fields["entry"] == entry);
+  CHECK(fields["status"] == "processing");
+  CHECK(fields["kind"] == "pull_request.merged");
+  CHECK(l.direct.command({"GET", seen}).text == entry);
+  CHECK(l.direct.command({"TTL", seen}).integer > 72 * 3600 - 60);
+
+  // The same for the end of an attempt whose start was not recorded.
+  l.direct.command({"HSET", "conduit::log::github::svc::d-1", "entry", ""});
+  l.log.attemptEnded(key("d-1"), entry, {{"jira", "ok", "", {}, {}}}, DeliveryStatus::kDone, "", 0);
+  fields = l.record("d-1");
+  CHECK(fields["entry"] == entry);
+  CHECK(fields["status"] == "done");
+
+  // A record that follows another entry is still not written.
+  l.log.attemptStarted(key("d-1"), "1-1", 2, "pull_request.merged");
+  CHECK(l.record("d-1")["entry"] == entry);
+  CHECK(l.record("d-1")["status"] == "done");
+}
