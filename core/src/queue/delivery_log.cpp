@@ -198,7 +198,8 @@ return reply
 // repo_id and delivery field names, ARGV[24] to ARGV[26]: the delivery's, ARGV[27]: n, the number
 // of arguments that follow naming the entry's fields (entry field, record field: '' for the
 // schema), then the dead-letter ids. Returns {'queued', new entry id, dead letters removed} or
-// {'not_found'}, {'in_progress'}, {'not_failed'}.
+// {'not_found'} (also for a record without the payload to queue again), {'in_progress'},
+// {'not_failed'}.
 // The new entry's progress says which workers ended ok, so that only the others run again: the
 // record's worker fields are JSON objects with an `outcome`. A record that says queued,
 // processing or retrying is in progress only while its entry is on the queue; past that its last
@@ -266,7 +267,16 @@ for i = 28, names_end, 2 do
   elseif record_field == '' then
     value = schema
   else
-    value = redis.call('HGET', KEYS[1], record_field) or ''
+    -- A record gets its payload when its entry leaves the stream: before that, the entry has
+    -- it; one whose entry left some other way (deleted by hand) has only its dead letters'.
+    value = redis.call('HGET', KEYS[1], record_field)
+    if not value then
+      local queued_as = redis.call('HGET', KEYS[1], f_entry) or ''
+      local found = queued_as ~= '' and redis.call('XRANGE', KEYS[2], queued_as, queued_as)
+      local held = found and found[1] and ofThisDelivery(found[1][2])
+      value = (held and held[entry_field]) or (letter and letter[entry_field])
+    end
+    if not value then return {'not_found'} end
   end
   fields[#fields + 1] = entry_field
   fields[#fields + 1] = value
@@ -802,7 +812,21 @@ std::optional<DeliveryRecord> DeliveryLog::find(const DeliveryKey& key, bool wit
     return kFindScript.run(c, 1, {record_key, field::kPayload, with_payload ? "1" : "0"});
   });
   if (reply.elements.empty()) return std::nullopt;
-  return parseRecord(toFields(reply));
+  DeliveryRecord record = parseRecord(toFields(reply));
+  // A record gets its payload when its entry leaves the stream (the worker's finish); until
+  // then the entry has it.
+  if (with_payload && !record.payload && !record.entry_id.empty()) {
+    auto found = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+      return c.command({"XRANGE", keys::kStream, record.entry_id, record.entry_id});
+    });
+    if (!found.elements.empty() && found.elements[0].elements.size() == 2) {
+      const auto& pairs = found.elements[0].elements[1].elements;
+      for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+        if (pairs[i].text == keys::entry::kPayload) record.payload = pairs[i + 1].text;
+      }
+    }
+  }
+  return record;
 }
 
 DeadLetterPage DeliveryLog::listDeadLetters(const DeliveryFilter& filter) {

@@ -14,18 +14,19 @@ namespace record = redis_keys::record;
 
 // The enqueue step never hands a payload to Lua: Redis 7 hashes every byte of every string that
 // enters a script (about 28 µs for a 32 KB payload, a quarter of Redis's CPU per delivery). It is
-// optimistic, in two round trips per batch of deliveries (docs/queue.md, "Delivery ids"):
+// optimistic, in two round trips per batch of deliveries (docs/queue.md, "Enqueue"):
 //   1. WATCH the batch's seen keys, MGET them: the duplicates are those found.
-//   2. MULTI; per new delivery DEL its record and HSET the record's payload; this script; per
-//      new delivery XADD (with the payload); EXEC. Redis runs it all at once or, when a watched
-//      seen key changed after the WATCH (another server took the same delivery), not at all:
-//      EXEC answers nil and the batch is made again from step 1.
+//   2. MULTI; this script; per new delivery XADD (with the payload); EXEC. Redis runs it all at
+//      once or, when a watched seen key changed after the WATCH (another server took the same
+//      delivery), not at all: EXEC answers nil and the batch is made again from step 1.
 // The script runs inside the transaction, before the XADDs, so it cannot know their ids: it
 // writes '' as the seen keys' and the records' entry, and kFixupScript writes the ids right
 // after EXEC (readers take '' for "being queued"). A transaction cannot be half applied: a
 // command refused when it is queued (out of memory) aborts the EXEC, and Redis writes the
 // transaction to the append-only file as one MULTI/EXEC block, which a restart replays whole or
-// (a torn tail) not at all.
+// (a torn tail) not at all. The record gets no payload here: the payload is in the entry while
+// the delivery is queued, and the worker's finish copies it into the record when the entry
+// leaves the stream (copied here it was a third of Redis's work per delivery).
 //
 // KEYS[1]: the stream, KEYS[2]: the log index, then per delivery its seen key and its record.
 // ARGV[1]: seconds to remember the ids, ARGV[2]: group, ARGV[3]: the record's lifetime in
@@ -34,10 +35,9 @@ namespace record = redis_keys::record;
 // the number of record field/value arguments of each delivery; then per delivery its identity,
 // its acceptance time and its n record arguments. The group is created with the stream, so that
 // nothing queued before any worker exists is missed. A record left from an earlier acceptance
-// of the same delivery (its id forgotten since) was deleted by the transaction: this is a new
-// acceptance. The trim drops the records accepted before the earliest time kept, then the
-// oldest past the most kept, at most 100 per delivery of the batch, so that no delivery pays
-// for a long backlog of them.
+// of the same delivery (its id forgotten since) is replaced: this is a new acceptance. The trim
+// drops the records accepted before the earliest time kept, then the oldest past the most kept,
+// at most 100 per delivery of the batch, so that no delivery pays for a long backlog of them.
 const std::string kAcceptScript = R"lua(
 local ttl, group, lifetime, earliest, most, prefix, f_entry = unpack(ARGV, 1, 7)
 local per = tonumber(ARGV[8])
@@ -47,6 +47,7 @@ end
 local at = 9
 for i = 3, #KEYS, 2 do
   redis.call('SET', KEYS[i], '', 'EX', ttl)
+  redis.call('DEL', KEYS[i + 1])
   redis.call('HSET', KEYS[i + 1], f_entry, '', unpack(ARGV, at + 2, at + 1 + per))
   redis.call('EXPIRE', KEYS[i + 1], lifetime)
   redis.call('ZADD', KEYS[2], ARGV[at + 1], ARGV[at])
@@ -304,11 +305,6 @@ std::vector<DeliveryQueue::Fixup> DeliveryQueue::runBatch(const std::vector<Wait
       // 2. The new ones, in one transaction.
       Commands write;
       write.list.push_back({"MULTI"});
-      for (size_t i : fresh) {
-        write.list.push_back({"DEL", record_keys[i]});
-        write.list.push_back(
-            {"HSET", record_keys[i], record::kPayload, batch[i]->delivery->payload});
-      }
       store::RedisArgs script = {QueueNames::kStream, redis_keys::kLogIndex};
       for (size_t i : fresh)
         script.insert(script.end(), {seen_keys[i], record_keys[i]});
@@ -358,22 +354,22 @@ std::vector<DeliveryQueue::Fixup> DeliveryQueue::runBatch(const std::vector<Wait
       auto replies = c.pipelineVectored(write.list);
       const store::RedisValue& exec = replies.back();
       if (exec.isNil()) continue;  // a watched seen key changed: look again
-      const size_t script_at = 2 * fresh.size();
-      if (exec.elements.size() != script_at + 1 + fresh.size()) {
+      // The script's reply, then the XADDs' ids.
+      if (exec.elements.size() != 1 + fresh.size()) {
         throw store::RedisError("unexpected reply to EXEC");
       }
-      if (exec.elements[script_at].type == store::RedisValue::Type::kError) {
+      if (exec.elements[0].type == store::RedisValue::Type::kError) {
         // The script failed when run (a key of Conduit's holding another type): the entries
         // were appended without their seen keys. Take them out again before a worker reads
         // them, and report the error.
         store::RedisArgs remove = {"XDEL", QueueNames::kStream};
         for (size_t k = 0; k < fresh.size(); ++k)
-          remove.push_back(exec.elements[script_at + 1 + k].text);
+          remove.push_back(exec.elements[1 + k].text);
         c.command(remove);
-        throw store::RedisError(exec.elements[script_at].text);
+        throw store::RedisError(exec.elements[0].text);
       }
       for (size_t k = 0; k < fresh.size(); ++k) {
-        const auto& id = exec.elements[script_at + 1 + k];
+        const auto& id = exec.elements[1 + k];
         if (id.type != store::RedisValue::Type::kString) {
           throw store::RedisError("the transaction's XADD failed: " + id.text);
         }
