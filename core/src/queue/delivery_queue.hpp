@@ -47,12 +47,12 @@ class DeliveryQueue {
   void ensureConsumerGroup();
 
   // Records the delivery id, appends the delivery and writes its delivery log record (status
-  // queued, payload included; at most 100 of the oldest records dropped when the log is past
-  // its age or count) in one atomic step, or finds the id was accepted within the last 72 hours
-  // and writes nothing. Returns once the entry is in Redis. Throws store::RedisUnavailable.
-  // Thread-safe: the calls of concurrent threads share round trips (docs/queue.md, "Delivery
-  // ids"). A duplicate's entry_id is '' when its first acceptance is still being queued (or its
-  // server stopped between the two steps; see there).
+  // queued; its payload stays in the entry until the worker's finish copies it; at most 100 of
+  // the oldest records dropped when the log is past its age or count) in one atomic step, or
+  // finds the id was accepted within the last 72 hours and writes nothing. Returns once the
+  // entry is in Redis. Throws store::RedisUnavailable. Thread-safe: the calls of concurrent
+  // threads share round trips (docs/queue.md, "Enqueue"). A duplicate's entry_id is '' when its
+  // first acceptance is still being queued (or its server stopped between the two steps).
   EnqueueResult enqueue(const Delivery& delivery);
 
   // The most deliveries one batch carries.
