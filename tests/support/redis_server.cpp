@@ -99,6 +99,15 @@ void RedisServer::stop() {
   std::filesystem::remove(directory_ + "/redis.sock", ignored);
 }
 
+void RedisServer::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  std::error_code ignored;
+  std::filesystem::remove(directory_ + "/redis.sock", ignored);
+}
+
 std::map<std::string, std::string> streamEntryFields(const store::RedisValue& entry) {
   std::map<std::string, std::string> fields;
   if (entry.elements.size() != 2) return fields;

@@ -29,6 +29,9 @@ class RedisServer {
   // file): Redis going away and coming back.
   void stop();
   void start();
+  // Kills the server with SIGKILL (no shutdown, no last write): a crash. start() restarts it on
+  // the same files.
+  void kill();
 
   const std::string& directory() const { return directory_; }
 

@@ -66,21 +66,38 @@ return 1
 
 // KEYS[3]: dead-letter stream, KEYS[4]: progress hash, then checkpoint hashes. ARGV[5]: entry
 // id, then attempts, now (Unix ms), checkpoint lifetime in seconds, the dead-letter field
-// names (entry, worker, error, attempts, failed_at_ms: ARGV[9] to ARGV[13]), then (worker,
-// error) pairs. Does nothing (returns 0) unless the entry is this consumer's: one that lost it
-// to another consumer must not end it under that one, and a second run after a lost reply
-// changes nothing. The dead letters copy the entry's own fields, so the payload is not sent
-// back and forth. The checkpoints are kept, for a replay of the same delivery, and expire.
-// The dead letters are written first: a script is not undone when a command in it fails, and
-// XADD is refused when Redis is out of memory (noeviction) where XACK is not, so acknowledging
-// first would lose the delivery with its dead letter unwritten. Refused, it changes nothing
-// and the worker tries again.
+// names (entry, worker, error, attempts, failed_at_ms: ARGV[9] to ARGV[13]), the delivery log's
+// record key prefix, the record's entry and payload fields, the entry's provider, repo_id,
+// delivery and payload fields (ARGV[14] to ARGV[20]), then (worker, error) pairs. The delivery
+// log record gets the payload here, when the entry leaves the stream, not at enqueue (where
+// the copy was a third of Redis's work per delivery): a replay after the entry is gone finds it
+// there; only a record that follows this entry ('' too: being queued) is written. Does nothing
+// (returns 0) unless the entry is this consumer's: one that lost it to another consumer must not
+// end it under that one, and a second run after a lost reply changes nothing. The dead letters copy
+// the entry's own fields, so the payload is not sent back and forth. The checkpoints are kept, for
+// a replay of the same delivery, and expire. The dead letters are written first: a script is not
+// undone when a command in it fails, and XADD is refused when Redis is out of memory (noeviction)
+// where XACK is not, so acknowledging first would lose the delivery with its dead letter unwritten.
+// Refused, it changes nothing and the worker tries again.
 const store::RedisScript kFinishScript(kOwnership + R"lua(
 if not (nameIsOurs() and owns(ARGV[5])) then return 0 end
-if #ARGV > 13 then
-  local found = redis.call('XRANGE', KEYS[1], ARGV[5], ARGV[5])
-  if found[1] then
-    for i = 14, #ARGV, 2 do
+local found = redis.call('XRANGE', KEYS[1], ARGV[5], ARGV[5])
+if found[1] then
+  local held = {}
+  local raw = found[1][2]
+  for j = 1, #raw, 2 do held[raw[j]] = raw[j + 1] end
+  local provider, repo_id, delivery = held[ARGV[17]], held[ARGV[18]], held[ARGV[19]]
+  local payload = held[ARGV[20]]
+  if provider and repo_id and delivery and payload then
+    local record = ARGV[14] .. provider .. '::' .. repo_id .. '::' .. delivery
+    -- A broken record (not a hash) never holds a delivery back.
+    if redis.call('TYPE', record).ok == 'hash' then
+      local entry = redis.call('HGET', record, ARGV[15])
+      if entry == ARGV[5] or entry == '' then redis.call('HSET', record, ARGV[16], payload) end
+    end
+  end
+  if #ARGV > 20 then
+    for i = 21, #ARGV, 2 do
       local fields = {}
       for _, value in ipairs(found[1][2]) do fields[#fields + 1] = value end
       for _, value in ipairs({ARGV[9], ARGV[5], ARGV[10], ARGV[i], ARGV[11], ARGV[i + 1],
@@ -359,10 +376,26 @@ bool DeliveryConsumer::finish(const std::string& entry_id,
   store::RedisArgs args = {QueueNames::kStream, lease_key_, kDeadLetterStream, progress};
   args.insert(args.end(), checkpoint_keys.begin(), checkpoint_keys.end());
   const size_t key_count = args.size();
-  args.insert(args.end(),
-              {QueueNames::kGroup, consumer_, keys::consumer::kToken, lease_token_, entry_id,
-               attempts_text, now, lifetime, letter_field::kEntry, letter_field::kWorker,
-               letter_field::kError, letter_field::kAttempts, letter_field::kFailedAtMs});
+  args.insert(args.end(), {QueueNames::kGroup,
+                           consumer_,
+                           keys::consumer::kToken,
+                           lease_token_,
+                           entry_id,
+                           attempts_text,
+                           now,
+                           lifetime,
+                           letter_field::kEntry,
+                           letter_field::kWorker,
+                           letter_field::kError,
+                           letter_field::kAttempts,
+                           letter_field::kFailedAtMs,
+                           keys::kLogPrefix,
+                           keys::record::kEntry,
+                           keys::record::kPayload,
+                           keys::entry::kProvider,
+                           keys::entry::kRepoId,
+                           keys::entry::kDelivery,
+                           keys::entry::kPayload});
   for (const auto& letter : dead_letters) {
     args.push_back(letter.worker);
     args.push_back(letter.error);

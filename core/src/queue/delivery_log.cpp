@@ -198,7 +198,8 @@ return reply
 // repo_id and delivery field names, ARGV[24] to ARGV[26]: the delivery's, ARGV[27]: n, the number
 // of arguments that follow naming the entry's fields (entry field, record field: '' for the
 // schema), then the dead-letter ids. Returns {'queued', new entry id, dead letters removed} or
-// {'not_found'}, {'in_progress'}, {'not_failed'}.
+// {'not_found'} (also for a record without the payload to queue again), {'in_progress'},
+// {'not_failed'}.
 // The new entry's progress says which workers ended ok, so that only the others run again: the
 // record's worker fields are JSON objects with an `outcome`. A record that says queued,
 // processing or retrying is in progress only while its entry is on the queue; past that its last
@@ -266,7 +267,16 @@ for i = 28, names_end, 2 do
   elseif record_field == '' then
     value = schema
   else
-    value = redis.call('HGET', KEYS[1], record_field) or ''
+    -- A record gets its payload when its entry leaves the stream: before that, the entry has
+    -- it; one whose entry left some other way (deleted by hand) has only its dead letters'.
+    value = redis.call('HGET', KEYS[1], record_field)
+    if not value then
+      local queued_as = redis.call('HGET', KEYS[1], f_entry) or ''
+      local found = queued_as ~= '' and redis.call('XRANGE', KEYS[2], queued_as, queued_as)
+      local held = found and found[1] and ofThisDelivery(found[1][2])
+      value = (held and held[entry_field]) or (letter and letter[entry_field])
+    end
+    if not value then return {'not_found'} end
   end
   fields[#fields + 1] = entry_field
   fields[#fields + 1] = value
@@ -298,13 +308,21 @@ if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('SET', KEYS[4], id, 'KEEPT
 return {'queued', id, #letters}
 )lua");
 
-// KEYS[1]: the record. ARGV[1]: its entry field, ARGV[2]: the stream entry the update is about,
-// then field/value pairs. Sets them only when the record exists and follows that entry (1; 0
-// otherwise): a record past its life or trimmed is not made again by a late update, and one of
-// a delivery accepted again since is not written by the older entry's attempts.
+// KEYS[1]: the record, KEYS[2]: the delivery's seen key. ARGV[1]: the record's entry field,
+// ARGV[2]: the stream entry the update is about, then field/value pairs. Sets them only when the
+// record exists and follows that entry (1; 0 otherwise): a record past its life or trimmed is
+// not made again by a late update, and one of a delivery accepted again since is not written by
+// the older entry's attempts. An entry of '' is one being queued: the enqueue step writes the id
+// right after its transaction, and a server stopped in between leaves it to this update, which
+// writes it in the record and in the seen key.
 const store::RedisScript kUpdateScript(R"lua(
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held ~= ARGV[2] and held ~= '' then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if held == '' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  if redis.call('GET', KEYS[2]) == '' then redis.call('SET', KEYS[2], ARGV[2], 'KEEPTTL') end
+end
 return 1
 )lua");
 
@@ -794,7 +812,21 @@ std::optional<DeliveryRecord> DeliveryLog::find(const DeliveryKey& key, bool wit
     return kFindScript.run(c, 1, {record_key, field::kPayload, with_payload ? "1" : "0"});
   });
   if (reply.elements.empty()) return std::nullopt;
-  return parseRecord(toFields(reply));
+  DeliveryRecord record = parseRecord(toFields(reply));
+  // A record gets its payload when its entry leaves the stream (the worker's finish); until
+  // then the entry has it.
+  if (with_payload && !record.payload && !record.entry_id.empty()) {
+    auto found = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {
+      return c.command({"XRANGE", keys::kStream, record.entry_id, record.entry_id});
+    });
+    if (!found.elements.empty() && found.elements[0].elements.size() == 2) {
+      const auto& pairs = found.elements[0].elements[1].elements;
+      for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+        if (pairs[i].text == keys::entry::kPayload) record.payload = pairs[i + 1].text;
+      }
+    }
+  }
+  return record;
 }
 
 DeadLetterPage DeliveryLog::listDeadLetters(const DeliveryFilter& filter) {
@@ -896,9 +928,11 @@ bool DeliveryLog::discardDeadLetters(const DeliveryKey& key) {
 void DeliveryLog::attemptStarted(const DeliveryKey& key, std::string_view entry_id, int attempt,
                                  std::string_view kind, std::string_view url) {
   const std::string record_key = keys::logKey(identityOf(key));
+  const std::string seen = keys::seenKey(key.provider, key.repo_id, key.delivery_id);
   const std::string attempts = std::to_string(attempt);
   const std::string now = std::to_string(unixTimeMs());
   store::RedisArgs args = {record_key,
+                           seen,
                            field::kEntry,
                            entry_id,
                            field::kStatus,
@@ -912,7 +946,7 @@ void DeliveryLog::attemptStarted(const DeliveryKey& key, std::string_view entry_
   if (!kind.empty()) args.insert(args.end(), {field::kKind, kind});
   if (!url.empty()) args.insert(args.end(), {field::kUrl, url});
   redis_.run(store::Retry::kIdempotent,
-             [&](store::RedisConnection& c) { return kUpdateScript.run(c, 1, args); });
+             [&](store::RedisConnection& c) { return kUpdateScript.run(c, 2, args); });
 }
 
 void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id,
@@ -929,8 +963,10 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
     });
     if (current.elements.empty()) return;  // past its life, or trimmed: not made again
     const Fields before = toFields(current);
-    // An entry the record no longer follows (the delivery was accepted again meanwhile).
-    if (get(before, field::kEntry) != entry_id) return;
+    // An entry the record no longer follows (the delivery was accepted again meanwhile). ''
+    // is an entry still being queued (see kUpdateScript): this one, written below.
+    const std::string held_entry = get(before, field::kEntry);
+    if (held_entry != entry_id && !held_entry.empty()) return;
     Fields fields = before;
     const int64_t now = unixTimeMs();
 
@@ -1002,7 +1038,7 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
     store::RedisArgs args = {record_key};
     args.insert(args.end(), issue_keys.begin(), issue_keys.end());
     const size_t key_count = args.size();
-    std::vector<std::string_view> checks = {field::kEntry, entry_id};
+    std::vector<std::string_view> checks = {field::kEntry, held_entry};
     auto old_issues = before.find(field::kIssues);
     checks.push_back(field::kIssues);
     checks.push_back(old_issues == before.end() ? std::string_view()
@@ -1019,9 +1055,9 @@ void DeliveryLog::attemptEnded(const DeliveryKey& key, std::string_view entry_id
     args.insert(args.end(), {identity, issue_lifetime, field::kAcceptedAtMs, earliest_kept,
                              max_records, check_count});
     args.insert(args.end(), checks.begin(), checks.end());
-    args.insert(args.end(), {field::kStatus, statusName(logged), field::kReason, logged_reason,
-                             field::kNextAttemptMs, next, field::kUpdatedAtMs, now_text,
-                             field::kIssues, issue_text});
+    args.insert(args.end(), {field::kEntry, entry_id, field::kStatus, statusName(logged),
+                             field::kReason, logged_reason, field::kNextAttemptMs, next,
+                             field::kUpdatedAtMs, now_text, field::kIssues, issue_text});
     for (const auto& [name, value] : written)
       args.insert(args.end(), {name, value});
     auto reply = redis_.run(store::Retry::kIdempotent, [&](store::RedisConnection& c) {

@@ -13,9 +13,10 @@
 // The delivery log: what happened to each accepted delivery, kept in Redis for
 // `delivery_log_hours` and at most `delivery_log_max` records (docs/queue.md, "The delivery
 // log", is the contract for its keys and fields). The server writes a record when it queues a
-// delivery (in the enqueue script, one atomic step with the entry); the worker updates it as
-// attempts start and end; the admin routes, the `conduit deliveries` and `conduit dead-letters`
-// commands and the web page read it and replay from it.
+// delivery (in the enqueue step, one atomic step with the entry; the payload is copied in when
+// the entry leaves the stream); the worker updates it as attempts start and end; the admin routes,
+// the `conduit deliveries` and `conduit dead-letters` commands and the web page read it and replay
+// from it.
 namespace conduit::queue {
 
 // Where a delivery stands. The names are the API's and the record's `status` field.

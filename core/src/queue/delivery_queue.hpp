@@ -1,7 +1,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "queue/delivery.hpp"
 #include "queue/delivery_log.hpp"
@@ -41,14 +47,48 @@ class DeliveryQueue {
   void ensureConsumerGroup();
 
   // Records the delivery id, appends the delivery and writes its delivery log record (status
-  // queued, payload included; at most 100 of the oldest records dropped when the log is past
-  // its age or count) in one atomic step, or finds the id was accepted within the last 72 hours
-  // and writes nothing. Throws store::RedisUnavailable.
+  // queued; its payload stays in the entry until the worker's finish copies it; at most 100 of
+  // the oldest records dropped when the log is past its age or count) in one atomic step, or
+  // finds the id was accepted within the last 72 hours and writes nothing. Returns once the
+  // entry is in Redis. Throws store::RedisUnavailable. Thread-safe: the calls of concurrent
+  // threads share round trips (docs/queue.md, "Enqueue"). A duplicate's entry_id is '' when its
+  // first acceptance is still being queued (or its server stopped between the two steps).
   EnqueueResult enqueue(const Delivery& delivery);
 
+  // The most deliveries one batch carries.
+  static constexpr size_t kMaxBatch = 32;
+
  private:
+  // One caller of enqueue(), waiting for its batch.
+  struct Waiter {
+    const Delivery* delivery = nullptr;
+    std::string identity;  // provider::repo_id::delivery id
+    bool done = false;
+    EnqueueResult result;
+    std::exception_ptr error;
+  };
+  // An entry id still to be written into its seen key and record, which hold '' until then.
+  struct Fixup {
+    std::string seen_key;
+    std::string record_key;
+    std::string entry_id;
+  };
+
+  // Takes the next batch from waiting_ (the mutex held): in arrival order, each identity once.
+  std::vector<Waiter*> takeBatch();
+  // Sends `fixups` (earlier batches' ids), then queues `batch`, setting each waiter's result;
+  // returns the fix-ups the batch leaves. Throws when Redis cannot take the batch.
+  std::vector<Fixup> runBatch(const std::vector<Waiter*>& batch, const std::vector<Fixup>& fixups);
+  void sendFixups(const std::vector<Fixup>& fixups);
+
   store::RedisPool& redis_;
   LogSettings log_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Waiter*> waiting_;  // callers whose delivery is in no batch yet
+  bool leading_ = false;         // a caller is sending a batch (only one at a time)
+  std::vector<Fixup> fixups_;    // ids the next batch writes first
 };
 
 }  // namespace conduit::queue

@@ -1,8 +1,14 @@
 #include "store/redis_connection.hpp"
 
+#include <errno.h>
+#include <limits.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <hiredis.h>
@@ -46,6 +52,15 @@ RedisValue convert(const redisReply* reply) {
       value.type = RedisValue::Type::kNil;
   }
   return value;
+}
+
+// A RESP header: `*<count>\r\n` or `$<length>\r\n`.
+void appendHeader(std::string& out, char kind, size_t number) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+  out += kind;
+  out.append(digits, end);
+  out += "\r\n";
 }
 
 void appendCommand(redisContext* context, const RedisArgs& args) {
@@ -189,9 +204,90 @@ std::vector<RedisValue> RedisConnection::pipeline(const std::vector<RedisArgs>& 
   if (broken_) throw RedisUnavailable("Redis: connection already broken");
   for (const auto& args : commands)
     appendCommand(context_.get(), args);
+  return readReplies(commands.size());
+}
+
+std::vector<RedisValue> RedisConnection::pipelineVectored(const std::vector<RedisArgs>& commands) {
+  if (broken_) throw RedisUnavailable("Redis: connection already broken");
+  // Anything hiredis still holds to send goes first, so that the replies stay in order.
+  int done = 0;
+  while (context_->obuf != nullptr && context_->obuf[0] != '\0' && done == 0) {
+    if (redisBufferWrite(context_.get(), &done) != REDIS_OK) fail("cannot send");
+  }
+  // RESP: *<argc>\r\n then $<len>\r\n<bytes>\r\n per argument. The framing and the small
+  // arguments are copied into `framing`; a large argument becomes a segment of its own. Where
+  // each piece lies is noted as an offset first: `framing` may move while it grows.
+  struct Piece {
+    const char* external;  // nullptr: `framing`'s bytes [offset, offset + size)
+    size_t offset;
+    size_t size;
+  };
+  std::string framing;
+  framing.reserve(1024);
+  std::vector<Piece> pieces;
+  size_t framed_from = 0;
+  auto closeFraming = [&] {
+    if (framing.size() > framed_from) {
+      pieces.push_back({nullptr, framed_from, framing.size() - framed_from});
+      framed_from = framing.size();
+    }
+  };
+  for (const auto& args : commands) {
+    appendHeader(framing, '*', args.size());
+    for (auto arg : args) {
+      appendHeader(framing, '$', arg.size());
+      if (arg.size() >= kOwnSegmentBytes) {
+        closeFraming();
+        pieces.push_back({arg.data(), 0, arg.size()});
+      } else {
+        framing.append(arg);
+      }
+      framing += "\r\n";
+    }
+  }
+  closeFraming();
+  std::vector<iovec> segments;
+  segments.reserve(pieces.size());
+  for (const auto& piece : pieces) {
+    const char* base = piece.external != nullptr ? piece.external : framing.data() + piece.offset;
+    segments.push_back({const_cast<char*>(base), piece.size});
+  }
+  writeAll(segments);
+  return readReplies(commands.size());
+}
+
+void RedisConnection::writeAll(const std::vector<iovec>& segments) {
+  std::vector<iovec> left = segments;
+  size_t first = 0;
+  while (first < left.size()) {
+    const int count = static_cast<int>(std::min<size_t>(left.size() - first, IOV_MAX));
+    const ssize_t written = ::writev(context_->fd, &left[first], count);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      broken_ = true;
+      // The socket's send timeout (the connection's command timeout) ran out, or it broke.
+      throw RedisUnavailable(
+          fmt::format("Redis: cannot send: {}", errno == EAGAIN || errno == EWOULDBLOCK
+                                                    ? "timed out"
+                                                    : std::string(std::strerror(errno))));
+    }
+    // Skip what went out; a segment sent in part keeps its rest.
+    size_t sent = static_cast<size_t>(written);
+    while (first < left.size() && sent >= left[first].iov_len) {
+      sent -= left[first].iov_len;
+      ++first;
+    }
+    if (sent > 0) {
+      left[first].iov_base = static_cast<char*>(left[first].iov_base) + sent;
+      left[first].iov_len -= sent;
+    }
+  }
+}
+
+std::vector<RedisValue> RedisConnection::readReplies(size_t count) {
   std::vector<RedisValue> replies;
-  replies.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i)
+  replies.reserve(count);
+  for (size_t i = 0; i < count; ++i)
     replies.push_back(readReply());
   // Every reply is read first, so that the connection stays in step for the next caller.
   for (const auto& reply : replies) {

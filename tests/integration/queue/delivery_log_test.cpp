@@ -126,7 +126,9 @@ TEST_CASE("delivery log: enqueue writes the record with the entry - a duplicate 
   CHECK(fields["attempts"] == "0");
   CHECK(fields["replays"] == "0");
   CHECK(fields["issues"] == "");
-  CHECK(fields["payload"] == kPayload);
+  // The payload stays in the entry while the delivery is queued, read from there when asked for.
+  CHECK(fields.count("payload") == 0);
+  CHECK(l.log.find(key("d-1"), true)->payload == std::optional<std::string>(kPayload));
   const auto ttl = l.direct.command({"TTL", "conduit::log::github::svc::d-1"}).integer;
   CHECK(ttl > 168 * 3600 - 60);
   CHECK(ttl <= 168 * 3600);
@@ -825,8 +827,7 @@ TEST_CASE("delivery log: the server writes a record per delivery - within its co
   auto redis = server.redisClient();
   CHECK(redis->command({"ZCARD", "conduit::log::index"}).integer == 2);  // delivery_log_max
   CHECK(redis->command({"EXISTS", "conduit::log::github::svc::h-1"}).integer == 0);
-  auto record = redis->command({"HGET", "conduit::log::github::svc::h-3", "payload"});
-  CHECK(record.text == body);
+  CHECK(redis->command({"HGET", "conduit::log::github::svc::h-3", "delivery"}).text == "h-3");
   const auto ttl = redis->command({"TTL", "conduit::log::github::svc::h-3"}).integer;
   CHECK(ttl > 2 * 3600 - 60);  // delivery_log_hours
   CHECK(ttl <= 2 * 3600);
@@ -854,4 +855,76 @@ TEST_CASE("delivery log: a bare delivery id names its deliveries - in the log or
   REQUIRE(dead.size() == 1);
   CHECK(dead[0].repo_id == "svc");
   CHECK(dead[0].delivery_id == "x:d-1");
+}
+
+TEST_CASE("delivery log: an entry of '' (being queued) is taken by the worker's first update") {
+  Log l;
+  const std::string entry = l.enqueue("d-1", kT0);
+  const std::string seen = "conduit::seen::github::svc::d-1";
+  // What a server stopped between the enqueue's transaction and the writing of its id leaves.
+  l.direct.command({"HSET", "conduit::log::github::svc::d-1", "entry", ""});
+  l.direct.command({"SET", seen, "", "KEEPTTL"});
+  // The replay sees it as still being queued.
+  CHECK(l.log.replay(key("d-1"), true).outcome == ReplayOutcome::kInProgress);
+
+  l.log.attemptStarted(key("d-1"), entry, 1, "pull_request.merged");
+  auto fields = l.record("d-1");
+  CHECK(fields["entry"] == entry);
+  CHECK(fields["status"] == "processing");
+  CHECK(fields["kind"] == "pull_request.merged");
+  CHECK(l.direct.command({"GET", seen}).text == entry);
+  CHECK(l.direct.command({"TTL", seen}).integer > 72 * 3600 - 60);
+
+  // The same for the end of an attempt whose start was not recorded.
+  l.direct.command({"HSET", "conduit::log::github::svc::d-1", "entry", ""});
+  l.log.attemptEnded(key("d-1"), entry, {{"jira", "ok", "", {}, {}}}, DeliveryStatus::kDone, "", 0);
+  fields = l.record("d-1");
+  CHECK(fields["entry"] == entry);
+  CHECK(fields["status"] == "done");
+
+  // A record that follows another entry is still not written.
+  l.log.attemptStarted(key("d-1"), "1-1", 2, "pull_request.merged");
+  CHECK(l.record("d-1")["entry"] == entry);
+  CHECK(l.record("d-1")["status"] == "done");
+}
+
+TEST_CASE("delivery log: the record gets the payload when its entry leaves the stream") {
+  Log l;
+  const std::string entry = l.enqueue("d-1", kT0);
+  CHECK(l.record("d-1").count("payload") == 0);
+  auto found = l.log.find(key("d-1"), true);
+  REQUIRE(found);
+  CHECK(found->payload == std::optional<std::string>(kPayload));  // from the entry
+
+  // The worker's finish copies it in, in the step that deletes the entry.
+  DeliveryConsumer consumer(l.pool, "host:1");
+  RedisConnection blocking(l.redis.endpoint(), std::chrono::seconds(3));
+  REQUIRE(consumer.readNew(blocking, 10, milliseconds(50)).size() == 1);
+  REQUIRE(consumer.finish(entry, {}, 1, {}));
+  l.log.attemptEnded(key("d-1"), entry, {{"jira", "ok", "", {}, {}}}, DeliveryStatus::kDone, "", 0);
+  CHECK(l.direct.command({"XLEN", QueueNames::kStream}).integer == 0);
+  CHECK(l.record("d-1")["payload"] == kPayload);
+  CHECK(l.log.find(key("d-1"), true)->payload == std::optional<std::string>(kPayload));
+  // So a replay after the entry is gone queues the delivery whole.
+  auto replayed = l.log.replay(key("d-1"), true);
+  REQUIRE(replayed.outcome == ReplayOutcome::kQueued);
+  auto range = l.direct.command({"XRANGE", QueueNames::kStream, "-", "+"});
+  REQUIRE(range.elements.size() == 1);
+  CHECK(conduit::testing::streamEntryFields(range.elements[0])["payload"] == kPayload);
+
+  // A record that follows another entry (accepted again since) is not written by the finish.
+  const std::string other = l.enqueue("d-2", kT0 + 1);
+  l.direct.command({"HSET", "conduit::log::github::svc::d-2", "entry", "1-1"});
+  REQUIRE(consumer.readNew(blocking, 10, milliseconds(50)).size() == 2);
+  REQUIRE(consumer.finish(other, {}, 1, {}));
+  CHECK(l.record("d-2").count("payload") == 0);
+}
+
+TEST_CASE("delivery log: a record whose entry was deleted by hand has no payload to replay") {
+  Log l;
+  const std::string entry = l.enqueue("d-1", kT0);
+  l.direct.command({"XDEL", QueueNames::kStream, entry});
+  l.direct.command({"HSET", "conduit::log::github::svc::d-1", "status", "done"});
+  CHECK(l.log.replay(key("d-1"), true).outcome == ReplayOutcome::kNotFound);
+  CHECK(l.direct.command({"XLEN", QueueNames::kStream}).integer == 0);
 }

@@ -60,3 +60,52 @@ TEST_CASE("redis connection: localhost - a name - resolves with the system's res
   RedisConnection connection(endpoint, 2s);
   CHECK(connection.command({"PING"}).text == "PONG");
 }
+
+TEST_CASE("redis connection: pipelineVectored sends large arguments from the caller's memory") {
+  RedisServer redis;
+  RedisConnection connection(redis.endpoint(), 5s);
+  const std::string big(300000, 'b');  // larger than a socket buffer: written in parts
+  const std::string small = "small";
+  auto replies = connection.pipelineVectored(
+      {{"SET", "k:big", big}, {"SET", "k:small", small}, {"MGET", "k:big", "k:small", "k:none"}});
+  REQUIRE(replies.size() == 3);
+  CHECK(replies[0].text == "OK");
+  REQUIRE(replies[2].elements.size() == 3);
+  CHECK(replies[2].elements[0].text == big);
+  CHECK(replies[2].elements[1].text == small);
+  CHECK(replies[2].elements[2].isNil());
+  // An empty argument, and one exactly at the threshold.
+  const std::string edge(RedisConnection::kOwnSegmentBytes, 'e');
+  replies = connection.pipelineVectored({{"SET", "k:empty", ""}, {"SET", "k:edge", edge}});
+  CHECK(connection.command({"GET", "k:empty"}).text.empty());
+  CHECK(connection.command({"GET", "k:edge"}).text == edge);
+
+  // More segments than one writev() takes (IOV_MAX): sent in several.
+  std::vector<std::string> values;
+  conduit::store::RedisArgs mset = {"MSET"};
+  for (int i = 0; i < 1500; ++i)
+    values.push_back(std::to_string(i) + std::string(2000, 'v'));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1500; ++i)
+    keys.push_back("k:" + std::to_string(i));
+  for (int i = 0; i < 1500; ++i)
+    mset.insert(mset.end(), {keys[i], values[i]});
+  connection.pipelineVectored({mset});
+  CHECK(connection.command({"GET", "k:1499"}).text == values[1499]);
+  CHECK(connection.command({"GET", "k:0"}).text == values[0]);
+
+  // An error reply throws once every reply was read: the connection stays usable.
+  CHECK_THROWS_AS(connection.pipelineVectored({{"INCR", "k:small"}, {"PING"}}),
+                  conduit::store::RedisError);
+  CHECK(connection.command({"PING"}).text == "PONG");
+}
+
+TEST_CASE("redis connection: pipelineVectored to a Redis that went away throws RedisUnavailable") {
+  RedisServer redis;
+  RedisConnection connection(redis.endpoint(), 2s);
+  CHECK(connection.command({"PING"}).text == "PONG");
+  redis.stop();
+  const std::string big(300000, 'b');
+  CHECK_THROWS_AS(connection.pipelineVectored({{"SET", "k", big}}), RedisUnavailable);
+  CHECK(connection.broken());
+}
