@@ -32,6 +32,10 @@ class RedisServer {
   // Kills the server with SIGKILL (no shutdown, no last write): a crash. start() restarts it on
   // the same files.
   void kill();
+  // Stops the server's process where it is (SIGSTOP) and lets it go on (SIGCONT): a Redis that
+  // hangs, whose connections stay open and answer nothing.
+  void pause();
+  void resume();
 
   const std::string& directory() const { return directory_; }
 

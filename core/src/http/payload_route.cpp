@@ -1,5 +1,7 @@
 #include "http/payload_route.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "http/api_response.hpp"
@@ -39,7 +41,30 @@ std::string_view eventLabel(const providers::Provider* provider,
   return "other";
 }
 
+// After Redis kept a delivery waiting this long and then failed it (a timeout: Redis hangs,
+// or the network to it), the deliveries of the next kSpoolDirectlyMs go to the spool without
+// trying it. A quick refusal (connection refused, READONLY, OOM) costs nothing to try again,
+// and Redis may still answer that a delivery is a duplicate.
+constexpr int64_t kSlowRefusalMs = 100;
+constexpr int64_t kSpoolDirectlyMs = 1000;
+
+int64_t steadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+bool PayloadRoute::tryRedisNow() {
+  int64_t until = spool_directly_until_ms_.load();
+  // An empty spool: the drainer has moved everything into Redis since, so Redis takes them.
+  if (until == 0 || !spool_->holdsFiles()) return true;
+  const int64_t now = steadyNowMs();
+  if (now < until) return false;
+  // The moment has passed: this delivery tries Redis; the others keep spooling while it does.
+  return spool_directly_until_ms_.compare_exchange_strong(until, now + kSpoolDirectlyMs);
+}
 
 PayloadRoute::PayloadRoute(store::HookCache& hooks, queue::DeliveryQueue& queue,
                            metrics::ConduitMetrics* metrics, spool::Spool* spool)
@@ -207,12 +232,28 @@ Response PayloadRoute::check(const Request& request, metrics::Received& outcome)
   queue::Delivery delivery{provider->name(),    repo_id, hook->hook.repo_path, *event, *delivery_id,
                            queue::unixTimeMs(), payload};
   queue::EnqueueResult result;
+  const int64_t tried_at_ms = steadyNowMs();
   try {
+    if (spool_ != nullptr && !tryRedisNow()) {
+      throw store::RedisUnavailable(
+          "Redis did not answer a delivery within redis_timeout_ms "
+          "less than a second ago");
+    }
     result = queue_.enqueue(delivery);
+    spool_directly_until_ms_.store(0);
   } catch (const store::RedisUnavailable& e) {
     // 11. Redis cannot take it: into the spool, on disk before the 202; its drainer queues it
     //     (or finds it a duplicate) once Redis can. Without room, 503 as without a spool.
-    if (spool_ == nullptr || !spool_->append(delivery, e.what())) throw;
+    if (spool_ == nullptr) throw;
+    const int64_t now = steadyNowMs();
+    if (now - tried_at_ms >= kSlowRefusalMs) {
+      // Redis hangs rather than refuses: the next deliveries are spooled without waiting too.
+      int64_t until = spool_directly_until_ms_.load();
+      while (until < now + kSpoolDirectlyMs &&
+             !spool_directly_until_ms_.compare_exchange_weak(until, now + kSpoolDirectlyMs)) {
+      }
+    }
+    if (!spool_->append(delivery, e.what())) throw;
     outcome = metrics::Received::kSpooled;
     return successResponse(202, [&](JsonWriter& w) {
       w.StartObject();

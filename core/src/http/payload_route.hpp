@@ -1,5 +1,8 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+
 #include "http/router.hpp"
 #include "metrics/conduit_metrics.hpp"
 #include "queue/delivery_queue.hpp"
@@ -27,10 +30,19 @@ class PayloadRoute {
   // The checks and the queueing; `outcome` says how it ended when it did not refuse.
   Response check(const Request& request, metrics::Received& outcome);
 
+  // False while deliveries go to the spool without trying Redis (see spool_directly_until_ms_);
+  // true for the one delivery a second that tries it.
+  bool tryRedisNow();
+
   store::HookCache& hooks_;
   queue::DeliveryQueue& queue_;
   metrics::ConduitMetrics* metrics_;
   spool::Spool* spool_;
+  // With a spool: until this time (steady clock, ms), and while the spool holds files, a
+  // delivery goes to the spool without trying Redis, which timed out on one a moment ago. A
+  // Redis that hangs would otherwise hold every delivery for redis_timeout_ms before it is
+  // spooled. One delivery a second tries Redis again.
+  std::atomic<int64_t> spool_directly_until_ms_{0};
 };
 
 }  // namespace conduit::http

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -84,7 +85,8 @@ void Spool::open() {
                     dir_, error.message()));
   }
   const std::string lock_path = dir_ + "/lock";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // Not through a link: the lock is truncated and written, and must be the folder's own.
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock_fd_ < 0) {
     throw SpoolUnusable(
         fmt::format("spool_dir {}: cannot open {}: {}; the service's user must "
@@ -114,13 +116,22 @@ void Spool::open() {
   uint64_t records = 0;
   uint64_t files = 0;
   for (const auto& path : this->files(/*seal=*/false)) {
-    SpoolFileReader reader(path);
-    SpooledDelivery record;
-    while (reader.next(record))
-      ++records;
+    try {
+      SpoolFileReader reader(path);
+      SpooledDelivery record;
+      while (reader.next(record))
+        ++records;
+    } catch (const SpoolError& e) {
+      // Its records cannot be counted; the drainer sets the file aside, and the rest still go.
+      spdlog::error("spool {}: {}", dir_, e.what());
+    }
     bytes += fs::file_size(path, error);
     ++files;
     next_sequence_ = std::max(next_sequence_, sequenceOf(fs::path(path).filename()) + 1);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    opened_ = true;
   }
   bytes_ = bytes;
   records_ = records;
@@ -200,17 +211,25 @@ bool Spool::append(const queue::Delivery& delivery, std::string_view why) {
 
 std::vector<std::string> Spool::files(bool seal) {
   std::string current;
+  uint64_t begun_after = 0;  // files from this sequence on were begun after the listing started
   {
     std::lock_guard lock(mutex_);
     if (seal) closeCurrent();
     current = current_path_;
+    // Before open() has counted the folder, no append has begun a file.
+    begun_after = opened_ ? next_sequence_ : std::numeric_limits<uint64_t>::max();
   }
   std::vector<std::pair<uint64_t, std::string>> found;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(dir_, error)) {
     const std::string path = entry.path().string();
     const uint64_t sequence = sequenceOf(entry.path().filename());
-    if (sequence == 0 || path == current || !entry.is_regular_file()) continue;
+    // An append may begin a file while the folder is read: it is the appender's, not listed.
+    // Links are not followed: a spool file is one the server wrote.
+    if (sequence == 0 || sequence >= begun_after || path == current ||
+        entry.symlink_status(error).type() != fs::file_type::regular) {
+      continue;
+    }
     found.emplace_back(sequence, path);
   }
   std::sort(found.begin(), found.end());
@@ -232,6 +251,10 @@ void Spool::recordDrained() {
 }
 
 void Spool::removeFile(const std::string& path) {
+  {
+    std::lock_guard lock(mutex_);
+    if (path == current_path_) return;  // appended to since it was listed: drained later
+  }
   std::error_code error;
   const uint64_t size = fs::file_size(path, error);
   if (!fs::remove(path, error) || error) {
@@ -257,7 +280,7 @@ void Spool::setAside(const Damage& damage) {
       dir_, damage.bytes, damage.offset, damage.path, damage.why, aside.string());
   std::error_code error;
   fs::create_directories(aside.parent_path(), error);
-  const int in = ::open(damage.path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int in = ::open(damage.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   const int out = ::open(aside.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool copied = in >= 0 && out >= 0;
   uint64_t done = 0;
@@ -276,6 +299,31 @@ void Spool::setAside(const Damage& damage) {
     spdlog::error("spool {}: could not copy the unreadable bytes to {}: {}", dir_, aside.string(),
                   std::strerror(errno));
   }
+}
+
+bool Spool::setFileAside(const std::string& path, std::string_view why) {
+  const fs::path source(path);
+  const fs::path aside = fs::path(dir_) / "corrupt" / source.filename();
+  std::error_code error;
+  const uint64_t size = fs::file_size(source, error);
+  fs::create_directories(aside.parent_path(), error);
+  fs::rename(source, aside, error);
+  if (error) {
+    spdlog::error(
+        "spool {}: {} cannot be read ({}) nor moved to {}: {}; it is skipped until the "
+        "server restarts",
+        dir_, path, why, aside.string(), error.message());
+    return false;
+  }
+  spdlog::error("spool {}: {} cannot be read ({}): moved to {}; the other files are still drained",
+                dir_, path, why, aside.string());
+  syncDir();
+  uint64_t bytes = bytes_.load();
+  while (!bytes_.compare_exchange_weak(bytes, bytes >= size ? bytes - size : 0)) {
+  }
+  file_count_.fetch_sub(1);
+  full_ = false;
+  return true;
 }
 
 }  // namespace conduit::spool

@@ -53,6 +53,9 @@ class Spool {
   // Copies a damaged stretch to corrupt/<file name>.<offset> and logs an error naming the file
   // and the offset.
   void setAside(const Damage& damage);
+  // Moves a whole file that cannot be opened or read into `<dir>/corrupt/`, logging `why`, so
+  // that the files after it are still drained. False when it could not be moved.
+  bool setFileAside(const std::string& path, std::string_view why);
 
   const std::string& dir() const { return dir_; }
   uint64_t maxBytes() const { return max_bytes_; }
@@ -81,6 +84,7 @@ class Spool {
   std::string current_path_;
   uint64_t current_bytes_ = 0;
   uint64_t next_sequence_ = 1;
+  bool opened_ = false;  // open() has counted the folder; appends may begin files from now on
 
   std::atomic<uint64_t> bytes_{0};
   std::atomic<uint64_t> records_{0};

@@ -1,9 +1,11 @@
 #include "spool/spool_drainer.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include "spool/spool_error.hpp"
 #include "store/redis_connection.hpp"
 
 namespace conduit::spool {
@@ -84,19 +86,29 @@ bool SpoolDrainer::drainOnce() {
 }
 
 bool SpoolDrainer::drainFile(const std::string& path) {
+  if (unreadable_.count(path) > 0) return true;  // could not even be moved aside: skipped
   const auto resume = resume_at_.find(path);
-  SpoolFileReader reader(path, resume == resume_at_.end() ? 0 : resume->second,
-                         [this](const Damage& damage) {
-                           ++damaged_;
-                           spool_.setAside(damage);
-                         });
+  std::optional<SpoolFileReader> reader;
+  try {
+    reader.emplace(path, resume == resume_at_.end() ? 0 : resume->second,
+                   [this](const Damage& damage) {
+                     ++damaged_;
+                     spool_.setAside(damage);
+                   });
+  } catch (const SpoolError& e) {
+    // A file that cannot be opened (left by another user, say) must not hold up the others.
+    ++damaged_;
+    resume_at_.erase(path);
+    if (!spool_.setFileAside(path, e.what())) unreadable_.insert(path);
+    return true;
+  }
   SpooledDelivery record;
-  while (reader.next(record)) {
+  while (reader->next(record)) {
     queue::EnqueueResult result;
     try {
       result = enqueue_(record.view());
     } catch (const store::RedisUnavailable& e) {
-      resume_at_[path] = reader.recordOffset();
+      resume_at_[path] = reader->recordOffset();
       refused_ = true;
       if (last_refusal_ != e.what()) {
         spdlog::info(
@@ -107,7 +119,7 @@ bool SpoolDrainer::drainFile(const std::string& path) {
       }
       return false;
     } catch (...) {
-      resume_at_[path] = reader.recordOffset();
+      resume_at_[path] = reader->recordOffset();
       throw;
     }
     (result.duplicate ? duplicates_ : moved_) += 1;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -52,6 +53,7 @@ class SpoolDrainer {
   Spool& spool_;
   Enqueue enqueue_;
   std::map<std::string, uint64_t> resume_at_;  // per file, the first record not yet in Redis
+  std::set<std::string> unreadable_;           // files that could be neither read nor moved aside
   std::atomic<bool> refused_{false};
   // Since the spool was last empty, for the line that says it was drained.
   uint64_t moved_ = 0;

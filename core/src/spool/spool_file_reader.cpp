@@ -21,7 +21,7 @@ constexpr size_t kScanChunkBytes = 65536;
 SpoolFileReader::SpoolFileReader(std::string path, uint64_t offset,
                                  std::function<void(const Damage&)> on_damage)
     : path_(std::move(path)), offset_(offset), on_damage_(std::move(on_damage)) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd_ < 0) throw SpoolError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
   struct stat info {};
   if (::fstat(fd_, &info) != 0) {

@@ -415,3 +415,24 @@ TEST_CASE(
   for (int i = 1; i <= 100; ++i)
     CHECK(site.jira().transitionsApplied(issue(i)) == 1);
 }
+
+TEST_CASE("spool: with Redis hanging, only one delivery a second waits for it - the rest spool") {
+  SpoolSite site;  // redis_timeout_ms 500
+  REQUIRE(site.merged("warm", issue(999))->status == 202);
+  site.redisServer().pause();
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 20; ++i) {
+    auto response = site.merged("h-" + std::to_string(i), issue(i));
+    REQUIRE(response);
+    REQUIRE(response->status == 202);
+    CHECK(response->body.find(R"("spooled":true)") != std::string::npos);
+  }
+  // Each waiting out the timeout would take 10 s at least.
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(6));
+  site.redisServer().resume();
+  REQUIRE(eventually([&] { return site.spoolFiles().empty(); }, std::chrono::seconds(30)));
+  std::vector<std::string> expected = {"warm"};
+  for (int i = 1; i <= 20; ++i)
+    expected.push_back("h-" + std::to_string(i));
+  CHECK(site.streamIds() == expected);
+}

@@ -269,3 +269,76 @@ TEST_CASE("spool: a torn record from a crash is set aside with the file and offs
         std::string::npos);
   CHECK_FALSE(fs::exists(path));
 }
+
+TEST_CASE("spool: the file being appended to is never listed for the drainer, nor removed") {
+  TempDir dir;
+  Spool spool(dir.path(), 1 << 20);
+  spool.open();
+  REQUIRE(spool.append(delivery("a"), "down"));
+  CHECK(spool.files(false).empty());  // the current file is the appender's
+  const auto sealed = spool.files(true);
+  REQUIRE(sealed.size() == 1);
+  REQUIRE(spool.append(delivery("b"), "down"));  // begins a second file
+  CHECK(spool.files(false) == sealed);
+  // Removing the file appended to would lose what is written to it next: refused.
+  const auto all = spool.files(true);
+  REQUIRE(all.size() == 2);
+  REQUIRE(spool.append(delivery("c"), "down"));
+  const std::string current = dir.path() + "/spool-00000000000000000003.log";
+  REQUIRE(fs::exists(current));
+  spool.removeFile(current);
+  CHECK(fs::exists(current));
+  FakeRedis redis;
+  SpoolDrainer drainer(spool, through(redis));
+  REQUIRE(drainer.drainOnce());
+  CHECK(redis.queued == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("spool: links in the folder are not followed - the lock, nor a spool file") {
+  TempDir dir;
+  fs::create_directories(dir.path());
+  const std::string victim = dir.path() + "-victim";
+  std::ofstream(victim) << "precious";
+  SUBCASE("the lock file") {
+    fs::create_symlink(victim, dir.path() + "/lock");
+    Spool spool(dir.path(), 1 << 20);
+    CHECK_THROWS_AS(spool.open(), conduit::spool::SpoolUnusable);
+  }
+  SUBCASE("a spool file") {
+    fs::create_symlink(victim, dir.path() + "/spool-00000000000000000001.log");
+    Spool spool(dir.path(), 1 << 20);
+    spool.open();
+    CHECK(spool.files(true).empty());
+    CHECK_FALSE(spool.holdsFiles());
+    CHECK(spool.bytes() == 0);
+  }
+  std::ifstream in(victim);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(content == "precious");
+  fs::remove(victim);
+}
+
+TEST_CASE("spool: a file that cannot be read is moved aside whole - the others still drain") {
+  TempDir dir;
+  Spool spool(dir.path(), 1 << 20);
+  spool.open();
+  REQUIRE(spool.append(delivery("a"), "down"));
+  const auto first = spool.files(true);
+  REQUIRE(spool.append(delivery("b"), "down"));
+  const auto both = spool.files(true);
+  REQUIRE(both.size() == 2);
+  const auto size = fs::file_size(first[0]);
+  const auto before = spool.bytes();
+  conduit::testing::LogCapture log;
+  REQUIRE(spool.setFileAside(first[0], "cannot open: Permission denied"));
+  CHECK_FALSE(fs::exists(first[0]));
+  CHECK(fs::exists(dir.path() + "/corrupt/" + fs::path(first[0]).filename().string()));
+  CHECK(spool.bytes() == before - size);
+  CHECK(log.text().find("cannot be read (cannot open: Permission denied): moved to") !=
+        std::string::npos);
+  FakeRedis redis;
+  SpoolDrainer drainer(spool, through(redis));
+  REQUIRE(drainer.drainOnce());
+  CHECK(redis.queued == std::vector<std::string>{"b"});
+  CHECK_FALSE(spool.holdsFiles());
+}
