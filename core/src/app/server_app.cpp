@@ -35,8 +35,11 @@ namespace {
 
 int httpThreads(const config::ServerSettings& settings) {
   if (settings.http_threads > 0) return settings.http_threads;
-  // Handlers block on Redis round trips, so twice the cores keeps the cores busy.
-  return std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  // A handler waits for its delivery's enqueue, and concurrent enqueues share Redis round trips:
+  // the more handlers wait at once, the fuller each batch and the less Redis does per delivery.
+  // Eight per core measured best (docs/BENCHMARKS.md, issue 14: 4 threads 2,301 deliveries/s,
+  // 16 threads 3,033 on 2 cores; 32 no better).
+  return std::max(8, 8 * static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 // What the server tells of each answer: the metrics and the refused-request ring. Each is short

@@ -29,7 +29,7 @@ struct ServerSettings {
   std::optional<std::string> metrics_token;
   std::optional<std::array<uint8_t, 32>> secret_key;  // absent: hook secrets stored in plain text
   size_t max_body_bytes = kDefaultMaxBodyBytes;
-  int http_threads = 0;                           // 0: two per processor core
+  int http_threads = 0;                           // 0: eight per processor core
   size_t max_header_bytes = 65536;                // request line and headers of one request
   int header_timeout_ms = 10000;                  // a request's header block, from its first byte
   int request_timeout_ms = 60000;                 // a whole request, body included
